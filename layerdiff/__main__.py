@@ -1,0 +1,3 @@
+from layerdiff.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The ``layerdiff`` command line. stdout carries data; everything else goes to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
+
+from layerdiff import __version__
+from layerdiff.errors import ExitCode, LayerdiffError, UsageError
+from layerdiff.index.cache import IndexCache, default_cache_dir
+from layerdiff.pipeline import LoadedImage, ProgressHook, compare, layer_infos, load_image
+from layerdiff.refs import parse_ref
+from layerdiff.sources.open import open_source
+
+FORMATS = ("table", "json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
+        return int(exc.code or 0)
+    try:
+        return int(args.run(args))
+    except LayerdiffError as exc:
+        print(f"layerdiff: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("layerdiff: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`); nothing left to tell anyone.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="layerdiff",
+        description="Review what a derived container image changed about the image it was built FROM.",
+        epilog="Exit codes: 0 pass, 1 findings at or above the threshold, 2 usage, 3 image or source error, "
+        "4 tool error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"layerdiff {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def image_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+        sub.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+        sub.add_argument(
+            "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
+        )
+        sub.add_argument(
+            "--cache-dir",
+            metavar="DIR",
+            type=Path,
+            help="where layer indexes are cached (default: the user cache dir, or LAYERDIFF_CACHE_DIR)",
+        )
+        sub.add_argument(
+            "--no-cache", action="store_true", help="neither read nor write the layer index cache"
+        )
+        sub.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+    diff = commands.add_parser("diff", help="what DERIVED's own layers and config changed relative to BASE")
+    diff.add_argument(
+        "base",
+        metavar="BASE",
+        help="the image built FROM (docker:, docker-archive:, oci:, "
+        "oci-archive:, registry:, or a bare name or path)",
+    )
+    diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
+    image_options(diff)
+    diff.set_defaults(run=_run_diff)
+
+    inspect = commands.add_parser("inspect", help="one image's identity, config and layers")
+    inspect.add_argument("image", metavar="IMAGE")
+    image_options(inspect)
+    inspect.set_defaults(run=_run_inspect)
+    return parser
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from layerdiff.report.model import build_report, dumps
+
+    with ExitStack() as stack:
+        cache = _cache(args, stack)
+        progress = _progress(args, stack)
+        base = _load(args.base, args, cache, progress, stack)
+        derived = _load(args.derived, args, cache, progress, stack)
+    report = build_report(base.snapshot, derived.snapshot, compare(base, derived))
+    if args.format == "json":
+        _emit(args.output, dumps(report))
+    else:
+        from layerdiff.render.table import render_diff
+
+        _emit(args.output, render_diff(report, color=_color(args.output)))
+    return int(ExitCode.OK)
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from layerdiff.report.model import build_inspect, dumps
+
+    with ExitStack() as stack:
+        cache = _cache(args, stack)
+        image = _load(args.image, args, cache, _progress(args, stack), stack)
+    result = build_inspect(image.snapshot, layer_infos(image))
+    if args.format == "json":
+        _emit(args.output, dumps(result))
+    else:
+        from layerdiff.render.table import render_inspect
+
+        _emit(args.output, render_inspect(result["image"], color=_color(args.output)))
+    return int(ExitCode.OK)
+
+
+def _load(
+    text: str, args: argparse.Namespace, cache: IndexCache, progress: ProgressHook | None, stack: ExitStack
+) -> LoadedImage:
+    if args.platform:
+        from layerdiff.sources.platforms import parse_platform
+
+        parse_platform(args.platform)
+    source = open_source(parse_ref(text), args.platform)
+    stack.callback(source.close)
+    return load_image(source, cache, progress)
+
+
+def _cache(args: argparse.Namespace, stack: ExitStack) -> IndexCache:
+    if args.no_cache and args.cache_dir:
+        raise UsageError("--no-cache and --cache-dir exclude each other")
+    try:
+        cache = IndexCache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
+    except OSError as exc:
+        raise UsageError(f"cannot use the cache directory: {exc}") from exc
+    stack.callback(cache.close)
+    return cache
+
+
+def _progress(args: argparse.Namespace, stack: ExitStack) -> ProgressHook | None:
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from layerdiff.render.progress import ProgressDisplay
+
+    display = ProgressDisplay()
+    stack.enter_context(display)
+    return display.wrap
+
+
+def _color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _emit(output: str | None, text: str) -> None:
+    with _open_output(output) as handle:
+        handle.write(text)
+
+
+@contextmanager
+def _open_output(output: str | None) -> Iterator[IO[str]]:
+    if output is None or output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        handle = open(output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
+    with handle:
+        yield handle

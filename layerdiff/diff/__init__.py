@@ -1,0 +1,1 @@
+"""Pure comparison of a base image and a derived image."""

@@ -1,0 +1,58 @@
+"""The diff model: what the derived image's own layers changed, each change attributed to its layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from layerdiff.model import Entry
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MODIFIED = "modified"  # content, type or link target changed (metadata may have changed too)
+    METADATA = "metadata"  # only mode, uid, gid or xattrs changed
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    kind: ChangeKind
+    layer: int | None  # position of the layer that made the change
+    before: Entry | None
+    after: Entry | None
+    fields: tuple[str, ...]  # which attributes differ, for modified/metadata changes
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    field: str  # User, Env, Entrypoint, Cmd, WorkingDir, Healthcheck, ExposedPorts, Volumes, Labels, ...
+    key: str | None  # the variable, label, port or volume for keyed fields
+    before: Any
+    after: Any
+    history_index: int | None  # the derived history entry that set it, when identifiable
+    instruction: str | None
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    position: int
+    diff_id: str
+    blob_digest: str | None
+    size: int  # uncompressed tar bytes
+    created_by: str | None
+    instruction: str | None
+    entry_count: int
+
+
+@dataclass(frozen=True)
+class ImageDiff:
+    shared_layers: int
+    extends_base: bool
+    base_layers: tuple[LayerInfo, ...]
+    derived_layers: tuple[LayerInfo, ...]
+    file_changes: tuple[FileChange, ...]
+    config_changes: tuple[ConfigChange, ...]
+    warnings: tuple[str, ...]

@@ -1,0 +1,54 @@
+"""Error types, each bound to the exit code documented in docs/exit-codes.md."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    IMAGE = 3
+    TOOL = 4
+    INTERRUPTED = 130
+
+
+class LayerdiffError(Exception):
+    """An expected failure: reported as one line on stderr, never as a traceback."""
+
+    exit_code: ExitCode = ExitCode.IMAGE
+
+
+class UsageError(LayerdiffError):
+    exit_code = ExitCode.USAGE
+
+
+class ImageError(LayerdiffError):
+    """The image cannot be found, read or trusted (missing, corrupt, hostile, digest mismatch)."""
+
+    exit_code = ExitCode.IMAGE
+
+
+class ImageNotFound(ImageError):
+    pass
+
+
+class EngineUnavailable(ImageError):
+    pass
+
+
+class DigestMismatch(ImageError):
+    pass
+
+
+class CorruptLayer(ImageError):
+    pass
+
+
+class HostileLayer(ImageError):
+    """A layer whose tar would escape the image root or exhaust resources if applied."""
+
+
+class ToolError(LayerdiffError):
+    exit_code = ExitCode.TOOL

@@ -1,0 +1,1 @@
+"""The squashed filesystem of an image, built from layer indexes without extracting anything."""

@@ -1,0 +1,95 @@
+"""On-disk cache of layer indexes keyed by diff_id, in SQLite so concurrent runs cannot corrupt it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+
+import platformdirs
+
+from layerdiff.model import Entry, EntryType, LayerIndex
+
+# Bump when the meaning or layout of a cached index changes; older rows are then ignored.
+INDEX_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("LAYERDIFF_CACHE_DIR") or platformdirs.user_cache_dir("layerdiff"))
+
+
+class IndexCache:
+    """Maps diff_id to LayerIndex. A layer's content never changes for a given diff_id, so entries never
+    expire; each row is written in one transaction, and readers see either nothing or the whole index."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.hits = 0
+        self.misses = 0
+        self._db: sqlite3.Connection | None = None
+        if directory is None:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(directory / "layers.sqlite3", timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS layer_index ("
+            " diff_id TEXT NOT NULL, format INTEGER NOT NULL, tar_size INTEGER NOT NULL,"
+            " payload BLOB NOT NULL, PRIMARY KEY (diff_id, format))"
+        )
+
+    def get(self, diff_id: str) -> LayerIndex | None:
+        if self._db is None:
+            self.misses += 1
+            return None
+        row = self._db.execute(
+            "SELECT tar_size, payload FROM layer_index WHERE diff_id = ? AND format = ?",
+            (diff_id, INDEX_FORMAT),
+        ).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return _decode(diff_id, row[0], row[1])
+
+    def put(self, index: LayerIndex) -> None:
+        if self._db is None:
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO layer_index (diff_id, format, tar_size, payload) VALUES (?, ?, ?, ?)",
+            (index.diff_id, INDEX_FORMAT, index.tar_size, _encode(index)),
+        )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _encode(index: LayerIndex) -> bytes:
+    rows = [
+        [e.path, e.type.value, e.mode, e.uid, e.gid, e.size, e.link, e.sha256, [list(x) for x in e.xattrs]]
+        for e in index.entries
+    ]
+    return zlib.compress(json.dumps({"entries": rows, "warnings": list(index.warnings)}).encode(), 1)
+
+
+def _decode(diff_id: str, tar_size: int, payload: bytes) -> LayerIndex:
+    data = json.loads(zlib.decompress(payload))
+    entries = tuple(
+        Entry(
+            path=path,
+            type=EntryType(kind),
+            mode=mode,
+            uid=uid,
+            gid=gid,
+            size=size,
+            link=link,
+            sha256=sha256,
+            xattrs=tuple((name, value) for name, value in xattrs),
+        )
+        for path, kind, mode, uid, gid, size, link, sha256, xattrs in data["entries"]
+    )
+    return LayerIndex(diff_id=diff_id, tar_size=tar_size, entries=entries, warnings=tuple(data["warnings"]))

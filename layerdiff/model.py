@@ -1,0 +1,85 @@
+"""Core value types shared by the pipeline stages: images, layers, and indexed tar entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    created_by: str
+    created: str | None = None
+    comment: str | None = None
+    empty_layer: bool = False
+
+
+@dataclass(frozen=True)
+class LayerDescriptor:
+    """One layer of an image, as its manifest and config describe it."""
+
+    position: int
+    diff_id: str  # sha256 of the uncompressed tar, from the config's rootfs
+    blob_digest: str | None = None  # digest of the blob as stored (compressed or not)
+    media_type: str | None = None
+    blob_size: int | None = None
+    history: HistoryEntry | None = None
+
+
+@dataclass(frozen=True)
+class ImageSnapshot:
+    """Everything about an image except the contents of its layers."""
+
+    reference: str
+    image_id: str  # digest of the config blob: the identity every source agrees on
+    manifest_digest: str | None
+    platform: str
+    config: dict[str, Any]  # the image config JSON
+    layers: tuple[LayerDescriptor, ...]
+    history: tuple[HistoryEntry, ...]
+    repo_tags: tuple[str, ...] = ()
+
+    @property
+    def diff_ids(self) -> tuple[str, ...]:
+        return tuple(layer.diff_id for layer in self.layers)
+
+    @property
+    def runtime_config(self) -> dict[str, Any]:
+        value = self.config.get("config") or {}
+        return value if isinstance(value, dict) else {}
+
+
+class EntryType(StrEnum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    CHAR = "char"
+    BLOCK = "block"
+    FIFO = "fifo"
+    WHITEOUT = "whiteout"  # removes `path` from the layers below
+    OPAQUE = "opaque"  # hides everything below `path` (a directory) in the layers below
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One tar entry of a layer, normalised: absolute path, permission bits incl. setuid/setgid/sticky."""
+
+    path: str
+    type: EntryType
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    size: int = 0
+    link: str | None = None  # symlink target as written, or hard link target as a normalised path
+    sha256: str | None = None  # content digest of regular files (and of hard links once resolved)
+    xattrs: tuple[tuple[str, str], ...] = ()  # (name, hex value), sorted by name
+
+
+@dataclass(frozen=True)
+class LayerIndex:
+    diff_id: str
+    tar_size: int
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = field(default=())

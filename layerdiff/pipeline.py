@@ -1,0 +1,124 @@
+"""Run the stages: read each image, index its layers (once, via the cache), merge, and compare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from layerdiff.diff.changes import ImageDiff, LayerInfo
+from layerdiff.diff.config import diff_config
+from layerdiff.diff.files import diff_trees
+from layerdiff.diff.history import derived_history_start, instruction
+from layerdiff.errors import ImageError
+from layerdiff.fs.tree import build_tree
+from layerdiff.index.cache import IndexCache
+from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
+from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
+from layerdiff.sources.base import ImageSource
+from layerdiff.sources.streams import ByteStream
+
+# Wraps a layer stream to report progress; receives a label and the expected size when known.
+ProgressHook = Callable[[str, int | None, ByteStream], ByteStream]
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    snapshot: ImageSnapshot
+    indexes: tuple[LayerIndex, ...]
+
+
+def load_image(
+    source: ImageSource,
+    cache: IndexCache,
+    progress: ProgressHook | None = None,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> LoadedImage:
+    snapshot = source.snapshot()
+    found: dict[str, LayerIndex] = {}
+    missing: list[LayerDescriptor] = []
+    for layer in snapshot.layers:
+        if layer.diff_id in found or any(m.diff_id == layer.diff_id for m in missing):
+            continue
+        cached = cache.get(layer.diff_id)
+        if cached is not None:
+            found[layer.diff_id] = cached
+        else:
+            missing.append(layer)
+    if missing:
+        wanted = {layer.diff_id for layer in missing}
+        cached_sizes = {diff_id: index.tar_size for diff_id, index in found.items()}
+        for item in source.layer_streams(missing, cached_sizes):
+            label = f"{snapshot.reference} layer {item.layer.position}" if item.layer else snapshot.reference
+            stream = (
+                progress(label, item.layer.blob_size if item.layer else None, item.stream)
+                if progress
+                else item.stream
+            )
+            index = index_layer(stream, item.layer.diff_id if item.layer else None, label, max_entries)
+            if index.diff_id in wanted:
+                found[index.diff_id] = index
+                cache.put(index)
+        absent = [layer for layer in missing if layer.diff_id not in found]
+        if absent:
+            raise ImageError(
+                f"{snapshot.reference}: layer {absent[0].position} ({absent[0].diff_id}) was not found"
+            )
+    return LoadedImage(snapshot, tuple(found[layer.diff_id] for layer in snapshot.layers))
+
+
+def shared_prefix(base: ImageSnapshot, derived: ImageSnapshot) -> int:
+    count = 0
+    for a, b in zip(base.diff_ids, derived.diff_ids, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def compare(base: LoadedImage, derived: LoadedImage) -> ImageDiff:
+    shared = shared_prefix(base.snapshot, derived.snapshot)
+    extends = shared == len(base.indexes) and shared > 0
+    base_tree = build_tree(base.indexes)
+    if extends:
+        derived_tree = build_tree(derived.indexes[shared:], start=base_tree)
+        first_reviewed = shared
+    else:
+        derived_tree = build_tree(derived.indexes)
+        first_reviewed = 0
+    warnings = [
+        f"layer {layer}: {message}" for layer, message in derived_tree.warnings if layer >= first_reviewed
+    ]
+    if not extends:
+        warnings.insert(
+            0,
+            f"{derived.snapshot.reference} does not extend {base.snapshot.reference} "
+            f"(shared layers: {shared} of {len(base.indexes)}); the squashed filesystems are compared",
+        )
+    start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
+    derived_history = list(enumerate(derived.snapshot.history))[start:]
+    return ImageDiff(
+        shared_layers=shared,
+        extends_base=extends,
+        base_layers=layer_infos(base),
+        derived_layers=layer_infos(derived),
+        file_changes=tuple(diff_trees(base_tree, derived_tree, first_reviewed)),
+        config_changes=tuple(
+            diff_config(base.snapshot.runtime_config, derived.snapshot.runtime_config, derived_history)
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def layer_infos(image: LoadedImage) -> tuple[LayerInfo, ...]:
+    return tuple(
+        LayerInfo(
+            position=layer.position,
+            diff_id=layer.diff_id,
+            blob_digest=layer.blob_digest,
+            size=index.tar_size,
+            created_by=layer.history.created_by if layer.history else None,
+            instruction=instruction(layer.history.created_by) if layer.history else None,
+            entry_count=len(index.entries),
+        )
+        for layer, index in zip(image.snapshot.layers, image.indexes, strict=True)
+    )

@@ -1,0 +1,138 @@
+"""The human summary of a report, rendered with rich (plain text when stdout is not a terminal)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "cyan"}
+MAX_FILE_ROWS = 200
+
+
+def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -> str:
+    console, buffer = _console(color, width)
+    base, derived, comparison = report["base"], report["derived"], report["comparison"]
+    console.print(Text(f"base     {base['reference']}  {base['image_id'][:19]}  {base['platform']}"))
+    console.print(Text(f"derived  {derived['reference']}  {derived['image_id'][:19]}  {derived['platform']}"))
+    console.print(
+        f"shared layers: {comparison['shared_layers']} of {len(base['layers'])}"
+        + ("" if comparison["extends_base"] else "  (the derived image does not extend the base)")
+    )
+    for warning in report["warnings"]:
+        console.print(Text(f"warning: {warning}", style="bold red"))
+
+    layers = Table(title="Reviewed layers", title_justify="left", expand=False)
+    for column in ("#", "size", "changes", "instruction"):
+        layers.add_column(column, overflow="fold")
+    for layer in comparison["reviewed_layers"]:
+        layers.add_row(
+            str(layer["position"]),
+            _size(layer["size"]),
+            str(layer["file_changes"]),
+            Text(layer["instruction"] or "(no history)"),
+        )
+    console.print(layers)
+
+    if report["config_changes"]:
+        config = Table(title="Config changes", title_justify="left")
+        for column in ("field", "before", "after", "instruction"):
+            config.add_column(column, overflow="fold")
+        for change in report["config_changes"]:
+            name = change["field"] + (f" {change['key']}" if change["key"] else "")
+            config.add_row(
+                name,
+                Text(_value(change["before"])),
+                Text(_value(change["after"])),
+                Text(change["instruction"] or ""),
+            )
+        console.print(config)
+
+    files = Table(title="File changes", title_justify="left")
+    for column in ("change", "path", "layer", "before", "after"):
+        files.add_column(column, overflow="fold")
+    for change in report["file_changes"][:MAX_FILE_ROWS]:
+        files.add_row(
+            Text(change["kind"], style=_KIND_STYLE[change["kind"]]),
+            Text(change["path"]),
+            "" if change["layer"] is None else str(change["layer"]),
+            Text(_entry(change["before"], change["fields"])),
+            Text(_entry(change["after"], change["fields"])),
+        )
+    console.print(files)
+    hidden = len(report["file_changes"]) - MAX_FILE_ROWS
+    if hidden > 0:
+        console.print(f"... and {hidden} more file changes (use --format json for all)")
+    summary = report["summary"]["file_changes"]
+    console.print(
+        "files: "
+        + ", ".join(f"{count} {kind}" for kind, count in summary.items())
+        + f"; config: {report['summary']['config_changes']} changed"
+    )
+    return buffer.getvalue()
+
+
+def render_inspect(image: dict[str, Any], color: bool, width: int | None = None) -> str:
+    console, buffer = _console(color, width)
+    console.print(Text(f"{image['reference']}  {image['image_id']}  {image['platform']}"))
+    for key in ("user", "entrypoint", "cmd", "workdir", "healthcheck"):
+        console.print(Text(f"{key:11} {_value(image['config'].get(key))}"))
+    for variable in image["config"].get("env") or []:
+        console.print(Text(f"env         {variable}"))
+    table = Table(title="Layers", title_justify="left")
+    for column in ("#", "size", "entries", "instruction"):
+        table.add_column(column, overflow="fold")
+    for layer in image["layers"]:
+        table.add_row(
+            str(layer["position"]),
+            _size(layer["size"]),
+            str(layer["entries"]),
+            Text(layer["instruction"] or "(no history)"),
+        )
+    console.print(table)
+    return buffer.getvalue()
+
+
+def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width or 160,
+        highlight=False,
+        soft_wrap=False,
+    )
+    return console, buffer
+
+
+def _entry(state: dict[str, Any] | None, fields: list[str]) -> str:
+    if state is None:
+        return ""
+    text = f"{state['type']} {state['mode']} {state['uid']}:{state['gid']}"
+    if state["type"] == "file":
+        text += f" {_size(state['size'])}"
+    if state["link"] is not None:
+        text += f" -> {state['link']}"
+    if "sha256" in fields and state["sha256"]:
+        text += f" {state['sha256'][:12]}"
+    return text
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"

@@ -1,0 +1,149 @@
+"""Build the JSON report from a diff. Sorted and free of timestamps, so equal inputs give equal bytes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from importlib import resources
+from typing import Any
+
+from layerdiff import __version__
+from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
+from layerdiff.index.paths import display
+from layerdiff.model import Entry, ImageSnapshot
+
+SCHEMA_VERSION = "1.0.0"
+SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
+
+
+def load_schema() -> dict[str, Any]:
+    text = resources.files("layerdiff.report").joinpath("report.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def build_report(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -> dict[str, Any]:
+    reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
+    counts = Counter(change.kind.value for change in diff.file_changes)
+    per_layer = Counter(change.layer for change in diff.file_changes)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "layerdiff", "version": __version__},
+        "base": image_summary(base, diff.base_layers),
+        "derived": image_summary(derived, diff.derived_layers),
+        "comparison": {
+            "shared_layers": diff.shared_layers,
+            "extends_base": diff.extends_base,
+            "reviewed_layers": [
+                {**layer_summary(layer), "file_changes": per_layer.get(layer.position, 0)}
+                for layer in reviewed
+            ],
+        },
+        "summary": {
+            "file_changes": {
+                kind: counts.get(kind, 0) for kind in ("added", "removed", "modified", "metadata")
+            },
+            "config_changes": len(diff.config_changes),
+        },
+        "file_changes": [file_change(change) for change in diff.file_changes],
+        "config_changes": [config_change(change) for change in diff.config_changes],
+        "warnings": list(diff.warnings),
+    }
+
+
+def _first_reviewed(diff: ImageDiff) -> int:
+    return diff.shared_layers if diff.extends_base else 0
+
+
+def image_summary(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[str, Any]:
+    config = image.runtime_config
+    return {
+        "reference": image.reference,
+        "image_id": image.image_id,
+        "manifest_digest": image.manifest_digest,
+        "platform": image.platform,
+        "size": sum(layer.size for layer in layers),
+        "user": config.get("User") or "",
+        "entrypoint": config.get("Entrypoint") or None,
+        "cmd": config.get("Cmd") or None,
+        "healthcheck": config.get("Healthcheck") or None,
+        "layers": [layer_summary(layer) for layer in layers],
+    }
+
+
+def layer_summary(layer: LayerInfo) -> dict[str, Any]:
+    return {
+        "position": layer.position,
+        "diff_id": layer.diff_id,
+        "size": layer.size,
+        "entries": layer.entry_count,
+        "instruction": layer.instruction,
+        "created_by": layer.created_by,
+    }
+
+
+def entry_state(entry: Entry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {
+        "type": entry.type.value,
+        "mode": f"{entry.mode:04o}",
+        "uid": entry.uid,
+        "gid": entry.gid,
+        "size": entry.size,
+        "link": display(entry.link) if entry.link is not None else None,
+        "sha256": entry.sha256,
+        "xattrs": dict(entry.xattrs),
+    }
+
+
+def file_change(change: FileChange) -> dict[str, Any]:
+    shown = display(change.path)
+    item: dict[str, Any] = {
+        "path": shown,
+        "kind": change.kind.value,
+        "layer": change.layer,
+        "fields": list(change.fields),
+        "before": entry_state(change.before),
+        "after": entry_state(change.after),
+    }
+    if shown != change.path:
+        item["path_hex"] = change.path.encode("utf-8", "surrogateescape").hex()
+    return item
+
+
+def config_change(change: ConfigChange) -> dict[str, Any]:
+    return {
+        "field": change.field,
+        "key": change.key,
+        "before": change.before,
+        "after": change.after,
+        "history_index": change.history_index,
+        "instruction": change.instruction,
+    }
+
+
+def dumps(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[str, Any]:
+    """One image on its own: identity, runtime config and layers (``layerdiff inspect``)."""
+    config = image.runtime_config
+    summary = image_summary(image, layers)
+    summary["config"] = {
+        "user": config.get("User") or "",
+        "entrypoint": config.get("Entrypoint") or None,
+        "cmd": config.get("Cmd") or None,
+        "workdir": config.get("WorkingDir") or None,
+        "healthcheck": config.get("Healthcheck") or None,
+        "env": list(config.get("Env") or []),
+        "labels": dict(config.get("Labels") or {}),
+        "exposed_ports": sorted(config.get("ExposedPorts") or {}),
+        "volumes": sorted(config.get("Volumes") or {}),
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "layerdiff", "version": __version__},
+        "image": summary,
+    }

@@ -1,0 +1,1 @@
+"""Image sources: everything that reads bytes of an image from outside the process."""

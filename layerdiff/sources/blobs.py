@@ -1,0 +1,87 @@
+"""Sources that address content by digest: OCI layouts, OCI archives and registries share this logic."""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, Any
+
+from layerdiff.errors import ImageError
+from layerdiff.model import ImageSnapshot, LayerDescriptor
+from layerdiff.sources.base import BlobRef, ImageSource, LayerStream, build_snapshot, verified_json
+from layerdiff.sources.platforms import select_from_index
+from layerdiff.sources.streams import DigestReader, decompressed
+
+DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+MAX_JSON_BLOB = 16 << 20
+INDEX_TYPES = {
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+}
+
+
+def check_digest(digest: Any, what: str) -> str:
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        raise ImageError(f"{what}: unsupported or malformed digest {digest!r}")
+    return digest
+
+
+class BlobImageSource(ImageSource):
+    def __init__(self, reference: str, platform: str | None) -> None:
+        self.reference = reference
+        self.platform = platform
+
+    @abstractmethod
+    def open_blob(self, digest: str) -> IO[bytes]:
+        """The raw bytes of a blob; verification is the caller's job."""
+
+    @abstractmethod
+    def root(self) -> tuple[dict[str, Any], str | None]:
+        """The top-level manifest or index, and its digest when known."""
+
+    def read_json(self, digest: str, what: str) -> dict[str, Any]:
+        check_digest(digest, what)
+        with self.open_blob(digest) as blob:
+            data = blob.read(MAX_JSON_BLOB + 1)
+        if len(data) > MAX_JSON_BLOB:
+            raise ImageError(f"{what}: larger than {MAX_JSON_BLOB} bytes")
+        return verified_json(data, digest, what)
+
+    def snapshot(self) -> ImageSnapshot:
+        document, digest = self.root()
+        # Nested indexes are legal; three levels is already more than any real image uses.
+        for _ in range(3):
+            if not _is_index(document):
+                break
+            descriptor = select_from_index(document, self.platform, self.reference)
+            digest = check_digest(descriptor.get("digest"), self.reference)
+            document = self.read_json(digest, f"{self.reference}: manifest {digest}")
+        if _is_index(document):
+            raise ImageError(f"{self.reference}: image indexes nested too deeply")
+        config_descriptor = document.get("config") or {}
+        config_digest = check_digest(config_descriptor.get("digest"), f"{self.reference}: config")
+        config = self.read_json(config_digest, f"{self.reference}: config {config_digest}")
+        blobs = [
+            BlobRef(
+                check_digest(layer.get("digest"), f"{self.reference}: layer"),
+                layer.get("mediaType"),
+                layer.get("size"),
+            )
+            for layer in document.get("layers") or []
+        ]
+        return build_snapshot(self.reference, config, config_digest, digest, blobs)
+
+    def layer_streams(
+        self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]
+    ) -> Iterator[LayerStream]:
+        for layer in wanted:
+            assert layer.blob_digest is not None
+            what = f"{self.reference}: layer {layer.position} ({layer.blob_digest})"
+            with self.open_blob(layer.blob_digest) as raw:
+                verified = DigestReader(raw, layer.blob_digest, what)
+                yield LayerStream(layer, decompressed(verified, what))
+
+
+def _is_index(document: dict[str, Any]) -> bool:
+    return document.get("mediaType") in INDEX_TYPES or ("manifests" in document and "layers" not in document)
