@@ -15,6 +15,7 @@ from layerdiff.sources.streams import CHUNK, ByteStream, DigestReader
 DEFAULT_MAX_ENTRIES = 2_000_000
 XATTR_PREFIX = "SCHILY.xattr."
 
+_MARKERS = (EntryType.WHITEOUT, EntryType.OPAQUE)
 _TYPES = {
     tarfile.REGTYPE: EntryType.FILE,
     tarfile.AREGTYPE: EntryType.FILE,
@@ -42,7 +43,7 @@ def index_layer(
     when layers are merged.
     """
     hashed = DigestReader(stream, expected_diff_id, what)
-    entries: dict[str, Entry] = {}
+    entries: dict[tuple[str, bool], Entry] = {}  # keyed by (path, is a whiteout/opaque marker)
     warnings: list[str] = []
     count = 0
     try:
@@ -54,9 +55,10 @@ def index_layer(
                 entry = _entry(archive, member, entries, what)
                 if entry is None:
                     continue
-                if entry.path in entries and entry.type is not EntryType.DIR:
+                key = (entry.path, entry.type in _MARKERS)
+                if key in entries and entry.type is not EntryType.DIR:
                     warnings.append(f"{display(entry.path)} appears more than once; the last entry wins")
-                entries[entry.path] = entry
+                entries[key] = entry
                 forget_members(archive)
         hashed.drain()
     except (tarfile.TarError, EOFError) as exc:
@@ -74,11 +76,11 @@ def _entry(
 ) -> Entry | None:
     path = normalize(member.name, what)
     base = posixpath.basename(path)
+    if base == OPAQUE_MARKER:
+        return Entry(path=posixpath.dirname(path), type=EntryType.OPAQUE)
+    if f"/{WHITEOUT_META_PREFIX}" in path:
+        return None  # aufs bookkeeping, not part of the image's filesystem
     if base.startswith(WHITEOUT_PREFIX):
-        if base == OPAQUE_MARKER:
-            return Entry(path=posixpath.dirname(path), type=EntryType.OPAQUE)
-        if base.startswith(WHITEOUT_META_PREFIX):
-            return None
         return Entry(
             path=posixpath.join(posixpath.dirname(path), base[len(WHITEOUT_PREFIX) :]),
             type=EntryType.WHITEOUT,
@@ -93,7 +95,7 @@ def _entry(
         link = member.linkname
     elif kind is EntryType.HARDLINK:
         link = normalize(member.linkname, what)
-        target = seen.get(link)
+        target = seen.get((link, False))
         if target is not None and target.type is EntryType.FILE:
             sha256, size = target.sha256, target.size
     elif kind is EntryType.FILE:

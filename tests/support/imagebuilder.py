@@ -1,0 +1,190 @@
+"""Assemble small OCI layouts, OCI archives and docker-save archives in Python, with exact control over
+every tar header: whiteouts, hard links, xattrs, hostile names. For unit tests and the bundled example."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER_TYPES = {
+    "none": "application/vnd.oci.image.layer.v1.tar",
+    "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+    "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+}
+
+
+@dataclass
+class F:
+    """One tar entry. ``kind``: file, dir, symlink, hardlink, fifo, char, block."""
+
+    name: str
+    data: bytes = b""
+    kind: str = "file"
+    mode: int | None = None
+    uid: int = 0
+    gid: int = 0
+    link: str = ""
+    xattrs: dict[str, bytes] = field(default_factory=dict)
+
+
+_KINDS = {
+    "file": tarfile.REGTYPE,
+    "dir": tarfile.DIRTYPE,
+    "symlink": tarfile.SYMTYPE,
+    "hardlink": tarfile.LNKTYPE,
+    "fifo": tarfile.FIFOTYPE,
+    "char": tarfile.CHRTYPE,
+    "block": tarfile.BLKTYPE,
+}
+
+
+def layer_tar(entries: list[F], fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as archive:
+        for entry in entries:
+            info = tarfile.TarInfo(entry.name)
+            info.type = _KINDS[entry.kind]
+            info.mode = entry.mode if entry.mode is not None else (0o755 if entry.kind == "dir" else 0o644)
+            info.uid, info.gid = entry.uid, entry.gid
+            info.mtime = 1_700_000_000
+            info.linkname = entry.link
+            if entry.xattrs:
+                info.pax_headers = {
+                    f"SCHILY.xattr.{k}": v.decode("utf-8", "surrogateescape") for k, v in entry.xattrs.items()
+                }
+            if entry.kind == "file":
+                info.size = len(entry.data)
+                archive.addfile(info, io.BytesIO(entry.data))
+            else:
+                archive.addfile(info)
+    return buffer.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def compress(data: bytes, compression: str) -> bytes:
+    if compression == "gzip":
+        return gzip.compress(data, mtime=0)
+    if compression == "zstd":
+        return zstandard.ZstdCompressor().compress(data)
+    return data
+
+
+@dataclass
+class Image:
+    layers: list[bytes]  # uncompressed layer tars
+    config: dict[str, Any] = field(default_factory=dict)  # the runtime "config" object
+    history: list[dict[str, Any]] | None = None  # defaults to one entry per layer
+    compression: str = "gzip"
+    architecture: str = "amd64"
+    os: str = "linux"
+
+    def config_json(self) -> bytes:
+        history = self.history
+        if history is None:
+            history = [{"created_by": f"/bin/sh -c #(nop) ADD layer{i}"} for i in range(len(self.layers))]
+        document = {
+            "architecture": self.architecture,
+            "os": self.os,
+            "config": self.config,
+            "rootfs": {"type": "layers", "diff_ids": [sha256(layer) for layer in self.layers]},
+            "history": history,
+        }
+        return json.dumps(document, sort_keys=True).encode()
+
+    def blobs(self) -> list[bytes]:
+        return [compress(layer, self.compression) for layer in self.layers]
+
+    def manifest(self) -> tuple[bytes, dict[str, bytes]]:
+        """The OCI manifest and every blob it references, by digest."""
+        config = self.config_json()
+        blobs = {sha256(config): config}
+        layers = []
+        for blob in self.blobs():
+            blobs[sha256(blob)] = blob
+            layers.append(
+                {"mediaType": LAYER_TYPES[self.compression], "digest": sha256(blob), "size": len(blob)}
+            )
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": sha256(config), "size": len(config)},
+            "layers": layers,
+        }
+        return json.dumps(manifest, sort_keys=True).encode(), blobs
+
+
+def write_oci_layout(directory: Path, images: dict[str, Image], multi_platform: bool = False) -> Path:
+    """Write images into an OCI layout, tagged by the dict keys (or as one multi-platform index)."""
+    blobs_dir = directory / "blobs" / "sha256"
+    blobs_dir.mkdir(parents=True, exist_ok=True)
+    descriptors = []
+    for tag, image in images.items():
+        manifest, blobs = image.manifest()
+        blobs[sha256(manifest)] = manifest
+        for digest, blob in blobs.items():
+            (blobs_dir / digest.split(":", 1)[1]).write_bytes(blob)
+        descriptor: dict[str, Any] = {
+            "mediaType": OCI_MANIFEST,
+            "digest": sha256(manifest),
+            "size": len(manifest),
+        }
+        if multi_platform:
+            descriptor["platform"] = {"os": image.os, "architecture": image.architecture}
+        else:
+            descriptor["annotations"] = {"org.opencontainers.image.ref.name": tag}
+        descriptors.append(descriptor)
+    (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}
+    (directory / "index.json").write_text(json.dumps(index, sort_keys=True))
+    return directory
+
+
+def tar_directory(directory: Path, archive_path: Path) -> Path:
+    with tarfile.open(archive_path, "w") as archive:
+        for root, dirs, files in os.walk(directory):
+            dirs.sort()
+            for name in sorted(files):
+                full = Path(root) / name
+                archive.add(full, arcname=str(full.relative_to(directory)))
+    return archive_path
+
+
+def write_oci_archive(path: Path, images: dict[str, Image], scratch: Path) -> Path:
+    layout = write_oci_layout(scratch / (path.name + ".layout"), images)
+    return tar_directory(layout, path)
+
+
+def write_docker_archive(path: Path, image: Image, repo_tag: str = "example:latest") -> Path:
+    """A legacy ``docker save`` archive: uncompressed ``<id>/layer.tar`` files and manifest.json."""
+    config = image.config_json()
+    members: dict[str, bytes] = {sha256(config).split(":", 1)[1] + ".json": config}
+    layer_names = []
+    for layer in image.layers:
+        name = hashlib.sha256(b"v1" + layer).hexdigest() + "/layer.tar"
+        members[name] = layer
+        layer_names.append(name)
+    manifest = [
+        {"Config": sha256(config).split(":", 1)[1] + ".json", "RepoTags": [repo_tag], "Layers": layer_names}
+    ]
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with tarfile.open(path, "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path

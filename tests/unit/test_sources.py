@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound
+from layerdiff.index.cache import IndexCache
+from layerdiff.pipeline import load_image
+from layerdiff.refs import Transport, parse_ref
+from layerdiff.sources.open import open_source
+from tests.support.imagebuilder import (
+    F,
+    Image,
+    layer_tar,
+    write_docker_archive,
+    write_oci_archive,
+    write_oci_layout,
+)
+
+BASE = Image(
+    layers=[
+        layer_tar([F("etc/os-release", b"ID=test\n")]),
+        layer_tar([F("opt/app/run", b"#!/bin/sh\n", mode=0o755)]),
+    ],
+    config={"User": "app", "Env": ["PATH=/usr/bin"]},
+)
+
+
+def load(ref: str, tmp_path: Path, platform: str | None = None) -> object:
+    source = open_source(parse_ref(ref), platform)
+    try:
+        return load_image(source, IndexCache(tmp_path / "cache"))
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_every_file_source_reads_the_same_image(tmp_path: Path, compression: str) -> None:
+    image = Image(BASE.layers, BASE.config, compression=compression)
+    layout = write_oci_layout(tmp_path / "layout", {"v1": image})
+    archive = write_oci_archive(tmp_path / "image.oci.tar", {"v1": image}, tmp_path)
+    docker = write_docker_archive(tmp_path / "image.docker.tar", image)
+    loaded = [
+        load(ref, tmp_path)
+        for ref in (
+            f"oci:{layout}",
+            f"oci:{layout}:v1",
+            f"oci-archive:{archive}",
+            str(archive),
+            f"docker-archive:{docker}",
+            str(docker),
+            str(layout),
+        )
+    ]
+    ids = {item.snapshot.image_id for item in loaded}  # type: ignore[attr-defined]
+    entries = {tuple(i.entries for i in item.indexes) for item in loaded}  # type: ignore[attr-defined]
+    assert len(ids) == 1 and len(entries) == 1
+
+
+def test_bare_arguments_resolve_by_what_exists(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "layout", {"v1": BASE})
+    docker = write_docker_archive(tmp_path / "d.tar", BASE)
+    oci_tar = write_oci_archive(tmp_path / "o.tar", {"v1": BASE}, tmp_path)
+    assert parse_ref(str(layout)).transport is Transport.OCI
+    assert parse_ref(str(docker)).transport is Transport.DOCKER_ARCHIVE
+    assert parse_ref(str(oci_tar)).transport is Transport.OCI_ARCHIVE
+    assert parse_ref("apache/airflow:2.6.0").transport is Transport.DOCKER
+
+
+def test_platform_selection(tmp_path: Path) -> None:
+    amd = Image(BASE.layers, BASE.config, architecture="amd64")
+    arm = Image([layer_tar([F("arm", b"1")])], BASE.config, architecture="arm64")
+    layout = write_oci_layout(tmp_path / "multi", {"a": amd, "b": arm}, multi_platform=True)
+    assert load(f"oci:{layout}", tmp_path, "linux/arm64").snapshot.platform == "linux/arm64"  # type: ignore[attr-defined]
+    assert load(f"oci:{layout}", tmp_path, "linux/amd64").snapshot.platform == "linux/amd64"  # type: ignore[attr-defined]
+    with pytest.raises(
+        ImageError, match=r"no image for platform linux/s390x \(available: linux/amd64, linux/arm64\)"
+    ):
+        load(f"oci:{layout}", tmp_path, "linux/s390x")
+
+
+def test_tampered_layer_blob_is_a_digest_mismatch(tmp_path: Path) -> None:
+    layout = write_oci_layout(
+        tmp_path / "layout", {"v1": Image(BASE.layers, BASE.config, compression="none")}
+    )
+    manifest = _manifest(layout)
+    blob = layout / "blobs" / "sha256" / manifest["layers"][1]["digest"].split(":")[1]
+    data = bytearray(blob.read_bytes())
+    data[600] ^= 0xFF  # inside the file content, so the tar still parses
+    blob.write_bytes(bytes(data))
+    with pytest.raises(DigestMismatch, match="does not match"):
+        load(f"oci:{layout}", tmp_path)
+
+
+def test_config_whose_diff_ids_lie_is_a_digest_mismatch(tmp_path: Path) -> None:
+    docker = write_docker_archive(tmp_path / "d.tar", BASE)
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(docker, unpacked, format="tar")
+    # swap two layer files: each still hashes fine, but not to the diff_id the config gives its position
+    manifest = json.loads((unpacked / "manifest.json").read_text())
+    manifest[0]["Layers"].reverse()
+    (unpacked / "manifest.json").write_text(json.dumps(manifest))
+    from tests.support.imagebuilder import tar_directory
+
+    with pytest.raises(DigestMismatch):
+        load(f"docker-archive:{tar_directory(unpacked, tmp_path / 'swapped.tar')}", tmp_path)
+
+
+def test_missing_blob(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "layout", {"v1": BASE})
+    (layout / "blobs" / "sha256" / _manifest(layout)["layers"][0]["digest"].split(":")[1]).unlink()
+    with pytest.raises(ImageError, match="missing blob"):
+        load(f"oci:{layout}", tmp_path)
+
+
+def test_unknown_tag_and_missing_paths(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "layout", {"v1": BASE})
+    with pytest.raises(ImageNotFound, match="no image tagged 'v2'"):
+        load(f"oci:{layout}:v2", tmp_path)
+    with pytest.raises(ImageNotFound):
+        load(f"docker-archive:{tmp_path / 'nope.tar'}", tmp_path)
+    with pytest.raises(ImageNotFound):
+        load(f"oci:{tmp_path}", tmp_path)
+
+
+def _manifest(layout: Path) -> dict[str, list[dict[str, str]]]:
+    index = json.loads((layout / "index.json").read_text())
+    digest = index["manifests"][0]["digest"].split(":")[1]
+    manifest: dict[str, list[dict[str, str]]] = json.loads((layout / "blobs" / "sha256" / digest).read_text())
+    return manifest
