@@ -72,7 +72,7 @@ def index_layer(
 
 
 def _entry(
-    archive: tarfile.TarFile, member: tarfile.TarInfo, seen: dict[str, Entry], what: str
+    archive: tarfile.TarFile, member: tarfile.TarInfo, seen: dict[tuple[str, bool], Entry], what: str
 ) -> Entry | None:
     path = normalize(member.name, what)
     base = posixpath.basename(path)

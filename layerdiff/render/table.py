@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.text import Text
 
 _KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "cyan"}
 MAX_FILE_ROWS = 200
+UNWRAPPED_WIDTH = 100_000
 
 
 def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -> str:
@@ -98,14 +100,12 @@ def render_inspect(image: dict[str, Any], color: bool, width: int | None = None)
 
 
 def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:
+    """On a terminal, fit its width; otherwise never wrap, so every change stays on one greppable line."""
     buffer = io.StringIO()
+    if width is None:
+        width = shutil.get_terminal_size().columns if color else UNWRAPPED_WIDTH
     console = Console(
-        file=buffer,
-        force_terminal=color,
-        no_color=not color,
-        width=width or 160,
-        highlight=False,
-        soft_wrap=False,
+        file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, soft_wrap=False
     )
     return console, buffer
 

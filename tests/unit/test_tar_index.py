@@ -7,13 +7,13 @@ import pytest
 
 from layerdiff.errors import CorruptLayer, DigestMismatch, HostileLayer
 from layerdiff.index.tar_index import index_layer
-from layerdiff.model import EntryType
+from layerdiff.model import Entry, EntryType
 from layerdiff.sources.streams import decompressed
 from tests.support.imagebuilder import F, compress, layer_tar, sha256
 
 
-def index(data: bytes, **kwargs: object) -> dict[str, object]:
-    result = index_layer(io.BytesIO(data), sha256(data), "test layer", **kwargs)  # type: ignore[arg-type]
+def index(data: bytes, max_entries: int = 1000) -> dict[str, Entry]:
+    result = index_layer(io.BytesIO(data), sha256(data), "test layer", max_entries)
     return {e.path: e for e in result.entries}
 
 

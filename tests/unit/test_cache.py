@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from layerdiff.index.cache import IndexCache
+from layerdiff.model import ImageSnapshot, LayerDescriptor
+from layerdiff.pipeline import compare, load_image
+from layerdiff.refs import parse_ref
+from layerdiff.sources.base import ImageSource, LayerStream
+from layerdiff.sources.open import open_source
+from tests.support import pairs
+from tests.support.imagebuilder import write_oci_layout
+
+
+class CountingSource(ImageSource):
+    """Wraps a real source and records which layers were actually read."""
+
+    def __init__(self, inner: ImageSource) -> None:
+        self.inner = inner
+        self.read: list[int] = []
+
+    def snapshot(self) -> ImageSnapshot:
+        return self.inner.snapshot()
+
+    def layer_streams(
+        self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]
+    ) -> Iterator[LayerStream]:
+        for item in self.inner.layer_streams(wanted, cached_sizes):
+            assert item.layer is not None
+            self.read.append(item.layer.position)
+            yield item
+
+
+def test_second_run_reads_no_base_layer(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "l", {"base": pairs.base_image(), "pin": pairs.pinned_requests()})
+    cache_dir = tmp_path / "cache"
+
+    def run_once() -> tuple[list[int], list[int], IndexCache]:
+        cache = IndexCache(cache_dir)
+        base = CountingSource(open_source(parse_ref(f"oci:{layout}:base")))
+        derived = CountingSource(open_source(parse_ref(f"oci:{layout}:pin")))
+        compare(load_image(base, cache), load_image(derived, cache))
+        cache.close()
+        return base.read, derived.read, cache
+
+    base_read, derived_read, cold = run_once()
+    assert base_read == [0, 1] and derived_read == [2]  # the shared layers are read once, for the base
+    assert cold.hits == 2 and cold.misses == 3
+    base_read, derived_read, warm = run_once()
+    assert base_read == [] and derived_read == []
+    assert warm.hits == 5 and warm.misses == 0
+
+
+def test_concurrent_writers_leave_a_readable_cache(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "l", {"base": pairs.base_image()})
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(5):
+                cache = IndexCache(tmp_path / "cache")
+                load_image(open_source(parse_ref(f"oci:{layout}:base")), cache)
+                cache.close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    cache = IndexCache(tmp_path / "cache")
+    image = load_image(open_source(parse_ref(f"oci:{layout}:base")), cache)
+    assert cache.hits == 2 and len(image.indexes) == 2
