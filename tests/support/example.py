@@ -34,11 +34,11 @@ def extended() -> Image:
     )
 
 
-def main() -> None:
-    TARGET.mkdir(parents=True, exist_ok=True)
-    write_docker_archive(TARGET / "airflow-base.tar", pairs.base_image(), "example/airflow-base:1")
-    write_docker_archive(TARGET / "airflow-extended.tar", extended(), "example/airflow-extended:1")
+def write(target: Path = TARGET) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    write_docker_archive(target / "airflow-base.tar", pairs.base_image(), "example/airflow-base:1")
+    write_docker_archive(target / "airflow-extended.tar", extended(), "example/airflow-extended:1")
 
 
 if __name__ == "__main__":
-    main()
+    write()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli import run
+from tests.support.example import TARGET, write
+
+
+def test_committed_example_is_what_the_generator_writes(tmp_path: Path) -> None:
+    write(tmp_path)
+    for name in ("airflow-base.tar", "airflow-extended.tar"):
+        assert (tmp_path / name).read_bytes() == (TARGET / name).read_bytes(), name
+
+
+def test_example_diff_shows_the_seed_changes() -> None:
+    result = run(
+        "diff",
+        str(TARGET / "airflow-base.tar"),
+        str(TARGET / "airflow-extended.tar"),
+        "--format",
+        "json",
+        "--no-cache",
+    )
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    instructions = [layer["instruction"] for layer in report["comparison"]["reviewed_layers"]]
+    assert instructions == [
+        "RUN pip install requests==2.28.1",
+        "RUN python3 -m venv /opt/airflow/venv",
+        "RUN mkdir -p /opt/airflow/logs",
+    ]
+    config = {(c["field"], c["key"]): (c["after"], c["instruction"]) for c in report["config_changes"]}
+    assert config[("User", None)] == ("root", "USER root")
+    assert config[("Env", "PATH")][0].startswith("/opt/airflow/venv/bin:")
+    logs = next(c for c in report["file_changes"] if c["path"] == "/opt/airflow/logs")
+    assert logs["kind"] == "added" and logs["after"]["uid"] == 0
