@@ -115,7 +115,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
     else:
         from layerdiff.render.table import render_inspect
 
-        _emit(args.output, render_inspect(result["image"], color=_color(args.output)))
+        _emit(args.output, render_inspect(result, color=_color(args.output)))
     return int(ExitCode.OK)
 
 

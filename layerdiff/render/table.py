@@ -78,12 +78,13 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
     return buffer.getvalue()
 
 
-def render_inspect(image: dict[str, Any], color: bool, width: int | None = None) -> str:
+def render_inspect(result: dict[str, Any], color: bool, width: int | None = None) -> str:
     console, buffer = _console(color, width)
+    image, config = result["image"], result["config"]
     console.print(Text(f"{image['reference']}  {image['image_id']}  {image['platform']}"))
     for key in ("user", "entrypoint", "cmd", "workdir", "healthcheck"):
-        console.print(Text(f"{key:11} {_value(image['config'].get(key))}"))
-    for variable in image["config"].get("env") or []:
+        console.print(Text(f"{key:11} {_value(config.get(key))}"))
+    for variable in config["env"]:
         console.print(Text(f"env         {variable}"))
     table = Table(title="Layers", title_justify="left")
     for column in ("#", "size", "entries", "instruction"):

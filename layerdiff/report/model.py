@@ -16,8 +16,9 @@ SCHEMA_VERSION = "1.0.0"
 SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
 
 
-def load_schema() -> dict[str, Any]:
-    text = resources.files("layerdiff.report").joinpath("report.schema.json").read_text()
+def load_schema(name: str = "report") -> dict[str, Any]:
+    """The JSON Schema of the ``report`` (diff) or ``inspect`` output."""
+    text = resources.files("layerdiff.report").joinpath(f"{name}.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -128,22 +129,21 @@ def dumps(report: dict[str, Any]) -> str:
 
 
 def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[str, Any]:
-    """One image on its own: identity, runtime config and layers (``layerdiff inspect``)."""
+    """One image on its own: identity, layers and runtime config (``layerdiff inspect``)."""
     config = image.runtime_config
-    summary = image_summary(image, layers)
-    summary["config"] = {
-        "user": config.get("User") or "",
-        "entrypoint": config.get("Entrypoint") or None,
-        "cmd": config.get("Cmd") or None,
-        "workdir": config.get("WorkingDir") or None,
-        "healthcheck": config.get("Healthcheck") or None,
-        "env": list(config.get("Env") or []),
-        "labels": dict(config.get("Labels") or {}),
-        "exposed_ports": sorted(config.get("ExposedPorts") or {}),
-        "volumes": sorted(config.get("Volumes") or {}),
-    }
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "layerdiff", "version": __version__},
-        "image": summary,
+        "image": image_summary(image, layers),
+        "config": {
+            "user": config.get("User") or "",
+            "entrypoint": config.get("Entrypoint") or None,
+            "cmd": config.get("Cmd") or None,
+            "workdir": config.get("WorkingDir") or None,
+            "healthcheck": config.get("Healthcheck") or None,
+            "env": list(config.get("Env") or []),
+            "labels": dict(config.get("Labels") or {}),
+            "exposed_ports": sorted(config.get("ExposedPorts") or {}),
+            "volumes": sorted(config.get("Volumes") or {}),
+        },
     }

@@ -39,11 +39,11 @@ def connect() -> docker.DockerClient:
 
 
 class EngineSource(ImageSource):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, platform: str | None = None) -> None:
         self.name = name
+        self.platform = platform
         self.reference = f"docker:{name}"
         self.client = connect()
-        self._snapshot: ImageSnapshot | None = None
 
     def snapshot(self) -> ImageSnapshot:
         try:
@@ -65,10 +65,15 @@ class EngineSource(ImageSource):
             config["variant"] = attrs["Variant"]
         digests = {d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [] if "@" in d}
         manifest_digest = digests.pop() if len(digests) == 1 else None
-        self._snapshot = build_snapshot(
+        snapshot = build_snapshot(
             self.reference, config, str(attrs["Id"]), manifest_digest, None, attrs.get("RepoTags") or ()
         )
-        return self._snapshot
+        # The engine holds one platform per image name; it cannot pick another, only refuse a mismatch.
+        if self.platform is not None and not snapshot.platform.startswith(self.platform):
+            raise ImageError(
+                f"{self.reference}: the engine's image is {snapshot.platform}, not {self.platform}"
+            )
+        return snapshot
 
     def layer_streams(
         self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]

@@ -11,7 +11,7 @@ def open_source(ref: ImageRef, platform: str | None = None) -> ImageSource:
     if ref.transport is Transport.DOCKER:
         from layerdiff.sources.engine import EngineSource
 
-        return EngineSource(ref.target)
+        return EngineSource(ref.target, platform)
     if ref.transport is Transport.DOCKER_ARCHIVE:
         from layerdiff.sources.docker_archive import DockerArchiveSource
 

@@ -14,7 +14,8 @@ class TarMembers:
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            self._tar = tarfile.open(path, mode="r:")
+            # "r:*" also reads `docker save | gzip` output; layers are read in order, so seeks stay cheap
+            self._tar = tarfile.open(path, mode="r:*")
             members = self._tar.getmembers()
         except FileNotFoundError as exc:
             raise ImageNotFound(f"{path}: no such file") from exc

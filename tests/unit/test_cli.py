@@ -48,8 +48,21 @@ def test_table_output_and_output_file(layout: Path, tmp_path: Path) -> None:
 
 def test_inspect(layout: Path) -> None:
     result = run("inspect", f"oci:{layout}:base", "--format", "json", "--no-cache")
-    image = json.loads(result.stdout)["image"]
-    assert image["config"]["user"] == "50000" and len(image["layers"]) == 2
+    document = json.loads(result.stdout)
+    validate_inspect(document)
+    assert document["config"]["user"] == "50000" and len(document["image"]["layers"]) == 2
+    table = run("inspect", f"oci:{layout}:base", "--no-cache").stdout
+    assert "AIRFLOW_HOME=/opt/airflow" in table and "RUN pip install --user requests==2.31.0" in table
+
+
+def validate_inspect(document: dict[str, object]) -> None:
+    from referencing import Registry, Resource
+
+    report = load_schema()
+    registry: Registry[dict[str, object]] = Registry().with_resource(
+        report["$id"], Resource.from_contents(report)
+    )
+    jsonschema.Draft202012Validator(load_schema("inspect"), registry=registry).validate(document)
 
 
 def test_usage_errors_exit_2(layout: Path) -> None:

@@ -131,3 +131,13 @@ def _manifest(layout: Path) -> dict[str, list[dict[str, str]]]:
     digest = index["manifests"][0]["digest"].split(":")[1]
     manifest: dict[str, list[dict[str, str]]] = json.loads((layout / "blobs" / "sha256" / digest).read_text())
     return manifest
+
+
+def test_gzipped_docker_save_archive(tmp_path: Path) -> None:
+    import gzip
+
+    plain = write_docker_archive(tmp_path / "d.tar", BASE)
+    zipped = tmp_path / "d.tar.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    assert parse_ref(str(zipped)).transport is Transport.DOCKER_ARCHIVE
+    assert load(str(zipped), tmp_path).snapshot.image_id == load(str(plain), tmp_path).snapshot.image_id  # type: ignore[attr-defined]
