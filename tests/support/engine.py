@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,14 +49,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_registry() -> Iterator[str]:
-    """Debian's docker-registry on loopback; yields its host:port."""
+def local_registry(user: str | None = None, password: str | None = None) -> Iterator[str]:
+    """Debian's docker-registry on loopback, with htpasswd auth when a user is given; yields host:port."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "config.yml"
+        auth = ""
+        if user is not None and password is not None:
+            import bcrypt
+
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()
+            (Path(scratch) / "htpasswd").write_text(f"{user}:{hashed}\n")
+            auth = f"auth:\n  htpasswd:\n    realm: layerdiff-test\n    path: {scratch}/htpasswd\n"
         config.write_text(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-            f"    rootdirectory: {scratch}/data\nhttp:\n  addr: 127.0.0.1:{port}\n"
+            f"    rootdirectory: {scratch}/data\nhttp:\n  addr: 127.0.0.1:{port}\n" + auth
         )
         process = subprocess.Popen(
             ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -66,6 +74,8 @@ def local_registry() -> Iterator[str]:
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2).close()
                     break
+                except urllib.error.HTTPError:
+                    break  # 401: up, and asking for credentials
                 except OSError:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise RuntimeError("docker-registry did not start") from None
