@@ -10,7 +10,7 @@ from typing import IO, cast
 from layerdiff.errors import CorruptLayer, HostileLayer
 from layerdiff.index.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
 from layerdiff.model import Entry, EntryType, LayerIndex
-from layerdiff.sources.streams import CHUNK, ByteStream, DigestReader
+from layerdiff.sources.streams import CHUNK, ByteStream, DigestReader, ForwardReader
 
 DEFAULT_MAX_ENTRIES = 2_000_000
 XATTR_PREFIX = "SCHILY.xattr."
@@ -47,7 +47,8 @@ def index_layer(
     warnings: list[str] = []
     count = 0
     try:
-        with tarfile.open(fileobj=cast(IO[bytes], hashed), mode="r|", bufsize=CHUNK) as archive:
+        reader = cast(IO[bytes], ForwardReader(hashed))
+        with tarfile.open(fileobj=reader, mode="r:") as archive:
             while (member := archive.next()) is not None:
                 count += 1
                 if count > max_entries:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import zlib
@@ -112,12 +111,62 @@ def decompressed(raw: ByteStream, what: str) -> ByteStream:
     """Sniff gzip/zstd magic (media types lie, docker-archive has none) and return the tar stream."""
     buffered = io.BufferedReader(cast(io.RawIOBase, raw), CHUNK)
     magic = buffered.peek(4)[:4]
+    # Buffered on top so that small reads (tar headers) do not each become a decompressor call.
     if magic.startswith(GZIP_MAGIC):
-        return _Guarded(gzip.GzipFile(fileobj=buffered, mode="rb"), what)
+        return io.BufferedReader(_GzipReader(buffered, what), CHUNK)
     if magic == ZSTD_MAGIC:
         reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        return _Guarded(reader, what)
+        return io.BufferedReader(_Guarded(reader, what), CHUNK)
     return buffered
+
+
+class _GzipReader(io.RawIOBase):
+    """gzip (RFC 1952, multi-member) straight through zlib with large input chunks: GzipFile feeds zlib
+    8 KiB at a time, which costs more than the decompression itself on a layer of small files."""
+
+    def __init__(self, inner: ByteStream, what: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._what = what
+        self._decompressor = zlib.decompressobj(wbits=31)
+        self._input_done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        limit = size if size is not None and size > 0 else CHUNK
+        try:
+            while True:
+                pending = self._decompressor.unconsumed_tail
+                if not pending and not self._decompressor.eof and not self._input_done:
+                    pending = self._inner.read(CHUNK)
+                    self._input_done = not pending
+                if self._decompressor.eof:
+                    rest = self._decompressor.unused_data or self._inner.read(CHUNK)
+                    if not rest.strip(b"\0"):  # end of input, or the zero padding some tools append
+                        self._drain_padding()
+                        return b""
+                    self._decompressor = zlib.decompressobj(wbits=31)  # the next gzip member
+                    pending = rest
+                if not pending:
+                    raise CorruptLayer(f"{self._what}: gzip stream ends before its end marker (truncated)")
+                out = self._decompressor.decompress(pending, limit)
+                if out:
+                    return out
+        except zlib.error as exc:
+            raise CorruptLayer(f"{self._what}: corrupt gzip stream ({exc})") from exc
+
+    def _drain_padding(self) -> None:
+        # Read the blob to its end so that its digest is checked.
+        while self._inner.read(CHUNK):
+            pass
 
 
 class _Guarded(io.RawIOBase):
@@ -144,3 +193,45 @@ class _Guarded(io.RawIOBase):
             raise
         except (EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
             raise CorruptLayer(f"{self._what}: corrupt or truncated compressed stream ({exc})") from exc
+
+
+class ForwardReader(io.RawIOBase):
+    """A stream that can seek forward by reading and discarding, and tells its position.
+
+    tarfile's own stream mode re-slices a buffer on every header read; its random-access mode only ever
+    seeks forward when members are read in order, which this allows without a seekable source.
+    """
+
+    def __init__(self, inner: ByteStream) -> None:
+        super().__init__()
+        self._inner = inner
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._position + offset if whence == io.SEEK_CUR else -1
+        if target < self._position:
+            raise io.UnsupportedOperation("a layer stream cannot seek backwards")
+        while self._position < target:
+            if not self.read(min(CHUNK, target - self._position)):
+                break
+        return self._position
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
+        self._position += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)

@@ -125,3 +125,19 @@ def test_hundred_thousand_entries() -> None:
     data = layer_tar([F(f"d{i % 100}/f{i}", b"") for i in range(100_000)], fmt=tarfile.GNU_FORMAT)
     result = index_layer(io.BytesIO(data), sha256(data), "big")
     assert len(result.entries) == 100_000
+
+
+def test_multi_member_gzip_and_zero_padding() -> None:
+    import gzip
+
+    data = layer_tar([F("a", b"x" * 5000), F("b", b"y" * 5000)])
+    half = len(data) // 2
+    blob = gzip.compress(data[:half]) + gzip.compress(data[half:]) + b"\0" * 1024
+    result = index_layer(decompressed(io.BytesIO(blob), "layer"), sha256(data), "layer")
+    assert {e.path for e in result.entries} == {"/a", "/b"}
+
+
+def test_garbage_after_gzip_is_corrupt() -> None:
+    data = layer_tar([F("a", b"x")])
+    with pytest.raises(CorruptLayer, match="corrupt gzip"):
+        index_layer(decompressed(io.BytesIO(compress(data, "gzip") + b"garbage!"), "layer"), None, "layer")
