@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -75,6 +76,21 @@ class Entry:
     link: str | None = None  # symlink target as written, or hard link target as a normalised path
     sha256: str | None = None  # content digest of regular files (and of hard links once resolved)
     xattrs: tuple[tuple[str, str], ...] = ()  # (name, hex value), sorted by name
+    md5: str | None = None  # what dpkg's md5sums record, to verify package-owned files
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    """What the dynamic loader needs to know about one ELF object, read from its headers."""
+
+    elf_class: int  # 32 or 64
+    machine: str  # e_machine as pyelftools names it, e.g. "EM_X86_64"
+    elf_type: str  # "ET_EXEC", "ET_DYN", ...
+    soname: str | None = None
+    needed: tuple[str, ...] = ()
+    rpath: tuple[str, ...] = ()  # DT_RPATH entries, split on ":", unexpanded
+    runpath: tuple[str, ...] = ()  # DT_RUNPATH entries, split on ":", unexpanded
+    interpreter: str | None = None  # PT_INTERP
 
 
 @dataclass(frozen=True)
@@ -83,3 +99,5 @@ class LayerIndex:
     tar_size: int
     entries: tuple[Entry, ...]
     warnings: tuple[str, ...] = field(default=())
+    contents: Mapping[str, bytes] = field(default_factory=dict)  # captured files, by path
+    elf: Mapping[str, ElfInfo] = field(default_factory=dict)  # ELF objects, by path

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import struct
 import zlib
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 import platformdirs
 
-from layerdiff.model import Entry, EntryType, LayerIndex
+from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -37,7 +40,7 @@ class IndexCache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS layer_index ("
             " diff_id TEXT NOT NULL, format INTEGER NOT NULL, tar_size INTEGER NOT NULL,"
-            " payload BLOB NOT NULL, PRIMARY KEY (diff_id, format))"
+            " payload BLOB NOT NULL, contents BLOB NOT NULL, PRIMARY KEY (diff_id, format))"
         )
 
     def get(self, diff_id: str) -> LayerIndex | None:
@@ -45,21 +48,23 @@ class IndexCache:
             self.misses += 1
             return None
         row = self._db.execute(
-            "SELECT tar_size, payload FROM layer_index WHERE diff_id = ? AND format = ?",
+            "SELECT tar_size, payload, contents FROM layer_index WHERE diff_id = ? AND format = ?",
             (diff_id, INDEX_FORMAT),
         ).fetchone()
         if row is None:
             self.misses += 1
             return None
         self.hits += 1
-        return _decode(diff_id, row[0], row[1])
+        return _decode(diff_id, row[0], row[1], row[2])
 
     def put(self, index: LayerIndex) -> None:
         if self._db is None:
             return
+        payload, contents = _encode(index)
         self._db.execute(
-            "INSERT OR REPLACE INTO layer_index (diff_id, format, tar_size, payload) VALUES (?, ?, ?, ?)",
-            (index.diff_id, INDEX_FORMAT, index.tar_size, _encode(index)),
+            "INSERT OR REPLACE INTO layer_index (diff_id, format, tar_size, payload, contents)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (index.diff_id, INDEX_FORMAT, index.tar_size, payload, contents),
         )
 
     def close(self) -> None:
@@ -68,15 +73,28 @@ class IndexCache:
             self._db = None
 
 
-def _encode(index: LayerIndex) -> bytes:
+def _encode(index: LayerIndex) -> tuple[bytes, bytes]:
     rows = [
-        [e.path, e.type.value, e.mode, e.uid, e.gid, e.size, e.link, e.sha256, [list(x) for x in e.xattrs]]
+        [
+            e.path,
+            e.type.value,
+            e.mode,
+            e.uid,
+            e.gid,
+            e.size,
+            e.link,
+            e.sha256,
+            [list(x) for x in e.xattrs],
+            e.md5,
+        ]
         for e in index.entries
     ]
-    return zlib.compress(json.dumps({"entries": rows, "warnings": list(index.warnings)}).encode(), 1)
+    elf = {path: asdict(info) for path, info in index.elf.items()}
+    payload = json.dumps({"entries": rows, "warnings": list(index.warnings), "elf": elf}).encode()
+    return zlib.compress(payload, 1), zlib.compress(_pack_contents(index.contents), 1)
 
 
-def _decode(diff_id: str, tar_size: int, payload: bytes) -> LayerIndex:
+def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> LayerIndex:
     data = json.loads(zlib.decompress(payload))
     entries = tuple(
         Entry(
@@ -89,7 +107,41 @@ def _decode(diff_id: str, tar_size: int, payload: bytes) -> LayerIndex:
             link=link,
             sha256=sha256,
             xattrs=tuple((name, value) for name, value in xattrs),
+            md5=md5,
         )
-        for path, kind, mode, uid, gid, size, link, sha256, xattrs in data["entries"]
+        for path, kind, mode, uid, gid, size, link, sha256, xattrs, md5 in data["entries"]
     )
-    return LayerIndex(diff_id=diff_id, tar_size=tar_size, entries=entries, warnings=tuple(data["warnings"]))
+    elf = {
+        path: ElfInfo(**{**info, **{k: tuple(info[k]) for k in ("needed", "rpath", "runpath")}})
+        for path, info in data["elf"].items()
+    }
+    return LayerIndex(
+        diff_id=diff_id,
+        tar_size=tar_size,
+        entries=entries,
+        warnings=tuple(data["warnings"]),
+        contents=_unpack_contents(zlib.decompress(contents)),
+        elf=elf,
+    )
+
+
+def _pack_contents(contents: Mapping[str, bytes]) -> bytes:
+    """length-prefixed (path, data) pairs: binary-safe, and cheaper than base64 inside JSON."""
+    parts = []
+    for path, data in contents.items():
+        name = path.encode("utf-8", "surrogateescape")
+        parts += [struct.pack(">II", len(name), len(data)), name, data]
+    return b"".join(parts)
+
+
+def _unpack_contents(packed: bytes) -> dict[str, bytes]:
+    contents = {}
+    offset = 0
+    while offset < len(packed):
+        name_length, data_length = struct.unpack_from(">II", packed, offset)
+        offset += 8
+        name = packed[offset : offset + name_length].decode("utf-8", "surrogateescape")
+        offset += name_length
+        contents[name] = packed[offset : offset + data_length]
+        offset += data_length
+    return contents

@@ -1,0 +1,158 @@
+"""Compare two inventories: Python environments and commands on PATH."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
+from layerdiff.inventory.commands import Command
+from layerdiff.inventory.python import Distribution, PythonEnvironment, Shadowing, Unsatisfied
+
+
+@dataclass(frozen=True)
+class DistributionChange:
+    environment: str
+    name: str
+    kind: str  # added | removed | upgraded | downgraded | changed
+    before: Distribution | None
+    after: Distribution | None
+
+
+@dataclass(frozen=True)
+class LostDistribution:
+    """Importable by the runtime's interpreter in the base, not in the derived image."""
+
+    environment: str  # the base environment it was importable from
+    distribution: Distribution
+    cause: str  # removed | hidden (user site gone, another interpreter on PATH, sys.path changed)
+    via: str | None  # "python3 on PATH" when the lookup went through PATH
+
+
+@dataclass(frozen=True)
+class CommandChange:
+    name: str
+    before: Command | None
+    after: Command | None
+    used_by: str | None  # Entrypoint | Cmd | Healthcheck when the image runs it
+
+
+@dataclass(frozen=True)
+class InventoryDiff:
+    distributions: tuple[DistributionChange, ...]
+    unsatisfied: tuple[tuple[str, Unsatisfied], ...]  # (environment key, problem) new in the derived image
+    shadowed: tuple[tuple[str, Shadowing], ...]  # shadowing new (or with a new winner) in the derived image
+    lost: tuple[LostDistribution, ...]
+    commands: tuple[CommandChange, ...]
+
+
+def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
+    changes, unsatisfied, shadowed, lost = [], [], [], []
+    for after in derived.python:
+        before = base.python_env(after.key)
+        changes += _distribution_changes(after.key, before, after)
+        old_problems = (
+            {(u.distribution.name, u.requirement, u.installed) for u in before.unsatisfied}
+            if before
+            else set()
+        )
+        unsatisfied += [
+            (after.key, u)
+            for u in after.unsatisfied
+            if (u.distribution.name, u.requirement, u.installed) not in old_problems
+        ]
+        old_winners = {s.name: s.winner.metadata for s in before.shadowed} if before else {}
+        shadowed += [(after.key, s) for s in after.shadowed if old_winners.get(s.name) != s.winner.metadata]
+    for before in base.python:
+        if derived.python_env(before.key) is None:
+            changes += _distribution_changes(before.key, before, None)
+    lost += _lost_in_place(base, derived)
+    lost += _lost_through_path(base, derived, {(item.environment, item.distribution.name) for item in lost})
+    return InventoryDiff(
+        distributions=tuple(changes),
+        unsatisfied=tuple(unsatisfied),
+        shadowed=tuple(shadowed),
+        lost=tuple(lost),
+        commands=_command_changes(base, derived),
+    )
+
+
+def _distribution_changes(
+    key: str,
+    before: PythonEnvironment | None,
+    after: PythonEnvironment | None,
+) -> list[DistributionChange]:
+    old = {d.name: d for d in before.distributions} if before else {}
+    new = {d.name: d for d in after.distributions} if after else {}
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a is None:
+            changes.append(DistributionChange(key, name, "added", None, b))
+        elif b is None:
+            changes.append(DistributionChange(key, name, "removed", a, None))
+        elif a.version != b.version:
+            changes.append(DistributionChange(key, name, _direction(a.version, b.version), a, b))
+        elif a.metadata != b.metadata:
+            changes.append(DistributionChange(key, name, "changed", a, b))
+    return changes
+
+
+def _direction(before: str, after: str) -> str:
+    try:
+        return "upgraded" if Version(after) > Version(before) else "downgraded"
+    except InvalidVersion:
+        return "changed"
+
+
+def _lost_in_place(base: Inventory, derived: Inventory) -> list[LostDistribution]:
+    """Distributions an environment could import in the base and cannot in the derived image."""
+    lost = []
+    for before in base.python:
+        after = derived.python_env(before.key)
+        if after is None:
+            continue
+        for distribution in before.distributions:
+            if after.get(distribution.name) is None:
+                still_there = distribution.metadata in derived.distribution_metadata
+                lost.append(
+                    LostDistribution(before.key, distribution, "hidden" if still_there else "removed", None)
+                )
+    return lost
+
+
+def _lost_through_path(
+    base: Inventory, derived: Inventory, known: set[tuple[str, str]]
+) -> list[LostDistribution]:
+    """``python3`` on PATH starts another environment than in the base: what the old one imported and the new
+    one cannot is lost to every script that runs ``python3``."""
+    lost = []
+    for name in PYTHON_COMMANDS:
+        old_key, new_key = base.python_on_path.get(name), derived.python_on_path.get(name)
+        if old_key is None or new_key is None or old_key == new_key:
+            continue
+        before, after = base.python_env(old_key), derived.python_env(new_key)
+        if before is None or after is None:
+            continue
+        for distribution in before.distributions:
+            if after.get(distribution.name) is None and (old_key, distribution.name) not in known:
+                lost.append(LostDistribution(old_key, distribution, "hidden", f"{name} on PATH"))
+                known.add((old_key, distribution.name))
+    return lost
+
+
+def _command_changes(base: Inventory, derived: Inventory) -> tuple[CommandChange, ...]:
+    changes = []
+    for name in sorted(set(base.commands) | set(derived.commands)):
+        before, after = base.commands.get(name), derived.commands.get(name)
+        # `command -v` answers with the PATH location; a venv's python3 is another command even though
+        # it is a symlink to the same binary, because it starts another environment
+        if _where(before) != _where(after):
+            used = derived.commands_used.get(name) or base.commands_used.get(name)
+            changes.append(CommandChange(name, before, after, used))
+    return tuple(changes)
+
+
+def _where(command: Command | None) -> tuple[str, str] | None:
+    return (command.path, command.target) if command else None

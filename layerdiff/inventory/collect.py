@@ -1,0 +1,60 @@
+"""Assemble one image's inventory from its merged filesystem view and config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from layerdiff.diff.config import env_map
+from layerdiff.fs.view import TreeView
+from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
+from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
+from layerdiff.inventory.users import RuntimeUser, runtime_user
+
+PYTHON_COMMANDS = ("python", "python3")
+
+
+@dataclass(frozen=True)
+class Inventory:
+    user: RuntimeUser
+    env: Mapping[str, str]
+    path: str
+    commands: Mapping[str, Command]
+    commands_used: Mapping[str, str]  # command word -> Entrypoint | Cmd | Healthcheck
+    python: tuple[PythonEnvironment, ...]
+    python_on_path: Mapping[str, str]  # python / python3 -> the key of the environment it starts
+    distribution_metadata: frozenset[str]  # every .dist-info / .egg-info path in the image
+
+    def python_env(self, key: str) -> PythonEnvironment | None:
+        return next((e for e in self.python if e.key == key), None)
+
+
+def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
+    env = env_map(config.get("Env"))
+    user = runtime_user(view, config.get("User"), env)
+    path = image_path(env)
+    commands = resolve_commands(view, path, user)
+    environments = list(python_environments(view, view.tree.nodes.keys(), user, env))
+    on_path = {}
+    for name in PYTHON_COMMANDS:
+        command = commands.get(name)
+        if command is None:
+            continue
+        environment = environment_for(view, command.path, user, env)
+        if environment is not None:
+            on_path[name] = environment.key
+            if all(e.key != environment.key for e in environments):
+                environments.append(environment)
+    return Inventory(
+        user=user,
+        env=env,
+        path=path,
+        commands=commands,
+        commands_used=commands_used(config),
+        python=tuple(sorted(environments, key=lambda e: e.key)),
+        python_on_path=on_path,
+        distribution_metadata=frozenset(
+            p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info"))
+        ),
+    )

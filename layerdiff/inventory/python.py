@@ -1,0 +1,335 @@
+"""Python environments: for each interpreter in an image, the sys.path its runtime user gets at start-up,
+the distributions it can import (and which copy wins), and ``pip check`` done offline."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+
+from packaging.markers import Marker, default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from layerdiff.fs.view import ImageFiles
+from layerdiff.inventory.users import RuntimeUser
+from layerdiff.model import EntryType
+
+_INTERPRETER_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+_VERSIONED_NAME = re.compile(r"^python(\d+\.\d+)$")
+_STDLIB_DIR = re.compile(r"^python(\d+\.\d+)$")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str  # canonical (PEP 503) name
+    display_name: str
+    version: str
+    location: str  # the sys.path entry it was found in
+    metadata: str  # its .dist-info / .egg-info path
+    requires: tuple[str, ...]  # Requires-Dist as written
+
+
+@dataclass(frozen=True)
+class Shadowing:
+    name: str
+    winner: Distribution
+    hidden: tuple[Distribution, ...]
+
+
+@dataclass(frozen=True)
+class Unsatisfied:
+    """One line of ``pip check``."""
+
+    distribution: Distribution
+    requirement: str
+    installed: str | None  # the version found, None when not installed
+
+    def message(self) -> str:
+        who, needed = f"{self.distribution.display_name} {self.distribution.version}", self.requirement
+        name = Requirement(needed).name
+        if self.installed is None:
+            return f"{who} requires {name}, which is not installed."
+        return f"{who} has requirement {needed}, but you have {name} {self.installed}."
+
+
+@dataclass(frozen=True)
+class PythonEnvironment:
+    key: str  # the venv root, or the interpreter's real path: how environments are matched across images
+    interpreter: str  # the interpreter binary, symlinks followed
+    version: str  # "3.11"
+    venv: str | None
+    sys_path: tuple[str, ...]  # existing entries, in order
+    user_site: str | None  # the runtime user's site dir when enabled and present
+    distributions: tuple[Distribution, ...]  # the copy of each name that imports, by name
+    shadowed: tuple[Shadowing, ...]
+    unsatisfied: tuple[Unsatisfied, ...]
+
+    def get(self, name: str) -> Distribution | None:
+        wanted = canonicalize_name(name)
+        return next((d for d in self.distributions if d.name == wanted), None)
+
+
+def python_environments(
+    files: ImageFiles, paths: Iterable[str], user: RuntimeUser, env: Mapping[str, str]
+) -> tuple[PythonEnvironment, ...]:
+    """Every interpreter and virtualenv among ``paths`` (all paths of the image), as ``user`` runs it."""
+    found: dict[str, PythonEnvironment] = {}
+    for path in sorted(paths):
+        base = posixpath.basename(path)
+        if base == "pyvenv.cfg":
+            environment = _venv(files, posixpath.dirname(path), user, env)
+        elif _INTERPRETER_NAME.match(base) and posixpath.basename(posixpath.dirname(path)) == "bin":
+            environment = _system(files, path, user, env)
+        else:
+            continue
+        if environment is not None and environment.key not in found:
+            found[environment.key] = environment
+    return tuple(found[key] for key in sorted(found))
+
+
+def environment_for(
+    files: ImageFiles,
+    interpreter_path: str,
+    user: RuntimeUser,
+    env: Mapping[str, str],
+) -> PythonEnvironment | None:
+    """The environment an interpreter path (e.g. what ``python3`` resolves to on PATH) runs in."""
+    root = posixpath.dirname(posixpath.dirname(interpreter_path))
+    if files.read(posixpath.join(root, "pyvenv.cfg")) is not None:
+        return _venv(files, root, user, env)
+    return _system(files, interpreter_path, user, env)
+
+
+def _system(
+    files: ImageFiles, path: str, user: RuntimeUser, env: Mapping[str, str]
+) -> PythonEnvironment | None:
+    real = files.resolve(path)
+    entry = files.lookup(real) if real else None
+    if real is None or entry is None or entry.type not in (EntryType.FILE, EntryType.HARDLINK):
+        return None
+    if files.read(posixpath.join(posixpath.dirname(posixpath.dirname(path)), "pyvenv.cfg")) is not None:
+        return None  # a venv's bin/python: described by its pyvenv.cfg
+    prefix = posixpath.dirname(posixpath.dirname(real))
+    version = _version(files, real, prefix)
+    if version is None:
+        return None
+    site_dirs = _system_site_dirs(files, prefix, version)
+    return _environment(files, real, real, version, None, prefix, site_dirs, True, user, env)
+
+
+def _venv(
+    files: ImageFiles, root: str, user: RuntimeUser, env: Mapping[str, str]
+) -> PythonEnvironment | None:
+    config = _pyvenv_cfg(files.read(posixpath.join(root, "pyvenv.cfg")))
+    interpreter = files.resolve(posixpath.join(root, "bin", "python")) or files.resolve(
+        posixpath.join(config.get("home", "/usr/bin"), "python3")
+    )
+    if interpreter is None:
+        return None
+    base_prefix = posixpath.dirname(posixpath.dirname(interpreter))
+    version = _version(files, interpreter, base_prefix) or ".".join(config.get("version", "").split(".")[:2])
+    if not version:
+        return None
+    system_site = config.get("include-system-site-packages", "false").lower() == "true"
+    site_dirs = [posixpath.join(root, "lib", f"python{version}", "site-packages")]
+    if system_site:
+        site_dirs += _system_site_dirs(files, base_prefix, version)
+    return _environment(
+        files, root, interpreter, version, root, base_prefix, site_dirs, system_site, user, env
+    )
+
+
+def _environment(
+    files: ImageFiles,
+    key: str,
+    interpreter: str,
+    version: str,
+    venv: str | None,
+    base_prefix: str,
+    site_dirs: list[str],
+    user_site_allowed: bool,
+    user: RuntimeUser,
+    env: Mapping[str, str],
+) -> PythonEnvironment:
+    stdlib = posixpath.join(base_prefix, "lib", f"python{version}")
+    sys_path = [p for p in env.get("PYTHONPATH", "").split(":") if p.startswith("/")]
+    sys_path += [stdlib, posixpath.join(stdlib, "lib-dynload")]
+    user_site = None
+    if user_site_allowed and not env.get("PYTHONNOUSERSITE"):
+        user_base = env.get("PYTHONUSERBASE") or posixpath.join(user.home, ".local")
+        candidate = posixpath.join(user_base, "lib", f"python{version}", "site-packages")
+        if _is_dir(files, candidate):
+            user_site = candidate
+    for site_dir in ([user_site] if user_site else []) + site_dirs:
+        if _is_dir(files, site_dir):
+            sys_path.append(site_dir)
+            sys_path.extend(_pth_entries(files, site_dir))
+    existing = tuple(dict.fromkeys(p for p in sys_path if _is_dir(files, p)))
+    distributions, shadowed = _distributions(files, existing)
+    return PythonEnvironment(
+        key=key,
+        interpreter=interpreter,
+        version=version,
+        venv=venv,
+        sys_path=existing,
+        user_site=user_site,
+        distributions=distributions,
+        shadowed=shadowed,
+        unsatisfied=_unsatisfied(distributions, version),
+    )
+
+
+def _system_site_dirs(files: ImageFiles, prefix: str, version: str) -> list[str]:
+    # Debian's patched site.py: dist-packages under /usr/local and /usr;
+    # upstream Python: prefix/lib/pythonX.Y/site-packages
+    if _is_dir(files, posixpath.join(prefix, "lib", "python3", "dist-packages")):
+        return [
+            posixpath.join("/usr/local/lib", f"python{version}", "dist-packages"),
+            posixpath.join(prefix, "lib", "python3", "dist-packages"),
+            posixpath.join(prefix, "lib", f"python{version}", "dist-packages"),
+        ]
+    return [posixpath.join(prefix, "lib", f"python{version}", "site-packages")]
+
+
+def _version(files: ImageFiles, real: str, prefix: str) -> str | None:
+    match = _VERSIONED_NAME.match(posixpath.basename(real))
+    if match:
+        return match.group(1)
+    candidates = [
+        m.group(1)
+        for name in files.listdir(posixpath.join(prefix, "lib"))
+        if (m := _STDLIB_DIR.match(name)) and files.lookup(posixpath.join(prefix, "lib", name, "os.py"))
+    ]
+    return candidates[-1] if len(candidates) == 1 else None
+
+
+def _pyvenv_cfg(data: bytes | None) -> dict[str, str]:
+    values = {}
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _pth_entries(files: ImageFiles, site_dir: str) -> list[str]:
+    """Directories .pth files add (import lines are code: never run, so not followed)."""
+    entries = []
+    for name in files.listdir(site_dir):
+        if not name.endswith(".pth"):
+            continue
+        text = (files.read(posixpath.join(site_dir, name)) or b"").decode("utf-8", "replace")
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line and not line.startswith(("#", "import ", "import\t")):
+                entries.append(posixpath.normpath(posixpath.join(site_dir, line)))
+    return entries
+
+
+def _is_dir(files: ImageFiles, path: str) -> bool:
+    real = files.resolve(path)
+    entry = files.lookup(real) if real else None
+    return entry is not None and entry.type is EntryType.DIR
+
+
+def _distributions(
+    files: ImageFiles, sys_path: tuple[str, ...]
+) -> tuple[tuple[Distribution, ...], tuple[Shadowing, ...]]:
+    copies: dict[str, list[Distribution]] = {}
+    for directory in sys_path:
+        for name in files.listdir(directory):
+            if name.endswith((".dist-info", ".egg-info")):
+                distribution = _read_distribution(files, directory, name)
+                if distribution is not None:
+                    copies.setdefault(distribution.name, []).append(distribution)
+    winners = tuple(found[0] for _, found in sorted(copies.items()))
+    shadowed = tuple(
+        Shadowing(n, found[0], tuple(found[1:])) for n, found in sorted(copies.items()) if len(found) > 1
+    )
+    return winners, shadowed
+
+
+def _read_distribution(files: ImageFiles, directory: str, name: str) -> Distribution | None:
+    path = posixpath.join(directory, name)
+    if name.endswith(".dist-info"):
+        data = files.read(posixpath.join(path, "METADATA"))
+    else:
+        data = files.read(posixpath.join(path, "PKG-INFO")) or files.read(path)
+    if data is None:
+        return None
+    headers = BytesHeaderParser().parsebytes(data)
+    display_name, version = headers.get("Name"), headers.get("Version")
+    if not display_name or not version:
+        return None
+    requires = tuple(headers.get_all("Requires-Dist") or ())
+    if not requires and name.endswith(".egg-info"):
+        requires = _egg_requires(files.read(posixpath.join(path, "requires.txt")))
+    return Distribution(canonicalize_name(display_name), display_name, version, directory, path, requires)
+
+
+def _egg_requires(data: bytes | None) -> tuple[str, ...]:
+    requires, section = [], ""
+    for raw in (data or b"").decode("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif line and not section:  # extras and marker sections are not unconditional requirements
+            requires.append(line)
+    return tuple(requires)
+
+
+def _unsatisfied(distributions: tuple[Distribution, ...], version: str) -> tuple[Unsatisfied, ...]:
+    """``pip check``: every requirement (markers evaluated for this interpreter, no extras) is installed
+    in a version its specifier allows (pre-releases allowed, as pip allows them here)."""
+    installed = {d.name: d for d in distributions}
+    environment = _marker_environment(version)
+    problems = []
+    for distribution in distributions:
+        for text in distribution.requires:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is not None and not _evaluate(requirement.marker, environment):
+                continue
+            found = installed.get(canonicalize_name(requirement.name))
+            if found is None:
+                problems.append(Unsatisfied(distribution, text, None))
+            elif not _allowed(requirement, found.version):
+                problems.append(Unsatisfied(distribution, text, found.version))
+    return tuple(problems)
+
+
+def _marker_environment(version: str) -> dict[str, str]:
+    environment: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    environment.update(
+        {
+            "python_version": version,
+            "python_full_version": f"{version}.0",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "os_name": "posix",
+            "extra": "",
+        }
+    )
+    return environment
+
+
+def _evaluate(marker: Marker, environment: dict[str, str]) -> bool:
+    try:
+        return marker.evaluate(dict(environment))
+    except Exception:
+        return False
+
+
+def _allowed(requirement: Requirement, version: str) -> bool:
+    try:
+        return requirement.specifier.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return True  # pip check cannot compare a non-PEP 440 version either
