@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -101,3 +101,11 @@ class LayerIndex:
     warnings: tuple[str, ...] = field(default=())
     contents: Mapping[str, bytes] = field(default_factory=dict)  # captured files, by path
     elf: Mapping[str, ElfInfo] = field(default_factory=dict)  # ELF objects, by path
+
+
+def env_map(env: Sequence[str] | None) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in env or ():
+        name, _, value = item.partition("=")
+        result[name] = value
+    return result

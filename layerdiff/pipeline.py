@@ -9,10 +9,13 @@ from layerdiff.diff.changes import ImageDiff, LayerInfo
 from layerdiff.diff.config import diff_config
 from layerdiff.diff.files import diff_trees
 from layerdiff.diff.history import derived_history_start, instruction
+from layerdiff.diff.inventory import diff_inventories
 from layerdiff.errors import ImageError
 from layerdiff.fs.tree import build_tree
+from layerdiff.fs.view import TreeView
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
+from layerdiff.inventory.collect import collect
 from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.streams import ByteStream
@@ -94,6 +97,8 @@ def compare(base: LoadedImage, derived: LoadedImage) -> ImageDiff:
             f"{derived.snapshot.reference} does not extend {base.snapshot.reference} "
             f"(shared layers: {shared} of {len(base.indexes)}); the squashed filesystems are compared",
         )
+    base_inventory = collect(TreeView(base_tree, base.indexes), base.snapshot.runtime_config)
+    derived_inventory = collect(TreeView(derived_tree, derived.indexes), derived.snapshot.runtime_config)
     start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
     return ImageDiff(
@@ -106,6 +111,9 @@ def compare(base: LoadedImage, derived: LoadedImage) -> ImageDiff:
             diff_config(base.snapshot.runtime_config, derived.snapshot.runtime_config, derived_history)
         ),
         warnings=tuple(warnings),
+        base_inventory=base_inventory,
+        derived_inventory=derived_inventory,
+        inventory=diff_inventories(base_inventory, derived_inventory),
     )
 
 

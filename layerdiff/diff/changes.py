@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from layerdiff.diff.inventory import InventoryDiff
+from layerdiff.inventory.collect import Inventory
 from layerdiff.model import Entry
 
 
@@ -56,3 +58,6 @@ class ImageDiff:
     file_changes: tuple[FileChange, ...]
     config_changes: tuple[ConfigChange, ...]
     warnings: tuple[str, ...]
+    base_inventory: Inventory
+    derived_inventory: Inventory
+    inventory: InventoryDiff

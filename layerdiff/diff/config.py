@@ -8,7 +8,7 @@ from typing import Any
 
 from layerdiff.diff.changes import ConfigChange
 from layerdiff.diff.history import instruction
-from layerdiff.model import HistoryEntry
+from layerdiff.model import HistoryEntry, env_map
 
 # Scalar fields of the config's "config" object, with the Dockerfile keyword that sets each.
 _SCALAR_FIELDS = {
@@ -22,14 +22,6 @@ _SCALAR_FIELDS = {
 }
 # Keyed fields: each key is compared on its own.
 _KEYED_FIELDS = {"ExposedPorts": "EXPOSE", "Volumes": "VOLUME", "Labels": "LABEL"}
-
-
-def env_map(env: Sequence[str] | None) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for item in env or ():
-        name, _, value = item.partition("=")
-        result[name] = value
-    return result
 
 
 def diff_config(

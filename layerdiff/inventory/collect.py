@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from layerdiff.diff.config import env_map
 from layerdiff.fs.view import TreeView
 from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
 from layerdiff.inventory.users import RuntimeUser, runtime_user
+from layerdiff.model import env_map
 
 PYTHON_COMMANDS = ("python", "python3")
 

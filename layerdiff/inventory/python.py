@@ -49,11 +49,13 @@ class Unsatisfied:
     installed: str | None  # the version found, None when not installed
 
     def message(self) -> str:
-        who, needed = f"{self.distribution.display_name} {self.distribution.version}", self.requirement
-        name = Requirement(needed).name
+        """The line ``pip check`` prints: canonical names and the requirement in its normal form."""
+        requirement = Requirement(self.requirement)
+        who = f"{self.distribution.name} {self.distribution.version}"
+        needed = canonicalize_name(requirement.name)
         if self.installed is None:
-            return f"{who} requires {name}, which is not installed."
-        return f"{who} has requirement {needed}, but you have {name} {self.installed}."
+            return f"{who} requires {needed}, which is not installed."
+        return f"{who} has requirement {requirement}, but you have {needed} {self.installed}."
 
 
 @dataclass(frozen=True)

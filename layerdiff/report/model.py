@@ -11,8 +11,9 @@ from layerdiff import __version__
 from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
 from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
+from layerdiff.report.inventory import inventory_section
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
 
 
@@ -48,6 +49,7 @@ def build_report(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -
         },
         "file_changes": [file_change(change) for change in diff.file_changes],
         "config_changes": [config_change(change) for change in diff.config_changes],
+        "inventory": inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         "warnings": list(diff.warnings),
     }
 

@@ -1,0 +1,107 @@
+"""The inventory part of the report: runtime user, Python environments, commands on PATH."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layerdiff.diff.inventory import InventoryDiff
+from layerdiff.inventory.collect import Inventory
+from layerdiff.inventory.commands import Command
+from layerdiff.inventory.python import Distribution, PythonEnvironment
+from layerdiff.inventory.users import RuntimeUser
+
+
+def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) -> dict[str, Any]:
+    return {
+        "runtime_user": {"base": _user(base.user), "derived": _user(derived.user)},
+        "python": {
+            "environments": [_environment(e, derived) for e in derived.python],
+            "distribution_changes": [
+                {
+                    "environment": c.environment,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "before": _distribution(c.before),
+                    "after": _distribution(c.after),
+                }
+                for c in diff.distributions
+            ],
+            "unsatisfied": [
+                {
+                    "environment": key,
+                    "distribution": u.distribution.display_name,
+                    "version": u.distribution.version,
+                    "requirement": u.requirement,
+                    "installed": u.installed,
+                    "message": u.message(),
+                }
+                for key, u in diff.unsatisfied
+            ],
+            "shadowed": [
+                {
+                    "environment": key,
+                    "name": s.name,
+                    "winner": _distribution(s.winner),
+                    "hidden": [_distribution(h) for h in s.hidden],
+                }
+                for key, s in diff.shadowed
+            ],
+            "lost": [
+                {
+                    "environment": item.environment,
+                    "name": item.distribution.display_name,
+                    "version": item.distribution.version,
+                    "location": item.distribution.location,
+                    "cause": item.cause,
+                    "via": item.via,
+                }
+                for item in diff.lost
+            ],
+        },
+        "commands": [
+            {"name": c.name, "before": _command(c.before), "after": _command(c.after), "used_by": c.used_by}
+            for c in diff.commands
+        ],
+    }
+
+
+def _user(user: RuntimeUser) -> dict[str, Any]:
+    return {
+        "user": user.spec,
+        "name": user.name,
+        "uid": user.uid,
+        "gid": user.gid,
+        "groups": sorted(user.groups),
+        "home": user.home,
+    }
+
+
+def _environment(environment: PythonEnvironment, inventory: Inventory) -> dict[str, Any]:
+    return {
+        "key": environment.key,
+        "interpreter": environment.interpreter,
+        "version": environment.version,
+        "venv": environment.venv,
+        "user_site": environment.user_site,
+        "sys_path": list(environment.sys_path),
+        "distributions": len(environment.distributions),
+        "on_path_as": sorted(
+            name for name, key in inventory.python_on_path.items() if key == environment.key
+        ),
+    }
+
+
+def _distribution(distribution: Distribution | None) -> dict[str, Any] | None:
+    if distribution is None:
+        return None
+    return {
+        "name": distribution.display_name,
+        "version": distribution.version,
+        "location": distribution.location,
+    }
+
+
+def _command(command: Command | None) -> dict[str, Any] | None:
+    if command is None:
+        return None
+    return {"path": command.path, "target": command.target, "interpreter": command.interpreter}
