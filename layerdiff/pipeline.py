@@ -15,7 +15,7 @@ from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
-from layerdiff.inventory.collect import collect
+from layerdiff.inventory.collect import Inventory, collect
 from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.streams import ByteStream
@@ -130,3 +130,8 @@ def layer_infos(image: LoadedImage) -> tuple[LayerInfo, ...]:
         )
         for layer, index in zip(image.snapshot.layers, image.indexes, strict=True)
     )
+
+
+def inventory(image: LoadedImage) -> Inventory:
+    """One image's inventory on its own (``inspect``, and oracle tests)."""
+    return collect(TreeView(build_tree(image.indexes), image.indexes), image.snapshot.runtime_config)

@@ -23,7 +23,16 @@ import docker.errors
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "fixtures" / "scenarios"
 DEBIAN_PACKAGES = "python3,python3-pip,python3-venv,libpq5,python3-psycopg2"
-DERIVED = ("derived-dag", "derived-pin", "derived-root", "derived-venv")
+DERIVED = (
+    "derived-dag",
+    "derived-pin",
+    "derived-root",
+    "derived-venv",
+    "derived-syspkg",
+    "derived-nolib",
+    "derived-shadowlib",
+    "derived-purge",
+)
 
 
 def fixture_cache() -> Path:
