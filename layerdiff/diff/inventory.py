@@ -8,6 +8,7 @@ from packaging.version import InvalidVersion, Version
 
 from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
 from layerdiff.inventory.commands import Command
+from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.python import Distribution, PythonEnvironment, Shadowing, Unsatisfied
 
 
@@ -39,12 +40,26 @@ class CommandChange:
 
 
 @dataclass(frozen=True)
+class LibraryChange:
+    """How one DT_NEEDED of one ELF object resolves differently in the derived image."""
+
+    object: str
+    soname: str
+    kind: str  # unresolved | moved (another file) | replaced (same path, other content)
+    before: NeededResolution | None  # None when the object is new in the derived image
+    after: NeededResolution
+    before_sha256: str | None
+    after_sha256: str | None
+
+
+@dataclass(frozen=True)
 class InventoryDiff:
     distributions: tuple[DistributionChange, ...]
     unsatisfied: tuple[tuple[str, Unsatisfied], ...]  # (environment key, problem) new in the derived image
     shadowed: tuple[tuple[str, Shadowing], ...]  # shadowing new (or with a new winner) in the derived image
     lost: tuple[LostDistribution, ...]
     commands: tuple[CommandChange, ...]
+    libraries: tuple[LibraryChange, ...]
 
 
 def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
@@ -75,6 +90,7 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
         shadowed=tuple(shadowed),
         lost=tuple(lost),
         commands=_command_changes(base, derived),
+        libraries=_library_changes(base, derived),
     )
 
 
@@ -156,3 +172,42 @@ def _command_changes(base: Inventory, derived: Inventory) -> tuple[CommandChange
 
 def _where(command: Command | None) -> tuple[str, str] | None:
     return (command.path, command.target) if command else None
+
+
+def _library_changes(base: Inventory, derived: Inventory) -> tuple[LibraryChange, ...]:
+    changes = []
+    for path, resolutions in sorted(derived.libraries.items()):
+        old = {r.soname: r for r in base.libraries.get(path, ())}
+        for after in resolutions:
+            before = old.get(after.soname)
+            kind = _library_change_kind(base, derived, before, after)
+            if kind is not None:
+                changes.append(
+                    LibraryChange(
+                        path,
+                        after.soname,
+                        kind,
+                        before,
+                        after,
+                        base.digests.get(before.real_path) if before and before.real_path else None,
+                        derived.digests.get(after.real_path) if after.real_path else None,
+                    )
+                )
+    return tuple(changes)
+
+
+def _library_change_kind(
+    base: Inventory, derived: Inventory, before: NeededResolution | None, after: NeededResolution
+) -> str | None:
+    if after.path is None:
+        # new objects that do not load are as broken as old ones that stopped loading
+        return "unresolved" if before is None or before.path is not None else None
+    if before is None or before.path is None:
+        return None
+    if before.real_path != after.real_path:
+        return "moved"
+    if after.real_path is not None and base.digests.get(after.real_path) != derived.digests.get(
+        after.real_path
+    ):
+        return "replaced"
+    return None

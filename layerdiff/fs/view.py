@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from layerdiff.fs.resolve import resolve
@@ -61,6 +61,15 @@ class TreeView:
     def elf(self, path: str) -> ElfInfo | None:
         source = self._source(path)
         return self._indexes[source[0]].elf.get(source[1]) if source else None
+
+    def elf_objects(self) -> Iterator[tuple[str, ElfInfo]]:
+        """Every regular file of the image that is an ELF object, with its loader facts."""
+        for path, node in self.tree.nodes.items():
+            if (
+                node.entry.type is EntryType.FILE
+                and (info := self._indexes[node.layer].elf.get(path)) is not None
+            ):
+                yield path, info
 
     def _source(self, path: str) -> tuple[int, str] | None:
         """(layer, path) under which the file's content was kept while indexing."""

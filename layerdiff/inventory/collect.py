@@ -8,6 +8,7 @@ from typing import Any
 
 from layerdiff.fs.view import TreeView
 from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
+from layerdiff.inventory.libraries import Loader, NeededResolution
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 from layerdiff.model import env_map
@@ -25,6 +26,8 @@ class Inventory:
     python: tuple[PythonEnvironment, ...]
     python_on_path: Mapping[str, str]  # python / python3 -> the key of the environment it starts
     distribution_metadata: frozenset[str]  # every .dist-info / .egg-info path in the image
+    libraries: Mapping[str, tuple[NeededResolution, ...]]  # ELF object -> where each DT_NEEDED resolves
+    digests: Mapping[str, str | None]  # sha256 of every file a library resolution lands on
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return next((e for e in self.python if e.key == key), None)
@@ -46,6 +49,7 @@ def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
             on_path[name] = environment.key
             if all(e.key != environment.key for e in environments):
                 environments.append(environment)
+    libraries = _libraries(view, env.get("LD_LIBRARY_PATH"))
     return Inventory(
         user=user,
         env=env,
@@ -57,4 +61,21 @@ def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
         distribution_metadata=frozenset(
             p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info"))
         ),
+        libraries=libraries,
+        digests={
+            r.real_path: _digest(view, r.real_path)
+            for resolutions in libraries.values()
+            for r in resolutions
+            if r.real_path is not None
+        },
     )
+
+
+def _libraries(view: TreeView, ld_library_path: str | None) -> dict[str, tuple[NeededResolution, ...]]:
+    loader = Loader(view, ld_library_path)
+    return {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
+
+
+def _digest(view: TreeView, path: str) -> str | None:
+    entry = view.lookup(path)
+    return entry.sha256 if entry is not None else None

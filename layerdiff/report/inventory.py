@@ -7,6 +7,7 @@ from typing import Any
 from layerdiff.diff.inventory import InventoryDiff
 from layerdiff.inventory.collect import Inventory
 from layerdiff.inventory.commands import Command
+from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.python import Distribution, PythonEnvironment
 from layerdiff.inventory.users import RuntimeUser
 
@@ -62,6 +63,27 @@ def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) 
             {"name": c.name, "before": _command(c.before), "after": _command(c.after), "used_by": c.used_by}
             for c in diff.commands
         ],
+        "libraries": [
+            {
+                "object": c.object,
+                "soname": c.soname,
+                "kind": c.kind,
+                "before": _resolution(c.before, c.before_sha256),
+                "after": _resolution(c.after, c.after_sha256),
+            }
+            for c in diff.libraries
+        ],
+    }
+
+
+def _resolution(resolution: NeededResolution | None, sha256: str | None) -> dict[str, Any] | None:
+    if resolution is None:
+        return None
+    return {
+        "path": resolution.path,
+        "real_path": resolution.real_path,
+        "via": resolution.via.value,
+        "sha256": sha256,
     }
 
 

@@ -1,29 +1,73 @@
-"""Run the real tools inside scenario containers, as the image's own user, to check layerdiff against."""
+"""Run the real tools inside scenario containers, as the image's own user, to check layerdiff against.
+
+One container per scenario runs every tool and prints each one's output under a ``### name`` heading:
+containers are slow to create on the vfs storage driver."""
 
 from __future__ import annotations
 
 import docker
-import docker.errors
+
+PSYCOPG_EXTENSION = "/usr/lib/python3/dist-packages/psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so"
+COMMANDS = ["python", "python3", "pip", "airflow", "sh", "dpkg", "ldconfig"]
+_SCRIPT = "\n".join(
+    [
+        "echo '### pip check'; pip check 2>&1",
+        "echo '### command -v'",
+        *[f'printf "%s=%s\\n" {name} "$(command -v {name})"' for name in COMMANDS],
+        f"echo '### ldd'; ldd {PSYCOPG_EXTENSION} 2>&1",
+        "echo '### import requests'; python3 -c 'import os, requests; "
+        "print(os.path.dirname(os.path.dirname(requests.__file__)))' 2>&1",
+        "true",
+    ]
+)
+_ROOT_SCRIPT = (
+    "echo '### apt-get check'; apt-get check 2>&1; echo '### dpkg --audit'; dpkg --audit 2>&1; true"
+)
 
 
-def run_in(client: docker.DockerClient, tag: str, script: str, user: str | None = None) -> str:
-    """stdout+stderr of ``sh -c script`` in a throwaway container of ``tag`` (no network)."""
-    output: bytes = client.containers.run(
-        tag, ["-c", f"{script} 2>&1; true"], entrypoint="/bin/sh", user=user or "", remove=True,
-        network_disabled=True, stdout=True, stderr=True,
-    )
-    return output.decode()
+def observe(client: docker.DockerClient, tag: str, as_root: bool = False) -> dict[str, list[str]]:
+    """Each tool's output lines, by heading; with ``as_root``, apt and dpkg too, which need root."""
+    sections: dict[str, list[str]] = {}
+    runs = [(_SCRIPT, "")] + ([(_ROOT_SCRIPT, "root")] if as_root else [])
+    for script, user in runs:
+        output: bytes = client.containers.run(
+            tag,
+            ["-c", script],
+            entrypoint="/bin/sh",
+            user=user,
+            remove=True,
+            network_disabled=True,
+            stdout=True,
+            stderr=True,
+        )
+        heading = ""
+        for line in output.decode().splitlines():
+            if line.startswith("### "):
+                heading = line[4:]
+                sections[heading] = []
+            elif line.strip():
+                sections[heading].append(line.strip())
+    return sections
 
 
-def pip_check(client: docker.DockerClient, tag: str, pip: str = "pip") -> set[str]:
-    lines = run_in(client, tag, f"{pip} check").splitlines()
-    return {line.strip() for line in lines if line.strip() and line.strip() != "No broken requirements found."}
+def pip_check_lines(observed: dict[str, list[str]]) -> set[str]:
+    return {line for line in observed["pip check"] if line != "No broken requirements found."}
 
 
-def command_v(client: docker.DockerClient, tag: str, names: list[str]) -> dict[str, str | None]:
-    script = "; ".join(f'printf "%s=%s\\n" {n} "$(command -v {n})"' for n in names)
+def command_v(observed: dict[str, list[str]]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
-    for line in run_in(client, tag, script).splitlines():
+    for line in observed["command -v"]:
         name, _, path = line.partition("=")
         found[name] = path or None
+    return found
+
+
+def ldd(observed: dict[str, list[str]]) -> dict[str, str | None]:
+    """soname -> path, None for 'not found' (ldd lists the whole closure)."""
+    found: dict[str, str | None] = {}
+    for line in observed["ldd"]:
+        name, arrow, rest = line.partition(" => ")
+        if arrow:
+            target = rest.split(" (", 1)[0].strip()
+            found[name.strip()] = None if target == "not found" else target
     return found
