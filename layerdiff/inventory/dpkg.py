@@ -1,0 +1,525 @@
+"""dpkg's database: which Debian packages an image has, the files they own, whether those files are still
+what the package installed (``dpkg --verify``), and whether every dependency is still met (``apt-get check``).
+
+Input is the captured bytes of ``/var/lib/dpkg/status`` (or distroless images' ``status.d/*``) and of
+``/var/lib/dpkg/info/*.list``, ``*.md5sums``. Versions are ordered by dpkg's own algorithm, reimplemented
+here: univers' DebianVersion orders real versions correctly but compares equality as text ("1.002" is not
+"1.2"), which an ``=`` constraint cannot afford.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from layerdiff.inventory.ospkg import (
+    DPKG_INFO_DIR,
+    DPKG_STATUS,
+    DPKG_STATUS_DIR,
+    BreakReason,
+    BrokenDependency,
+    OsPackage,
+    PackageRef,
+    Relation,
+    group_by_name,
+)
+from layerdiff.model import Entry, EntryType
+
+# Package states whose files are on disk; "config-files" and "not-installed" leave only conffiles, if that.
+PRESENT_STATES = frozenset(
+    {"installed", "triggers-pending", "triggers-awaited", "half-configured", "unpacked", "half-installed"}
+)
+_CONFFILE_FLAGS = frozenset({"obsolete", "remove-on-upgrade"})
+_SYMLINK_HOPS = 40  # Linux's MAXSYMLINKS
+
+
+# --- control-file syntax ------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    # surrogateescape keeps non-UTF-8 path bytes as the tar index's paths keep them, so the two compare equal
+    return data.decode("utf-8", "surrogateescape")
+
+
+def parse_paragraphs(data: bytes) -> Iterator[dict[str, str]]:
+    """RFC 822-style paragraphs: field names lower-cased, continuation lines joined with newlines."""
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for line in _decode(data).splitlines():
+        if not line.strip():
+            if fields:
+                yield fields
+            fields, current = {}, None
+        elif line[0] in " \t":
+            if current is not None:
+                fields[current] += "\n" + line.strip()
+        else:
+            name, colon, value = line.partition(":")
+            if colon:
+                current = name.strip().lower()
+                fields[current] = value.strip()
+    if fields:
+        yield fields
+
+
+_ALTERNATIVE = re.compile(
+    r"^(?P<name>[^\s:(\[<]+)(?::(?P<arch>[^\s(\[<]+))?"
+    r"\s*(?:\(\s*(?P<op><<|<=|>=|>>|=|<|>)\s*(?P<version>[^\s)]+)\s*\))?"
+)
+
+
+def parse_package_ref(text: str) -> PackageRef:
+    """``name[:arch] [(op version)]``; source-only ``[arch]`` and ``<profile>`` suffixes are ignored."""
+    match = _ALTERNATIVE.match(text.strip())
+    if match is None:
+        return PackageRef(name=text.strip())
+    return PackageRef(
+        name=match.group("name"),
+        operator=match.group("op"),
+        version=match.group("version"),
+        arch=match.group("arch"),
+    )
+
+
+def parse_relations(value: str) -> tuple[Relation, ...]:
+    """A Depends-style field: comma-separated entries, each ``|``-separated alternatives."""
+    relations = []
+    for entry in " ".join(value.split()).split(","):
+        text = entry.strip()
+        if text:
+            alternatives = tuple(parse_package_ref(alt) for alt in text.split("|"))
+            relations.append(Relation(alternatives=alternatives, text=text))
+    return tuple(relations)
+
+
+def _parse_conffiles(value: str) -> list[tuple[str, str]]:
+    """(path, md5) per line ``path md5 [obsolete] [remove-on-upgrade]``; paths may hold spaces."""
+    conffiles = []
+    for line in value.splitlines():
+        words = line.strip().split(" ")
+        while len(words) > 2 and words[-1] in _CONFFILE_FLAGS:
+            words.pop()
+        if len(words) >= 2:
+            conffiles.append((" ".join(words[:-1]), words[-1]))
+    return conffiles
+
+
+def _parse_source(value: str | None) -> tuple[str | None, str | None]:
+    """``Source: name`` or ``Source: name (version)`` when the binary was rebuilt (binNMU)."""
+    if not value:
+        return None, None
+    name, _, version = value.partition("(")
+    return name.strip(), version.rstrip(")").strip() or None
+
+
+def _state(fields: Mapping[str, str]) -> str:
+    """The last word of ``Status: want flag state``; distroless entries have no Status, yet are installed."""
+    words = fields.get("status", "").split()
+    return words[-1] if words else "installed"
+
+
+def _package_from_fields(fields: Mapping[str, str]) -> OsPackage | None:
+    name, state = fields.get("package", ""), _state(fields)
+    if not name or state not in PRESENT_STATES:
+        return None
+    source, source_version = _parse_source(fields.get("source"))
+    conffiles = _parse_conffiles(fields.get("conffiles", ""))
+    return OsPackage(
+        ecosystem="deb",
+        name=name,
+        version=fields.get("version", ""),
+        architecture=fields.get("architecture", ""),
+        source=source,
+        source_version=source_version,
+        depends=parse_relations(fields.get("depends", "")),
+        pre_depends=parse_relations(fields.get("pre-depends", "")),
+        provides=tuple(
+            alt for rel in parse_relations(fields.get("provides", "")) for alt in rel.alternatives
+        ),
+        conffiles=frozenset(path for path, _ in conffiles),
+        multi_arch=fields.get("multi-arch") or None,
+        state=state,
+        digests=tuple((path, f"md5:{md5}") for path, md5 in conffiles),
+    )
+
+
+def parse_status(data: bytes) -> list[OsPackage]:
+    """Packages present in a ``/var/lib/dpkg/status`` file (installed or partly installed; see ``state``)."""
+    packages = (_package_from_fields(fields) for fields in parse_paragraphs(data))
+    return [package for package in packages if package is not None]
+
+
+def parse_status_d(files: Mapping[str, bytes]) -> list[OsPackage]:
+    """Packages of a distroless ``/var/lib/dpkg/status.d/``: one or more paragraphs per file.
+
+    The directory also holds each package's ``NAME.md5sums``, which are not paragraphs.
+    """
+    packages: list[OsPackage] = []
+    for path in sorted(files):
+        if not path.endswith(".md5sums"):
+            packages += parse_status(files[path])
+    return packages
+
+
+def incomplete_installs(packages: Iterable[OsPackage]) -> list[OsPackage]:
+    """Packages dpkg left part-way (unpacked, half-configured, awaiting triggers): ``dpkg --audit``."""
+    return [package for package in packages if package.state != "installed"]
+
+
+# --- info files: .list and .md5sums -------------------------------------------------------------------------
+
+
+def info_file_names(package: OsPackage, suffix: str) -> tuple[str, str]:
+    """Candidate names of a package's info file: ``NAME:ARCH.list`` (Multi-Arch: same), then ``NAME.list``."""
+    return f"{package.name}:{package.architecture}{suffix}", f"{package.name}{suffix}"
+
+
+def _by_basename(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    return {posixpath.basename(path): data for path, data in files.items()}
+
+
+def _info_file(package: OsPackage, files_by_name: Mapping[str, bytes], suffix: str) -> bytes | None:
+    for name in info_file_names(package, suffix):
+        if name in files_by_name:
+            return files_by_name[name]
+    return None
+
+
+def parse_list(data: bytes) -> tuple[str, ...]:
+    """An ``info/*.list``: one absolute path per line. The root (``/.``) is left out: every package has it."""
+    paths = (line.strip() for line in _decode(data).splitlines())
+    return tuple(path for path in paths if path and path not in ("/.", "/"))
+
+
+def parse_md5sums(data: bytes) -> dict[str, str]:
+    """An ``*.md5sums``: ``md5  path`` lines, path relative to the root; returned as absolute path -> md5."""
+    md5sums = {}
+    for line in _decode(data).splitlines():
+        md5, _, path = line.partition(" ")
+        path = path.lstrip(" ")
+        if len(md5) == 32 and path:
+            md5sums["/" + path.lstrip("/")] = md5.lower()
+    return md5sums
+
+
+def attach_files(
+    packages: Iterable[OsPackage], lists: Mapping[str, bytes], md5sums: Mapping[str, bytes] | None = None
+) -> list[OsPackage]:
+    """``packages`` with ``files`` filled from their ``.list`` (keys: paths or file names of info files).
+
+    Distroless images keep no ``.list``; there the ``.md5sums`` (if given) names the regular files at least.
+    """
+    lists_by_name = _by_basename(lists)
+    md5sums_by_name = _by_basename(md5sums or {})
+    attached = []
+    for package in packages:
+        listed = _info_file(package, lists_by_name, ".list")
+        sums = _info_file(package, md5sums_by_name, ".md5sums")
+        if listed is not None:
+            attached.append(replace(package, files=parse_list(listed)))
+        elif sums is not None:
+            attached.append(replace(package, files=tuple(parse_md5sums(sums))))
+        else:
+            attached.append(package)
+    return attached
+
+
+def _under(captured: Mapping[str, bytes], directory: str, suffix: str = "") -> dict[str, bytes]:
+    return {p: data for p, data in captured.items() if p.startswith(directory) and p.endswith(suffix)}
+
+
+def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+    """All dpkg packages of an image from its captured files (absolute path -> bytes), files attached."""
+    packages = parse_status(captured[DPKG_STATUS]) if DPKG_STATUS in captured else []
+    packages += parse_status_d(_under(captured, DPKG_STATUS_DIR))
+    md5sums = _under(captured, DPKG_INFO_DIR, ".md5sums") | _under(captured, DPKG_STATUS_DIR, ".md5sums")
+    return attach_files(packages, _under(captured, DPKG_INFO_DIR, ".list"), md5sums)
+
+
+def package_md5sums(package: OsPackage, captured: Mapping[str, bytes]) -> dict[str, str]:
+    """The package's md5sums (absolute path -> md5) from ``info/`` or, in distroless images, ``status.d/``."""
+    for directory in (DPKG_INFO_DIR, DPKG_STATUS_DIR):
+        for name in info_file_names(package, ".md5sums"):
+            if (data := captured.get(directory + name)) is not None:
+                return parse_md5sums(data)
+    return {}
+
+
+# --- dpkg --verify ------------------------------------------------------------------------------------------
+
+
+class DigestCheck(StrEnum):
+    MATCH = "match"  # dpkg prints "."
+    MISMATCH = "mismatch"  # "5"
+    UNKNOWN = "unknown"  # "?": not checked, or the content could not be read (not a file, dangling link)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """One line of ``dpkg --verify``: a packaged file that is gone or no longer what the package installed."""
+
+    package: str
+    path: str
+    conffile: bool  # dpkg marks these "c"; admins are meant to edit conffiles, so rules may set them aside
+    missing: bool = False
+    not_regular: bool = False  # dpkg knows a digest for it, so it must be a regular file, and is not
+    digest: DigestCheck = DigestCheck.UNKNOWN
+    expected_md5: str | None = None
+    actual_md5: str | None = None
+
+    def dpkg_line(self) -> str:
+        """The line ``dpkg --verify`` prints for this problem, e.g. ``??5?????? c /etc/issue``."""
+        if self.missing:
+            result = "missing  "
+        else:
+            digest = {DigestCheck.MATCH: ".", DigestCheck.MISMATCH: "5", DigestCheck.UNKNOWN: "?"}[
+                self.digest
+            ]
+            result = "?" + ("M" if self.not_regular else "?") + digest + "??????"
+        return f"{result} {'c' if self.conffile else ' '} {self.path}"
+
+
+def _content_md5(path: str, entry: Entry, lookup: Callable[[str], Entry | None]) -> str | None:
+    """md5 of what opening ``path`` reads: symlinks followed as open(2) does; None if not a readable file."""
+    for _ in range(_SYMLINK_HOPS):
+        if entry.type in (EntryType.FILE, EntryType.HARDLINK):
+            return entry.md5
+        if entry.type is not EntryType.SYMLINK or not entry.link:
+            return None
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), entry.link))
+        next_entry = lookup(path)
+        if next_entry is None:
+            return None
+        entry = next_entry
+    return None
+
+
+def _verify_path(
+    package: OsPackage, path: str, expected: str | None, lookup: Callable[[str], Entry | None]
+) -> FileProblem | None:
+    conffile = path in package.conffiles
+    entry = lookup(path)
+    if entry is None:
+        return FileProblem(package.name, path, conffile, missing=True, expected_md5=expected)
+    if expected is None:  # directories, symlinks: dpkg records no digest, so only existence is checked
+        return None
+    regular = entry.type in (EntryType.FILE, EntryType.HARDLINK)
+    actual = _content_md5(path, entry, lookup)
+    if actual is None:
+        if regular:  # the index has no digest for this file: nothing to compare, which is not a finding
+            return None
+        digest = DigestCheck.UNKNOWN
+    else:
+        digest = DigestCheck.MATCH if actual == expected else DigestCheck.MISMATCH
+    if regular and digest is DigestCheck.MATCH:
+        return None
+    return FileProblem(
+        package.name,
+        path,
+        conffile,
+        not_regular=not regular,
+        digest=digest,
+        expected_md5=expected,
+        actual_md5=actual,
+    )
+
+
+def verify_files(
+    package: OsPackage, md5sums: Mapping[str, str], lookup: Callable[[str], Entry | None]
+) -> list[FileProblem]:
+    """What ``dpkg --verify PACKAGE`` reports, in the package's file-list order.
+
+    ``md5sums``: absolute path -> md5 (``parse_md5sums``); conffiles' digests come from the status file.
+    ``lookup`` behaves like lstat(2) inside the image: intermediate symlinks followed, the last one not
+    (``ImageFiles.lookup``). Every listed path must exist; those with a known digest must be regular files
+    with that digest. Diversions are not applied (``/var/lib/dpkg/diversions`` is not captured).
+    """
+    conffile_md5 = {path: d.removeprefix("md5:") for path, d in package.digests if d.startswith("md5:")}
+    paths = package.files or tuple(dict.fromkeys([*md5sums, *sorted(package.conffiles)]))
+    problems = []
+    for path in paths:
+        problem = _verify_path(package, path, md5sums.get(path) or conffile_md5.get(path), lookup)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+# --- version ordering ---------------------------------------------------------------------------------------
+
+
+def _order(char: str) -> int:
+    """dpkg's weight of a non-digit character: ``~`` before the end of the string, letters before the rest."""
+    if not char or char.isdigit():
+        return 0
+    if char == "~":
+        return -1
+    if char.isascii() and char.isalpha():
+        return ord(char)
+    return ord(char) + 256
+
+
+def _compare_fragment(a: str, b: str) -> int:
+    """dpkg's verrevcmp: alternate non-digit runs (by ``_order``) and digit runs (numerically)."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            diff = _order(a[i : i + 1]) - _order(b[j : j + 1])
+            if diff:
+                return diff
+            i, j = i + 1, j + 1
+        start_a, start_b = i, j
+        while i < len(a) and a[i].isdigit():
+            i += 1
+        while j < len(b) and b[j].isdigit():
+            j += 1
+        diff = int(a[start_a:i] or 0) - int(b[start_b:j] or 0)
+        if diff:
+            return diff
+    return 0
+
+
+def _split_version(version: str) -> tuple[int, str, str]:
+    epoch, colon, rest = version.strip().partition(":")
+    if not colon:
+        epoch, rest = "0", epoch
+    upstream, dash, revision = rest.rpartition("-")
+    if not dash:
+        upstream, revision = revision, ""
+    return (int(epoch) if epoch.isdigit() else 0), upstream, revision
+
+
+def compare_versions(a: str, b: str) -> int:
+    """Negative, zero or positive as ``a`` sorts before, with or after ``b`` (``dpkg --compare-versions``)."""
+    epoch_a, upstream_a, revision_a = _split_version(a)
+    epoch_b, upstream_b, revision_b = _split_version(b)
+    if epoch_a != epoch_b:
+        return epoch_a - epoch_b
+    return _compare_fragment(upstream_a, upstream_b) or _compare_fragment(revision_a, revision_b)
+
+
+_RELATION_TESTS: dict[str, Callable[[int], bool]] = {
+    "<<": lambda c: c < 0,
+    "<=": lambda c: c <= 0,
+    "=": lambda c: c == 0,
+    ">=": lambda c: c >= 0,
+    ">>": lambda c: c > 0,
+    "<": lambda c: c <= 0,  # obsolete spellings of <= and >=, still accepted by dpkg
+    ">": lambda c: c >= 0,
+}
+
+
+def version_satisfies(version: str, operator: str | None, constraint: str | None) -> bool:
+    """Whether ``version`` meets ``operator constraint`` (always, when there is no constraint)."""
+    if operator is None or constraint is None:
+        return True
+    test = _RELATION_TESTS.get(operator)
+    return test is not None and test(compare_versions(version, constraint))
+
+
+# --- dependencies -------------------------------------------------------------------------------------------
+
+
+def native_architecture(packages: Sequence[OsPackage]) -> str | None:
+    """dpkg's native architecture: that of the ``dpkg`` package itself, else the most common one."""
+    for package in packages:
+        if package.name == "dpkg" and package.architecture not in ("all", ""):
+            return package.architecture
+    counts = Counter(p.architecture for p in packages if p.architecture not in ("all", ""))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _arch_satisfies(candidate: OsPackage, ref: PackageRef, depender: OsPackage, native: str | None) -> bool:
+    """dpkg's deparchsatisfied: may ``candidate``'s architecture satisfy ``ref`` as ``depender`` wrote it?"""
+    if ref.arch is None and candidate.multi_arch == "foreign":
+        return True
+    if ref.arch == "any":  # only Multi-Arch: allowed packages answer to ":any"
+        return candidate.multi_arch == "allowed"
+    wanted = depender.architecture if ref.arch is None else ref.arch
+
+    def effective(arch: str) -> str | None:
+        return native if arch in ("all", "", "native") else arch
+
+    return effective(wanted) == effective(candidate.architecture)
+
+
+def _provide_satisfies(provided: PackageRef, ref: PackageRef) -> bool:
+    """dpkg: unversioned Provides satisfy only unversioned relations; ``(= v)`` ones satisfy those v meets."""
+    if provided.operator is None:
+        return ref.operator is None
+    if provided.operator != "=" or provided.version is None:
+        return False
+    return version_satisfies(provided.version, ref.operator, ref.version)
+
+
+@dataclass
+class _Universe:
+    by_name: dict[str, list[OsPackage]]
+    providers: dict[str, list[tuple[OsPackage, PackageRef]]]
+    native: str | None
+
+
+def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> tuple[str | None, str] | None:
+    """None when ``ref`` is satisfied, else (a version found but rejected, apt-style explanation)."""
+    same_arch = [
+        p for p in universe.by_name.get(ref.name, []) if _arch_satisfies(p, ref, depender, universe.native)
+    ]
+    if any(version_satisfies(p.version, ref.operator, ref.version) for p in same_arch):
+        return None
+    if any(_provide_satisfies(provided, ref) for _, provided in universe.providers.get(ref.name, [])):
+        return None
+    if same_arch:
+        return same_arch[0].version, f"{ref} but {same_arch[0].version} is installed"
+    others = universe.by_name.get(ref.name, [])
+    if others:
+        installed = ", ".join(f"{p.name}:{p.architecture}" for p in others)
+        return None, f"{ref} but only {installed} is installed"
+    return None, f"{ref} but it is not installed"
+
+
+def _check(
+    depender: OsPackage, field: str, relation: Relation, universe: _Universe
+) -> BrokenDependency | None:
+    reasons = []
+    for ref in relation.alternatives:
+        reason = _why_not(ref, depender, universe)
+        if reason is None:
+            return None
+        reasons.append(reason)
+    found = next((version for version, _ in reasons if version is not None), None)
+    return BrokenDependency(
+        package=depender,
+        field=field,
+        relation=relation,
+        reason=BreakReason.VERSION if found is not None else BreakReason.MISSING,
+        installed_version=found,
+        detail=" or ".join(text for _, text in reasons),
+    )
+
+
+def unsatisfied_dependencies(
+    packages: Sequence[OsPackage], native_arch: str | None = None
+) -> list[BrokenDependency]:
+    """Depends/Pre-Depends entries that no present package satisfies: what ``apt-get check`` reports.
+
+    An alternative is met by a package of that name whose architecture dpkg accepts (the depender's, with
+    ``all`` standing for the native one; any for ``Multi-Arch: foreign``; ``:any`` needs ``Multi-Arch:
+    allowed``) and whose version meets the constraint, or by a Provides (architecture-blind, as in dpkg).
+    Partly installed packages count as present; ``incomplete_installs`` reports them separately.
+    """
+    providers: dict[str, list[tuple[OsPackage, PackageRef]]] = {}
+    for package in packages:
+        for provided in package.provides:
+            providers.setdefault(provided.name, []).append((package, provided))
+    universe = _Universe(group_by_name(packages), providers, native_arch or native_architecture(packages))
+    broken = []
+    for package in packages:
+        for field, relations in (("Pre-Depends", package.pre_depends), ("Depends", package.depends)):
+            for relation in relations:
+                problem = _check(package, field, relation, universe)
+                if problem is not None:
+                    broken.append(problem)
+    return broken

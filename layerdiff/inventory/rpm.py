@@ -1,0 +1,374 @@
+"""rpm's database: packages, their files and dependencies, read from ``rpmdb.sqlite`` bytes.
+
+Each row of the ``Packages`` table is one package's header as rpm exports it: a big-endian index count
+and data size, that many 16-byte index entries (tag, type, offset, count), then the data store the entries
+point into. Only the sqlite backend (rpm >= 4.16: Fedora 33+, RHEL 9, ...) is read; Berkeley DB and ndb
+databases are not captured. The bytes are opened in memory, never written to disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from layerdiff.inventory.ospkg import BreakReason, BrokenDependency, OsPackage, PackageRef, Relation
+
+# Header tags (rpmtag.h)
+NAME, VERSION, RELEASE, EPOCH, ARCH = 1000, 1001, 1002, 1003, 1022
+OLDFILENAMES = 1027
+FILEDIGESTS, FILEFLAGS = 1035, 1037
+SOURCERPM = 1044
+PROVIDEFLAGS, PROVIDENAME, PROVIDEVERSION = 1112, 1047, 1113
+REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1048, 1049, 1050
+DIRINDEXES, BASENAMES, DIRNAMES = 1116, 1117, 1118
+FILEDIGESTALGO = 5011
+
+# Header data types (rpmtag.h: rpmTagType)
+_CHAR, _INT8, _INT16, _INT32, _INT64, _STRING, _BIN, _STRING_ARRAY, _I18NSTRING = 1, 2, 3, 4, 5, 6, 7, 8, 9
+_INT_FORMATS = {_CHAR: "B", _INT8: "B", _INT16: "H", _INT32: "I", _INT64: "Q"}
+
+# Dependency flags (rpmds.h)
+_LESS, _GREATER, _EQUAL = 2, 4, 8
+_SENSE_MASK = _LESS | _GREATER | _EQUAL
+# Requires only needed while installing (scriptlets, rpmlib features, pre/post-transaction): rpm stops
+# caring about them once the package is in, so their absence is no breakage.
+_INSTALL_ONLY = (1 << 9) | (1 << 10) | (1 << 24) | (1 << 26) | (1 << 7) | (1 << 5)
+_RPMFILE_CONFIG = 1
+
+# PGPHASHALGO values that FILEDIGESTALGO takes (rpmpgp.h); md5 when the tag is absent (rpm < 4.6)
+_DIGEST_ALGORITHMS = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
+
+HeaderValue = str | bytes | tuple[int, ...] | tuple[str, ...]
+
+
+class RpmHeaderError(ValueError):
+    """A header blob whose index points outside its data."""
+
+
+def _strings(store: bytes, offset: int, count: int) -> tuple[str, ...]:
+    values = []
+    for _ in range(count):
+        end = store.find(b"\0", offset)
+        if end < 0:
+            raise RpmHeaderError(f"unterminated string at {offset}")
+        values.append(store[offset:end].decode("utf-8", "surrogateescape"))
+        offset = end + 1
+    return tuple(values)
+
+
+def _value(store: bytes, kind: int, offset: int, count: int) -> HeaderValue | None:
+    if kind in (_STRING, _STRING_ARRAY, _I18NSTRING):
+        strings = _strings(store, offset, count)
+        return strings[0] if kind == _STRING else strings
+    if kind == _BIN:
+        return store[offset : offset + count]
+    if kind in _INT_FORMATS:
+        layout = f">{count}{_INT_FORMATS[kind]}"
+        if offset + struct.calcsize(layout) > len(store):
+            raise RpmHeaderError(f"integer array past the end of the data at {offset}")
+        return tuple(struct.unpack_from(layout, store, offset))
+    return None  # NULL and unknown types carry nothing we read
+
+
+def parse_header(blob: bytes) -> dict[int, HeaderValue]:
+    """Tag -> value of an exported header (no lead, no magic): strings, string tuples, int tuples, bytes."""
+    if len(blob) < 8:
+        raise RpmHeaderError("header shorter than its preamble")
+    index_count, data_size = struct.unpack_from(">II", blob)
+    data_start = 8 + 16 * index_count
+    if data_start + data_size > len(blob):
+        raise RpmHeaderError(f"header of {len(blob)} bytes declares {index_count} entries, {data_size} data")
+    store = blob[data_start : data_start + data_size]
+    header: dict[int, HeaderValue] = {}
+    for tag, kind, offset, count in struct.iter_unpack(">IIII", blob[8:data_start]):
+        if offset >= data_size:
+            continue  # region trailers (tags 61-63) point at themselves; nothing else should
+        value = _value(store, kind, offset, count)
+        if value is not None:
+            header[tag] = value
+    return header
+
+
+def _string(header: dict[int, HeaderValue], tag: int) -> str | None:
+    value = header.get(tag)
+    return value if isinstance(value, str) else None
+
+
+def _string_list(header: dict[int, HeaderValue], tag: int) -> tuple[str, ...]:
+    value = header.get(tag)
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, tuple) else ()
+
+
+def _int_list(header: dict[int, HeaderValue], tag: int) -> tuple[int, ...]:
+    value = header.get(tag)
+    return tuple(v for v in value if isinstance(v, int)) if isinstance(value, tuple) else ()
+
+
+def _operator(flags: int) -> str | None:
+    sense = flags & _SENSE_MASK
+    return {_LESS: "<", _LESS | _EQUAL: "<=", _EQUAL: "=", _GREATER | _EQUAL: ">=", _GREATER: ">"}.get(sense)
+
+
+def _refs(
+    header: dict[int, HeaderValue], names: int, flags: int, versions: int
+) -> list[tuple[PackageRef, int]]:
+    all_flags, all_versions = _int_list(header, flags), _string_list(header, versions)
+    refs = []
+    for i, name in enumerate(_string_list(header, names)):
+        flag = all_flags[i] if i < len(all_flags) else 0
+        version = all_versions[i] if i < len(all_versions) else ""
+        operator = _operator(flag) if version else None
+        refs.append((PackageRef(name=name, operator=operator, version=version if operator else None), flag))
+    return refs
+
+
+def _requirement_text(ref: PackageRef) -> str:
+    """A Requires as ``rpm -q --requires`` prints it: ``name >= 1.0``."""
+    return f"{ref.name} {ref.operator} {ref.version}" if ref.operator else ref.name
+
+
+def _files(header: dict[int, HeaderValue]) -> tuple[str, ...]:
+    basenames = _string_list(header, BASENAMES)
+    if not basenames:  # packages built before compressed file names (rpm < 4.0)
+        return _string_list(header, OLDFILENAMES)
+    dirnames, indexes = _string_list(header, DIRNAMES), _int_list(header, DIRINDEXES)
+    return tuple(dirnames[index] + base for index, base in zip(indexes, basenames, strict=False))
+
+
+def _digests(header: dict[int, HeaderValue], files: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    algorithm_ids = _int_list(header, FILEDIGESTALGO)
+    algorithm = _DIGEST_ALGORITHMS.get(algorithm_ids[0] if algorithm_ids else 1, "unknown")
+    digests = _string_list(header, FILEDIGESTS)
+    # directories, symlinks and ghosts have an empty digest
+    return tuple(
+        (path, f"{algorithm}:{digest}") for path, digest in zip(files, digests, strict=False) if digest
+    )
+
+
+def evr(epoch: int | None, version: str, release: str) -> str:
+    """``[epoch:]version-release``, as syft and ``rpm -q --qf %{EVR}`` write it."""
+    text = f"{version}-{release}" if release else version
+    return f"{epoch}:{text}" if epoch is not None else text
+
+
+def package_from_header(header: dict[int, HeaderValue]) -> OsPackage:
+    epochs = _int_list(header, EPOCH)
+    files = _files(header)
+    file_flags = _int_list(header, FILEFLAGS)
+    requires = _refs(header, REQUIRENAME, REQUIREFLAGS, REQUIREVERSION)
+    return OsPackage(
+        ecosystem="rpm",
+        name=_string(header, NAME) or "",
+        version=evr(
+            epochs[0] if epochs else None, _string(header, VERSION) or "", _string(header, RELEASE) or ""
+        ),
+        architecture=_string(header, ARCH) or "",
+        source=_string(header, SOURCERPM),
+        depends=tuple(
+            Relation(alternatives=(ref,), text=_requirement_text(ref))
+            for ref, flags in requires
+            if not flags & _INSTALL_ONLY and not ref.name.startswith("rpmlib(")
+        ),
+        provides=tuple(ref for ref, _ in _refs(header, PROVIDENAME, PROVIDEFLAGS, PROVIDEVERSION)),
+        files=files,
+        conffiles=frozenset(
+            p for p, flags in zip(files, file_flags, strict=False) if flags & _RPMFILE_CONFIG
+        ),
+        digests=_digests(header, files),
+    )
+
+
+def _open_in_memory(data: bytes) -> sqlite3.Connection:
+    image = bytearray(data)
+    # rpm keeps its database in WAL mode (header bytes 18-19 = 2), which an in-memory database cannot
+    # open; any committed content is in the main file, so reading it as a rollback-journal one is exact.
+    if len(image) >= 20 and image[18:20] == b"\x02\x02":
+        image[18:20] = b"\x01\x01"
+    connection = sqlite3.connect(":memory:")
+    connection.deserialize(bytes(image))
+    return connection
+
+
+def parse_rpmdb(data: bytes) -> list[OsPackage]:
+    """Every package in an ``rpmdb.sqlite``, in install order. Raises sqlite3.Error if it is no database."""
+    connection = _open_in_memory(data)
+    try:
+        rows = connection.execute("SELECT blob FROM Packages ORDER BY hnum").fetchall()
+    finally:
+        connection.close()
+    return [package_from_header(parse_header(bytes(blob))) for (blob,) in rows]
+
+
+# --- version ordering: rpmvercmp ----------------------------------------------------------------------------
+
+
+def _next_segment(text: str, start: int) -> tuple[int, int]:
+    """Skip separators (anything but letters, digits, ``~`` and ``^``); return (segment start, its end)."""
+    while (
+        start < len(text)
+        and not (text[start].isascii() and text[start].isalnum())
+        and text[start] not in "~^"
+    ):
+        start += 1
+    end = start
+    if end < len(text) and text[end].isdigit():
+        while end < len(text) and text[end].isdigit():
+            end += 1
+    else:
+        while end < len(text) and text[end].isascii() and text[end].isalpha():
+            end += 1
+    return start, end
+
+
+def rpmvercmp(a: str, b: str) -> int:
+    """rpm's comparison of one version or release field: -1, 0 or 1."""
+    if a == b:
+        return 0
+    i = j = 0
+    while i < len(a) or j < len(b):
+        i, end_a = _next_segment(a, i)
+        j, end_b = _next_segment(b, j)
+        char_a, char_b = a[i : i + 1], b[j : j + 1]
+        if "~" in (char_a, char_b):  # tilde sorts before everything, even the end
+            if char_a != "~":
+                return 1
+            if char_b != "~":
+                return -1
+            i, j = i + 1, j + 1
+            continue
+        if "^" in (char_a, char_b):  # caret sorts after the end but before anything else
+            if not char_a:
+                return -1
+            if not char_b:
+                return 1
+            if char_a != "^":
+                return 1
+            if char_b != "^":
+                return -1
+            i, j = i + 1, j + 1
+            continue
+        if not (char_a and char_b):
+            break
+        numeric = char_a.isdigit()
+        segment_a, segment_b = a[i:end_a], b[j:end_b]
+        if numeric != char_b.isdigit():
+            return 1 if numeric else -1  # a number is newer than letters
+        if numeric:
+            segment_a, segment_b = segment_a.lstrip("0"), segment_b.lstrip("0")
+            if len(segment_a) != len(segment_b):
+                return 1 if len(segment_a) > len(segment_b) else -1
+        if segment_a != segment_b:
+            return 1 if segment_a > segment_b else -1
+        i, j = end_a, end_b
+    if i >= len(a) and j >= len(b):
+        return 0
+    return -1 if i >= len(a) else 1
+
+
+def _split_evr(text: str) -> tuple[int, str, str]:
+    """(epoch, version, release) of ``[epoch:]version[-release]``; a missing epoch is 0, release ""."""
+    epoch, colon, rest = text.partition(":")
+    if not (colon and epoch.isdigit()):
+        epoch, rest = "0", text
+    version, dash, release = rest.rpartition("-")
+    return (int(epoch), version, release) if dash else (int(epoch), release, "")
+
+
+def compare_evr(a: str, b: str) -> int:
+    """-1, 0, 1 as rpm orders two ``[epoch:]version[-release]`` (``rpm.vercmp``)."""
+    epoch_a, version_a, release_a = _split_evr(a)
+    epoch_b, version_b, release_b = _split_evr(b)
+    if epoch_a != epoch_b:
+        return -1 if epoch_a < epoch_b else 1
+    return rpmvercmp(version_a, version_b) or rpmvercmp(release_a, release_b)
+
+
+def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
+    """rpmverOverlap: do the version ranges of a Provides and a Requires share a version?
+
+    An unversioned side matches anything; a release is compared only when both sides have one, and a side
+    without one that includes equality matches every release of the same version.
+    """
+    if not provided.operator or not required.operator or provided.version is None or required.version is None:
+        return True
+    epoch_p, version_p, release_p = _split_evr(provided.version)
+    epoch_r, version_r, release_r = _split_evr(required.version)
+    sense = (epoch_p > epoch_r) - (epoch_p < epoch_r) or rpmvercmp(version_p, version_r)
+    if sense == 0:
+        if release_p and release_r:
+            sense = rpmvercmp(release_p, release_r)
+        elif (release_p and "=" in required.operator) or (release_r and "=" in provided.operator):
+            return True
+    p_ops, r_ops = provided.operator, required.operator
+    if sense < 0:
+        return ">" in p_ops or "<" in r_ops
+    if sense > 0:
+        return "<" in p_ops or ">" in r_ops
+    return any(op in p_ops and op in r_ops for op in "=<>")
+
+
+# --- dependencies -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Providers:
+    by_name: dict[str, list[tuple[OsPackage, PackageRef]]]
+    files: frozenset[str]
+
+
+def _providers(packages: Iterable[OsPackage]) -> _Providers:
+    by_name: dict[str, list[tuple[OsPackage, PackageRef]]] = {}
+    files: set[str] = set()
+    for package in packages:
+        files.update(package.files)
+        for provided in package.provides:
+            by_name.setdefault(provided.name, []).append((package, provided))
+    return _Providers(by_name, frozenset(files))
+
+
+def _why_not(relation: Relation, providers: _Providers) -> tuple[str | None, str] | None:
+    """None when the Requires is met, else (a version found but out of range, rpm-style explanation)."""
+    required = relation.alternatives[0]
+    if required.name.startswith("(") or required.name.startswith("rpmlib("):
+        return None  # rich (boolean) dependencies are not evaluated; rpmlib() is rpm's own
+    if required.name.startswith("/") and required.name in providers.files:
+        return None
+    candidates = providers.by_name.get(required.name, [])
+    if any(ranges_overlap(provided, required) for _, provided in candidates):
+        return None
+    if candidates:
+        package, provided = candidates[0]
+        found = provided.version or package.version
+        return found, f"{relation.text} is needed, {package.name} provides {required.name} = {found}"
+    return None, f"{relation.text} is needed, nothing provides it"
+
+
+def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDependency]:
+    """Requires (run-time ones) that no installed package provides, as ``rpm -Va --nofiles`` reports them.
+
+    A Requires is met by a Provides of that name whose version range overlaps (every package provides its
+    own name at its EVR), or, for a path, by any package's file. Rich dependencies are not evaluated.
+    """
+    providers = _providers(packages)
+    broken = []
+    for package in packages:
+        # a package may require the same thing twice (declared, and found by rpm's dependency generator)
+        for relation in dict.fromkeys(package.depends):
+            reason = _why_not(relation, providers)
+            if reason is not None:
+                found, detail = reason
+                broken.append(
+                    BrokenDependency(
+                        package=package,
+                        field="Requires",
+                        relation=relation,
+                        reason=BreakReason.VERSION if found else BreakReason.MISSING,
+                        installed_version=found,
+                        detail=detail,
+                    )
+                )
+    return broken
