@@ -8,8 +8,11 @@ from packaging.version import InvalidVersion, Version
 
 from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
 from layerdiff.inventory.commands import Command
+from layerdiff.inventory.dpkg import FileProblem
 from layerdiff.inventory.libraries import NeededResolution
+from layerdiff.inventory.ospkg import BrokenDependency
 from layerdiff.inventory.python import Distribution, PythonEnvironment, Shadowing, Unsatisfied
+from layerdiff.inventory.versions import change_kind
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,16 @@ class LibraryChange:
 
 
 @dataclass(frozen=True)
+class OsPackageChange:
+    ecosystem: str
+    name: str
+    architecture: str
+    kind: str  # added | removed | upgraded | downgraded | changed
+    before: str | None  # version
+    after: str | None
+
+
+@dataclass(frozen=True)
 class InventoryDiff:
     distributions: tuple[DistributionChange, ...]
     unsatisfied: tuple[tuple[str, Unsatisfied], ...]  # (environment key, problem) new in the derived image
@@ -60,6 +73,9 @@ class InventoryDiff:
     lost: tuple[LostDistribution, ...]
     commands: tuple[CommandChange, ...]
     libraries: tuple[LibraryChange, ...]
+    os_packages: tuple[OsPackageChange, ...]
+    broken_dependencies: tuple[BrokenDependency, ...]  # unsatisfied in the derived image, not in the base
+    package_file_problems: tuple[FileProblem, ...]  # dpkg --verify lines new in the derived image
 
 
 def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
@@ -91,6 +107,17 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
         lost=tuple(lost),
         commands=_command_changes(base, derived),
         libraries=_library_changes(base, derived),
+        os_packages=_os_package_changes(base, derived),
+        broken_dependencies=tuple(
+            b
+            for b in derived.broken_dependencies
+            if _broken_key(b) not in {_broken_key(o) for o in base.broken_dependencies}
+        ),
+        package_file_problems=tuple(
+            p
+            for p in derived.package_file_problems
+            if p.dpkg_line() not in {o.dpkg_line() for o in base.package_file_problems}
+        ),
     )
 
 
@@ -211,3 +238,28 @@ def _library_change_kind(
     ):
         return "replaced"
     return None
+
+
+def _os_package_changes(base: Inventory, derived: Inventory) -> tuple[OsPackageChange, ...]:
+    old = {p.key: p for p in base.os_packages}
+    new = {p.key: p for p in derived.os_packages}
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        ecosystem, name, architecture = key
+        a, b = old.get(key), new.get(key)
+        if a is None or b is None:
+            kind = "added" if a is None else "removed"
+        else:
+            kind = change_kind(ecosystem, a.version, b.version)
+            if kind == "unchanged":
+                continue
+        changes.append(
+            OsPackageChange(
+                ecosystem, name, architecture, kind, a.version if a else None, b.version if b else None
+            )
+        )
+    return tuple(changes)
+
+
+def _broken_key(broken: BrokenDependency) -> tuple[str, str, str, str | None]:
+    return (broken.package.name, broken.relation.text, broken.reason.value, broken.installed_version)

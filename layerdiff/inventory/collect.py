@@ -8,7 +8,15 @@ from typing import Any
 
 from layerdiff.fs.view import TreeView
 from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
+from layerdiff.inventory.dpkg import FileProblem, package_md5sums, verify_files
 from layerdiff.inventory.libraries import Loader, NeededResolution
+from layerdiff.inventory.ospkg import (
+    BrokenDependency,
+    OsPackage,
+    broken_dependencies,
+    database_files,
+    read_os_packages,
+)
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 from layerdiff.model import env_map
@@ -28,6 +36,9 @@ class Inventory:
     distribution_metadata: frozenset[str]  # every .dist-info / .egg-info path in the image
     libraries: Mapping[str, tuple[NeededResolution, ...]]  # ELF object -> where each DT_NEEDED resolves
     digests: Mapping[str, str | None]  # sha256 of every file a library resolution lands on
+    os_packages: tuple[OsPackage, ...]
+    broken_dependencies: tuple[BrokenDependency, ...]
+    package_file_problems: tuple[FileProblem, ...]  # dpkg --verify for every installed deb package
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return next((e for e in self.python if e.key == key), None)
@@ -50,6 +61,8 @@ def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
             if all(e.key != environment.key for e in environments):
                 environments.append(environment)
     libraries = _libraries(view, env.get("LD_LIBRARY_PATH"))
+    captured = database_files(view)
+    packages = read_os_packages(captured)
     return Inventory(
         user=user,
         env=env,
@@ -68,6 +81,14 @@ def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
             for r in resolutions
             if r.real_path is not None
         },
+        os_packages=tuple(packages),
+        broken_dependencies=tuple(broken_dependencies(packages)),
+        package_file_problems=tuple(
+            problem
+            for package in packages
+            if package.ecosystem == "deb"
+            for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
+        ),
     )
 
 

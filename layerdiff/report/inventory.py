@@ -73,6 +73,43 @@ def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) 
             }
             for c in diff.libraries
         ],
+        "os_packages": {
+            "changes": [
+                {
+                    "ecosystem": c.ecosystem,
+                    "name": c.name,
+                    "architecture": c.architecture,
+                    "kind": c.kind,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in diff.os_packages
+            ],
+            "broken_dependencies": [
+                {
+                    "package": b.package.name,
+                    "version": b.package.version,
+                    "field": b.field,
+                    "relation": b.relation.text,
+                    "reason": b.reason.value,
+                    "installed": b.installed_version,
+                    "detail": b.detail,
+                }
+                for b in diff.broken_dependencies
+            ],
+            "modified_files": [
+                {
+                    "package": p.package,
+                    "path": p.path,
+                    "conffile": p.conffile,
+                    "missing": p.missing,
+                    "expected_md5": p.expected_md5,
+                    "actual_md5": p.actual_md5,
+                    "dpkg_verify": p.dpkg_line(),
+                }
+                for p in diff.package_file_problems
+            ],
+        },
     }
 
 
