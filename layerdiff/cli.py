@@ -8,13 +8,17 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from layerdiff.sbom.jobs import SbomJobs
 
 from layerdiff import __version__
 from layerdiff.errors import ExitCode, LayerdiffError, UsageError
 from layerdiff.index.cache import IndexCache, default_cache_dir
-from layerdiff.pipeline import LoadedImage, ProgressHook, compare, layer_infos, load_image
-from layerdiff.refs import parse_ref
+from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
+from layerdiff.refs import ImageRef, parse_ref
+from layerdiff.sources.base import ImageSource
 from layerdiff.sources.open import open_source
 
 FORMATS = ("table", "json")
@@ -75,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         "oci-archive:, registry:, or a bare name or path)",
     )
     diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
+    diff.add_argument(
+        "--sbom",
+        choices=("syft", "none"),
+        default="syft",
+        help="package inventory: syft (run concurrently with layer indexing) or none",
+    )
     image_options(diff)
     diff.set_defaults(run=_run_diff)
 
@@ -91,9 +101,19 @@ def _run_diff(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         cache = _cache(args, stack)
         progress = _progress(args, stack)
-        base = _load(args.base, args, cache, progress, stack)
-        derived = _load(args.derived, args, cache, progress, stack)
-    report = build_report(base.snapshot, derived.snapshot, compare(base, derived))
+        refs = [parse_ref(args.base), parse_ref(args.derived)]
+        sources = [_open(ref, args, stack) for ref in refs]
+        snapshots = [source.snapshot() for source in sources]
+        jobs = _sbom_jobs(args, cache, stack)
+        if jobs is not None:
+            for ref, snapshot in zip(refs, snapshots, strict=True):
+                jobs.start(ref, snapshot)
+        base, derived = (
+            load_image(source, cache, progress, snapshot=snapshot)
+            for source, snapshot in zip(sources, snapshots, strict=True)
+        )
+        sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
+    report = build_report(base.snapshot, derived.snapshot, compare(base, derived, sboms))
     if args.format == "json":
         _emit(args.output, dumps(report))
     else:
@@ -122,13 +142,28 @@ def _run_inspect(args: argparse.Namespace) -> int:
 def _load(
     text: str, args: argparse.Namespace, cache: IndexCache, progress: ProgressHook | None, stack: ExitStack
 ) -> LoadedImage:
+    return load_image(_open(parse_ref(text), args, stack), cache, progress)
+
+
+def _open(ref: ImageRef, args: argparse.Namespace, stack: ExitStack) -> ImageSource:
     if args.platform:
         from layerdiff.sources.platforms import parse_platform
 
         parse_platform(args.platform)
-    source = open_source(parse_ref(text), args.platform)
+    source = open_source(ref, args.platform)
     stack.callback(source.close)
-    return load_image(source, cache, progress)
+    return source
+
+
+def _sbom_jobs(args: argparse.Namespace, cache: IndexCache, stack: ExitStack) -> SbomJobs | None:
+    if args.sbom == "none":
+        return None
+    from layerdiff.sbom.jobs import SbomJobs
+    from layerdiff.sbom.syft import find_syft
+
+    jobs = SbomJobs(find_syft(), cache, args.platform)
+    stack.callback(jobs.close)
+    return jobs
 
 
 def _cache(args: argparse.Namespace, stack: ExitStack) -> IndexCache:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from layerdiff.diff.changes import ImageDiff, LayerInfo
@@ -10,6 +10,7 @@ from layerdiff.diff.config import diff_config
 from layerdiff.diff.files import diff_trees
 from layerdiff.diff.history import derived_history_start, instruction
 from layerdiff.diff.inventory import diff_inventories
+from layerdiff.diff.packages import diff_packages
 from layerdiff.errors import ImageError
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
@@ -17,6 +18,7 @@ from layerdiff.index.cache import IndexCache
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
 from layerdiff.inventory.collect import Inventory, collect
 from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
+from layerdiff.sbom.cyclonedx import SbomPackage
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.streams import ByteStream
 
@@ -35,8 +37,9 @@ def load_image(
     cache: IndexCache,
     progress: ProgressHook | None = None,
     max_entries: int = DEFAULT_MAX_ENTRIES,
+    snapshot: ImageSnapshot | None = None,
 ) -> LoadedImage:
-    snapshot = source.snapshot()
+    snapshot = snapshot or source.snapshot()
     found: dict[str, LayerIndex] = {}
     missing: list[LayerDescriptor] = []
     for layer in snapshot.layers:
@@ -78,7 +81,14 @@ def shared_prefix(base: ImageSnapshot, derived: ImageSnapshot) -> int:
     return count
 
 
-def compare(base: LoadedImage, derived: LoadedImage) -> ImageDiff:
+@dataclass(frozen=True)
+class Sboms:
+    tool: str
+    base: Sequence[SbomPackage]
+    derived: Sequence[SbomPackage]
+
+
+def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None) -> ImageDiff:
     shared = shared_prefix(base.snapshot, derived.snapshot)
     extends = shared == len(base.indexes) and shared > 0
     base_tree = build_tree(base.indexes)
@@ -114,6 +124,15 @@ def compare(base: LoadedImage, derived: LoadedImage) -> ImageDiff:
         base_inventory=base_inventory,
         derived_inventory=derived_inventory,
         inventory=diff_inventories(base_inventory, derived_inventory),
+        sbom_tool=sboms.tool if sboms else None,
+        packages=diff_packages(
+            sboms.base,
+            sboms.derived,
+            {layer.diff_id: layer.position for layer in derived.snapshot.layers},
+            first_reviewed,
+        )
+        if sboms
+        else (),
     )
 
 

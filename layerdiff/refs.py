@@ -37,17 +37,29 @@ def parse_ref(text: str) -> ImageRef:
         if not rest:
             raise UsageError(f"image reference {text!r} names no image")
         transport = Transport(prefix)
-        if transport is Transport.OCI and not os.path.isdir(rest):
-            # oci:DIR:TAG selects a tagged manifest of the layout.
-            directory, colon, tag = rest.rpartition(":")
-            if colon and os.path.isdir(directory):
-                return ImageRef(transport, directory, tag)
+        if transport in _PATH_TRANSPORTS:
+            path, tag = _split_path(rest)
+            return ImageRef(transport, path, tag)
         return ImageRef(transport, rest)
     if os.path.isdir(text):
         return ImageRef(Transport.OCI, text)
     if os.path.isfile(text):
         return ImageRef(_archive_transport(text), text)
     return ImageRef(Transport.DOCKER, text)
+
+
+_PATH_TRANSPORTS = {Transport.OCI, Transport.OCI_ARCHIVE, Transport.DOCKER_ARCHIVE}
+
+
+def _split_path(rest: str) -> tuple[str, str | None]:
+    """``PATH[:TAG]``: the tag starts after the longest prefix that exists (paths may hold colons, and a
+    docker-archive tag such as ``name:1.0`` does too)."""
+    if os.path.exists(rest):
+        return rest, None
+    for position in range(len(rest) - 1, 0, -1):
+        if rest[position] == ":" and os.path.exists(rest[:position]):
+            return rest[:position], rest[position + 1 :] or None
+    return rest, None  # a path that does not exist: the source says so
 
 
 def _archive_transport(path: str) -> Transport:

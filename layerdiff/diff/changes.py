@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from layerdiff.diff.inventory import InventoryDiff
+from layerdiff.diff.packages import PackageChange
 from layerdiff.inventory.collect import Inventory
 from layerdiff.model import Entry
 
@@ -61,3 +62,5 @@ class ImageDiff:
     base_inventory: Inventory
     derived_inventory: Inventory
     inventory: InventoryDiff
+    sbom_tool: str | None  # "syft 1.18.1"; None with --sbom none
+    packages: tuple[PackageChange, ...]

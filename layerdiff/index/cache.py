@@ -30,6 +30,7 @@ class IndexCache:
     def __init__(self, directory: Path | None) -> None:
         self.hits = 0
         self.misses = 0
+        self.directory = directory
         self._db: sqlite3.Connection | None = None
         if directory is None:
             return
@@ -41,6 +42,11 @@ class IndexCache:
             "CREATE TABLE IF NOT EXISTS layer_index ("
             " diff_id TEXT NOT NULL, format INTEGER NOT NULL, tar_size INTEGER NOT NULL,"
             " payload BLOB NOT NULL, contents BLOB NOT NULL, PRIMARY KEY (diff_id, format))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sbom ("
+            " image_id TEXT NOT NULL, tool TEXT NOT NULL, document BLOB NOT NULL,"
+            " PRIMARY KEY (image_id, tool))"
         )
 
     def get(self, diff_id: str) -> LayerIndex | None:
@@ -66,6 +72,27 @@ class IndexCache:
             " VALUES (?, ?, ?, ?, ?)",
             (index.diff_id, INDEX_FORMAT, index.tar_size, payload, contents),
         )
+
+    def get_sbom(self, image_id: str, tool: str) -> str | None:
+        """An SBOM made earlier of the same image by the same tool and version."""
+        if self._db is None:
+            return None
+        row = self._db.execute(
+            "SELECT document FROM sbom WHERE image_id = ? AND tool = ?", (image_id, tool)
+        ).fetchone()
+        return zlib.decompress(row[0]).decode() if row else None
+
+    def put_sbom(self, image_id: str, tool: str, document: str) -> None:
+        if self._db is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sbom (image_id, tool, document) VALUES (?, ?, ?)",
+                (image_id, tool, zlib.compress(document.encode(), 6)),
+            )
+
+    @property
+    def scratch(self) -> Path | None:
+        """Where tools that must unpack images may do so (removed by them when done)."""
+        return self.directory / "tmp" if self.directory is not None else None
 
     def close(self) -> None:
         if self._db is not None:

@@ -1,15 +1,17 @@
-"""The inventory part of the report: runtime user, Python environments, commands on PATH."""
+"""The inventory parts of the report: runtime user, Python environments, commands, libraries, packages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from layerdiff.diff.inventory import InventoryDiff
+from layerdiff.diff.packages import PackageChange
 from layerdiff.inventory.collect import Inventory
 from layerdiff.inventory.commands import Command
 from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.python import Distribution, PythonEnvironment
 from layerdiff.inventory.users import RuntimeUser
+from layerdiff.sbom.cyclonedx import SbomPackage
 
 
 def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) -> dict[str, Any]:
@@ -164,3 +166,26 @@ def _command(command: Command | None) -> dict[str, Any] | None:
     if command is None:
         return None
     return {"path": command.path, "target": command.target, "interpreter": command.interpreter}
+
+
+def packages_section(tool: str | None, changes: tuple[PackageChange, ...]) -> dict[str, Any]:
+    return {
+        "sbom_tool": tool,
+        "changes": [
+            {
+                "type": c.type,
+                "name": c.name,
+                "kind": c.kind,
+                "before": _package(c.before),
+                "after": _package(c.after),
+                "layer": c.layer,
+            }
+            for c in changes
+        ],
+    }
+
+
+def _package(package: SbomPackage | None) -> dict[str, Any] | None:
+    if package is None:
+        return None
+    return {"version": package.version, "purl": package.purl, "paths": list(package.paths[:5])}

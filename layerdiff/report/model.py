@@ -11,7 +11,7 @@ from layerdiff import __version__
 from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
 from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
-from layerdiff.report.inventory import inventory_section
+from layerdiff.report.inventory import inventory_section, packages_section
 
 SCHEMA_VERSION = "1.1.0"
 SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
@@ -50,6 +50,7 @@ def build_report(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -
         "file_changes": [file_change(change) for change in diff.file_changes],
         "config_changes": [config_change(change) for change in diff.config_changes],
         "inventory": inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
+        "packages": packages_section(diff.sbom_tool, diff.packages),
         "warnings": list(diff.warnings),
     }
 

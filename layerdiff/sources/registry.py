@@ -67,7 +67,7 @@ def parse_registry_ref(text: str) -> RegistryRef:
     return RegistryRef(host, path, digest or tag)
 
 
-def _insecure(host: str) -> bool:
+def insecure_registry(host: str) -> bool:
     bare = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:].split("]", 1)[0]
     listed = {h.strip() for h in os.environ.get("LAYERDIFF_INSECURE_REGISTRIES", "").split(",") if h.strip()}
     if host in listed or bare == "localhost":
@@ -82,7 +82,7 @@ class RegistrySource(BlobImageSource):
     def __init__(self, text: str, platform: str | None) -> None:
         super().__init__(f"registry:{text}", platform)
         self.ref = parse_registry_ref(text)
-        scheme = "http" if _insecure(self.ref.host) else "https"
+        scheme = "http" if insecure_registry(self.ref.host) else "https"
         self.base_url = f"{scheme}://{self.ref.host}/v2/{self.ref.repository}"
         self._credentials = _credentials(self.ref.host)
         self._authorization: str | None = None

@@ -10,7 +10,15 @@ from layerdiff.pipeline import inventory, load_image
 from layerdiff.refs import parse_ref
 from layerdiff.sources.open import open_source
 from tests.support.engine import engine_client
-from tests.support.oracles import COMMANDS, PSYCOPG_EXTENSION, command_v, ldd, observe, pip_check_lines
+from tests.support.oracles import (
+    COMMANDS,
+    PSYCOPG_EXTENSION,
+    apt_unmet,
+    command_v,
+    ldd,
+    observe,
+    pip_check_lines,
+)
 
 pytestmark = pytest.mark.engine
 ROOT_TOOL_SCENARIOS = {"airflow-base", "derived-purge"}  # where apt-get check and dpkg --audit are compared
@@ -100,3 +108,23 @@ def test_user_site_still_wins_over_system_site(
     assert [(h.version, h.location) for h in shadow.hidden] == [
         ("2.28.1", "/usr/local/lib/python3.11/dist-packages")
     ]
+
+
+@pytest.mark.parametrize("scenario", sorted(ROOT_TOOL_SCENARIOS))
+def test_broken_dependencies_agree_with_apt_get_check(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    ours = {f"{b.package.name}: {b.field}: {b.detail}" for b in inv.broken_dependencies}
+    assert ours == apt_unmet(observed)
+    assert observed["dpkg --audit"] == []  # --force-depends leaves nothing half-installed, only unmet Depends
+    if scenario == "derived-purge":
+        assert ours == {"python3-psycopg2: Depends: libpq5 (>= 10~~) but it is not installed"}
+
+
+@pytest.mark.parametrize("scenario", sorted(ROOT_TOOL_SCENARIOS))
+def test_package_file_verification_agrees_with_dpkg_verify(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    assert {p.dpkg_line() for p in inv.package_file_problems} == set(observed["dpkg --verify"])

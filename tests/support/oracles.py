@@ -71,3 +71,13 @@ def ldd(observed: dict[str, list[str]]) -> dict[str, str | None]:
             target = rest.split(" (", 1)[0].strip()
             found[name.strip()] = None if target == "not found" else target
     return found
+
+
+def apt_unmet(observed: dict[str, list[str]]) -> set[str]:
+    """``apt-get check``'s unmet-dependency lines as ``package: Field: detail``."""
+    found = set()
+    for line in observed["apt-get check"]:
+        package, colon, rest = line.partition(" : ")
+        if colon:
+            found.add(f"{package.strip()}: {rest.strip()}")
+    return found

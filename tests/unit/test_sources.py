@@ -8,7 +8,7 @@ import pytest
 
 from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound
 from layerdiff.index.cache import IndexCache
-from layerdiff.pipeline import load_image
+from layerdiff.pipeline import LoadedImage, load_image
 from layerdiff.refs import Transport, parse_ref
 from layerdiff.sources.open import open_source
 from tests.support.imagebuilder import (
@@ -29,7 +29,7 @@ BASE = Image(
 )
 
 
-def load(ref: str, tmp_path: Path, platform: str | None = None) -> object:
+def load(ref: str, tmp_path: Path, platform: str | None = None) -> LoadedImage:
     source = open_source(parse_ref(ref), platform)
     try:
         return load_image(source, IndexCache(tmp_path / "cache"))
@@ -55,8 +55,8 @@ def test_every_file_source_reads_the_same_image(tmp_path: Path, compression: str
             str(layout),
         )
     ]
-    ids = {item.snapshot.image_id for item in loaded}  # type: ignore[attr-defined]
-    entries = {tuple(i.entries for i in item.indexes) for item in loaded}  # type: ignore[attr-defined]
+    ids = {item.snapshot.image_id for item in loaded}
+    entries = {tuple(i.entries for i in item.indexes) for item in loaded}
     assert len(ids) == 1 and len(entries) == 1
 
 
@@ -74,8 +74,8 @@ def test_platform_selection(tmp_path: Path) -> None:
     amd = Image(BASE.layers, BASE.config, architecture="amd64")
     arm = Image([layer_tar([F("arm", b"1")])], BASE.config, architecture="arm64")
     layout = write_oci_layout(tmp_path / "multi", {"a": amd, "b": arm}, multi_platform=True)
-    assert load(f"oci:{layout}", tmp_path, "linux/arm64").snapshot.platform == "linux/arm64"  # type: ignore[attr-defined]
-    assert load(f"oci:{layout}", tmp_path, "linux/amd64").snapshot.platform == "linux/amd64"  # type: ignore[attr-defined]
+    assert load(f"oci:{layout}", tmp_path, "linux/arm64").snapshot.platform == "linux/arm64"
+    assert load(f"oci:{layout}", tmp_path, "linux/amd64").snapshot.platform == "linux/amd64"
     with pytest.raises(
         ImageError, match=r"no image for platform linux/s390x \(available: linux/amd64, linux/arm64\)"
     ):
@@ -140,4 +140,17 @@ def test_gzipped_docker_save_archive(tmp_path: Path) -> None:
     zipped = tmp_path / "d.tar.gz"
     zipped.write_bytes(gzip.compress(plain.read_bytes()))
     assert parse_ref(str(zipped)).transport is Transport.DOCKER_ARCHIVE
-    assert load(str(zipped), tmp_path).snapshot.image_id == load(str(plain), tmp_path).snapshot.image_id  # type: ignore[attr-defined]
+    assert load(str(zipped), tmp_path).snapshot.image_id == load(str(plain), tmp_path).snapshot.image_id
+
+
+def test_tags_after_archive_paths(tmp_path: Path) -> None:
+    docker = write_docker_archive(tmp_path / "d.tar", BASE, repo_tag="example/app:1.0")
+    assert parse_ref(f"docker-archive:{docker}:example/app:1.0").tag == "example/app:1.0"
+    assert load(f"docker-archive:{docker}:example/app:1.0", tmp_path).snapshot.repo_tags == (
+        "example/app:1.0",
+    )
+    archive = write_oci_archive(tmp_path / "o.tar", {"v1": BASE}, tmp_path)
+    assert parse_ref(f"oci-archive:{archive}:v1") == parse_ref(f"oci-archive:{archive}:v1")
+    assert parse_ref(f"oci-archive:{archive}:v1").tag == "v1"
+    with pytest.raises(ImageNotFound, match="no image tagged 'v2'"):
+        load(f"oci-archive:{archive}:v2", tmp_path)

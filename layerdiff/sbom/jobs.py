@@ -1,0 +1,46 @@
+"""syft runs in a worker thread while layers are indexed; results are cached by image id."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from layerdiff.index.cache import IndexCache
+from layerdiff.model import ImageSnapshot
+from layerdiff.refs import ImageRef
+from layerdiff.sbom.cyclonedx import SbomPackage, read_cyclonedx
+from layerdiff.sbom.syft import Syft, scan
+
+
+class SbomJobs:
+    """One syft scan per image, started early and collected after indexing (the cache is only touched
+    from the calling thread: SQLite connections do not cross threads)."""
+
+    def __init__(self, syft: Syft, cache: IndexCache, platform: str | None) -> None:
+        self.syft = syft
+        self.tool = f"syft {syft.version}"
+        self._cache = cache
+        self._platform = platform
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="syft")
+        self._jobs: dict[str, Future[str] | str] = {}
+
+    def start(self, ref: ImageRef, snapshot: ImageSnapshot) -> None:
+        cached = self._cache.get_sbom(snapshot.image_id, self.tool)
+        if cached is not None:
+            self._jobs[snapshot.image_id] = cached
+        elif snapshot.image_id not in self._jobs:
+            self._jobs[snapshot.image_id] = self._pool.submit(
+                scan, self.syft, ref, self._platform, self._cache.scratch
+            )
+
+    def packages(self, snapshot: ImageSnapshot) -> list[SbomPackage]:
+        job = self._jobs[snapshot.image_id]
+        if isinstance(job, Future):
+            document = job.result()
+            self._cache.put_sbom(snapshot.image_id, self.tool, document)
+            self._jobs[snapshot.image_id] = document
+        else:
+            document = job
+        return read_cyclonedx(document, f"{self.tool} SBOM of {snapshot.reference}")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from layerdiff.diff.packages import diff_packages
+from layerdiff.index.cache import IndexCache
+from layerdiff.refs import parse_ref
+from layerdiff.sbom.cyclonedx import SbomPackage, read_cyclonedx
+from layerdiff.sbom.jobs import SbomJobs
+from layerdiff.sbom.syft import find_syft, scan
+from layerdiff.sources.open import open_source
+from tests.support import pairs
+from tests.support.cli import assert_one_line_error, run
+from tests.support.imagebuilder import write_oci_archive, write_oci_layout
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Path:
+    return write_oci_layout(tmp_path / "layout", {"base": pairs.base_image(), "pin": pairs.pinned_requests()})
+
+
+def test_real_syft_finds_the_downgrade_and_its_layer(layout: Path, tmp_path: Path) -> None:
+    result = run(
+        "diff",
+        f"oci:{layout}:base",
+        f"oci:{layout}:pin",
+        "--format",
+        "json",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert result.code == 0, result.stderr
+    packages = json.loads(result.stdout)["packages"]
+    assert packages["sbom_tool"].startswith("syft ")
+    (change,) = packages["changes"]
+    assert (change["type"], change["name"], change["kind"], change["layer"]) == (
+        "pypi",
+        "requests",
+        "downgraded",
+        2,
+    )
+    assert (change["before"]["version"], change["after"]["version"]) == ("2.31.0", "2.28.1")
+
+
+def test_sbom_none_skips_syft(layout: Path) -> None:
+    result = run(
+        "diff",
+        f"oci:{layout}:base",
+        f"oci:{layout}:pin",
+        "--format",
+        "json",
+        "--no-cache",
+        "--sbom",
+        "none",
+        env={"LAYERDIFF_SYFT": "/nonexistent/syft"},
+    )
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["packages"] == {"sbom_tool": None, "changes": []}
+
+
+def test_missing_syft_is_a_tool_error(layout: Path) -> None:
+    result = run(
+        "diff",
+        f"oci:{layout}:base",
+        f"oci:{layout}:pin",
+        "--no-cache",
+        env={"LAYERDIFF_SYFT": "/nonexistent/syft"},
+    )
+    assert_one_line_error(result, 4, "is not a working syft")
+
+
+def test_syft_cannot_pick_a_tag_inside_an_oci_archive(tmp_path: Path) -> None:
+    archive = write_oci_archive(
+        tmp_path / "two.tar", {"base": pairs.base_image(), "pin": pairs.pinned_requests()}, tmp_path
+    )
+    result = run("diff", f"oci-archive:{archive}:base", f"oci-archive:{archive}:pin", "--no-cache")
+    assert_one_line_error(result, 4, "cannot pick tag 'base' inside an OCI archive")
+
+
+def test_sboms_are_cached_by_image_id(layout: Path, tmp_path: Path) -> None:
+    cache = IndexCache(tmp_path / "cache")
+    ref = parse_ref(f"oci:{layout}:pin")
+    snapshot = open_source(ref).snapshot()
+    first = SbomJobs(find_syft(), cache, None)
+    first.start(ref, snapshot)
+    packages = first.packages(snapshot)
+    first.close()
+    assert cache.get_sbom(snapshot.image_id, first.tool) is not None
+    second = SbomJobs(find_syft(), cache, None)
+    second.start(ref, snapshot)
+    assert second.packages(snapshot) == packages  # served from the cache: no scan was started
+    assert second._pool._work_queue.qsize() == 0 and not second._pool._threads
+    second.close()
+    assert not list((tmp_path / "cache" / "tmp").iterdir())  # syft's scratch space is gone
+
+
+def test_reader_takes_syft_cyclonedx(layout: Path) -> None:
+    document = scan(find_syft(), parse_ref(f"oci:{layout}:pin"), None, None)
+    (package,) = [p for p in read_cyclonedx(document, "test") if p.name == "requests"]
+    assert package.purl == "pkg:pypi/requests@2.28.1" and package.layers and package.paths
+    assert package.key == ("pypi", "requests", "", "/home/airflow/.local/lib/python3.11/site-packages")
+
+
+def _package(name: str, version: str, layer: str, where: str = "", kind: str = "deb") -> SbomPackage:
+    return SbomPackage(
+        f"pkg:{kind}/{name}@{version}", kind, name, version, (kind, name, "", where), (layer,), ()
+    )
+
+
+def test_classification() -> None:
+    base = [
+        _package("libc6", "2.36-9+deb12u3", "L0"),
+        _package("curl", "7.88.1-10", "L0"),
+        _package("bash", "5.2.15-2", "L0"),
+        _package("tzdata", "2024a-0", "L0"),
+    ]
+    derived = [
+        _package("libc6", "2.36-9+deb12u4", "L1"),
+        _package("bash", "5.2.15-2", "L1"),
+        _package("tzdata", "2024a-0", "L0"),
+        _package("jq", "1.6-2.1", "L1"),
+        _package("requests", "2.28.1", "L1", "/usr/local/lib/python3.11/dist-packages", "pypi"),
+    ]
+    changes = {
+        (c.name, c.kind, c.layer) for c in diff_packages(base, derived, {"L0": 0, "L1": 1}, first_reviewed=1)
+    }
+    assert changes == {
+        ("libc6", "upgraded", 1),
+        ("curl", "removed", None),
+        ("bash", "rebuilt", 1),
+        ("jq", "added", 1),
+        ("requests", "added", 1),
+    }
