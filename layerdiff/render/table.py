@@ -54,6 +54,8 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
             )
         console.print(config)
 
+    _inventory(console, report["inventory"], report["packages"])
+
     files = Table(title="File changes", title_justify="left")
     for column in ("change", "path", "layer", "before", "after"):
         files.add_column(column, overflow="fold")
@@ -76,6 +78,75 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
         + f"; config: {report['summary']['config_changes']} changed"
     )
     return buffer.getvalue()
+
+
+def _inventory(console: Console, inventory: dict[str, Any], packages: dict[str, Any]) -> None:
+    users = inventory["runtime_user"]
+    if users["base"] != users["derived"]:
+        console.print(Text(f"runtime user: {_who(users['base'])} -> {_who(users['derived'])}", style="bold"))
+    python = inventory["python"]
+    lines = [f"pip check: {u['message']}  [{u['environment']}]" for u in python["unsatisfied"]]
+    lines += [
+        f"no longer importable: {item['name']} {item['version']} from {item['location']} ({item['cause']}"
+        + (f", {item['via']}" if item["via"] else "")
+        + f")  [{item['environment']}]"
+        for item in python["lost"]
+    ]
+    lines += [
+        f"shadowed: {s['name']} {s['winner']['version']} in {s['winner']['location']} hides "
+        + ", ".join(f"{h['version']} in {h['location']}" for h in s["hidden"])
+        + f"  [{s['environment']}]"
+        for s in python["shadowed"]
+    ]
+    lines += [
+        f"command {c['name']}: {_where(c['before'])} -> {_where(c['after'])}"
+        + (f"  (used by {c['used_by']})" if c["used_by"] else "")
+        for c in inventory["commands"]
+    ]
+    lines += [
+        f"library {c['soname']} of {c['object']}: {c['kind']}, "
+        f"{(c['before'] or {}).get('path') or '-'} -> {c['after']['path'] or 'not found'}"
+        for c in inventory["libraries"]
+    ]
+    os_packages = inventory["os_packages"]
+    lines += [
+        f"unmet dependency: {b['package']}: {b['field']}: {b['detail']}"
+        for b in os_packages["broken_dependencies"]
+    ]
+    lines += [
+        f"package file changed: {m['dpkg_verify']} ({m['package']})" for m in os_packages["modified_files"]
+    ]
+    for line in lines:
+        console.print(Text(line))
+    changes = packages["changes"]
+    if changes:
+        table = Table(title=f"Package changes ({packages['sbom_tool']})", title_justify="left")
+        for column in ("type", "name", "change", "before", "after", "layer"):
+            table.add_column(column, overflow="fold")
+        for change in changes:
+            table.add_row(
+                change["type"],
+                Text(change["name"]),
+                change["kind"],
+                (change["before"] or {}).get("version", ""),
+                (change["after"] or {}).get("version", ""),
+                "" if change["layer"] is None else str(change["layer"]),
+            )
+        console.print(table)
+
+
+def _who(user: dict[str, Any]) -> str:
+    return f"{user['user'] or '(root)'} (uid {user['uid']}, HOME {user['home']})"
+
+
+def _where(command: dict[str, Any] | None) -> str:
+    if command is None:
+        return "-"
+    return (
+        command["path"]
+        if command["path"] == command["target"]
+        else f"{command['path']} ({command['target']})"
+    )
 
 
 def render_inspect(result: dict[str, Any], color: bool, width: int | None = None) -> str:

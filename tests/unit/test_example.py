@@ -31,7 +31,17 @@ def test_example_diff_shows_the_seed_changes() -> None:
         "RUN mkdir -p /opt/airflow/logs",
     ]
     config = {(c["field"], c["key"]): (c["after"], c["instruction"]) for c in report["config_changes"]}
-    assert config[("User", None)] == ("root", "USER root")
     assert config[("Env", "PATH")][0].startswith("/opt/airflow/venv/bin:")
+    python = report["inventory"]["python"]
+    assert [u["message"] for u in python["unsatisfied"]] == [
+        "responses 0.25.0 has requirement requests<3.0,>=2.30.0, but you have requests 2.28.1."
+    ]
+    assert {(item["name"], item["via"]) for item in python["lost"]} == {
+        ("requests", "python3 on PATH"),
+        ("responses", "python3 on PATH"),
+        ("urllib3", "python3 on PATH"),
+    }
     logs = next(c for c in report["file_changes"] if c["path"] == "/opt/airflow/logs")
-    assert logs["kind"] == "added" and logs["after"]["uid"] == 0
+    assert logs["kind"] == "metadata" and (logs["before"]["uid"], logs["after"]["uid"]) == (50000, 0)
+    packages = {(c["name"], c["kind"]) for c in report["packages"]["changes"]}
+    assert {("requests", "downgraded"), ("urllib3", "downgraded")} <= packages
