@@ -41,7 +41,7 @@ def _app_layer() -> bytes:
     )
 
 
-BASE_HISTORY = [
+BASE_HISTORY: list[dict[str, Any]] = [
     {"created_by": "", "comment": "Imported from -"},
     {"created_by": "/bin/sh -c pip install --user requests==2.31.0 responses==0.25.0"},
     {
@@ -78,7 +78,7 @@ def extended() -> Image:
         ]
     )
     logs = layer_tar([F("opt/airflow/logs/", kind="dir", mode=0o755, uid=0, gid=0)])
-    history = [
+    history: list[dict[str, Any]] = [
         {"created_by": "/bin/sh -c pip install requests==2.28.1"},
         {"created_by": "/bin/sh -c python3 -m venv /opt/airflow/venv"},
         {"created_by": f"/bin/sh -c #(nop)  ENV {VENV_PATH}", "empty_layer": True},
@@ -86,7 +86,7 @@ def extended() -> Image:
         {"created_by": "/bin/sh -c mkdir -p /opt/airflow/logs"},
         {"created_by": "/bin/sh -c #(nop)  USER airflow", "empty_layer": True},
     ]
-    return Image(base().layers + [pin, venv, logs], _config(VENV_PATH), BASE_HISTORY + history)
+    return Image([*base().layers, pin, venv, logs], _config(VENV_PATH), BASE_HISTORY + history)
 
 
 def write(target: Path = TARGET) -> None:
