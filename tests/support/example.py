@@ -44,7 +44,7 @@ def _app_layer() -> bytes:
 BASE_HISTORY: list[dict[str, Any]] = [
     {"created_by": "", "comment": "Imported from -"},
     {"created_by": "/bin/sh -c pip install --user requests==2.31.0 responses==0.25.0"},
-    {"created_by": "/bin/sh -c mkdir -p /opt/airflow/logs /opt/airflow/dags && chown -R airflow /opt/airflow"},
+    {"created_by": "/bin/sh -c mkdir -p /opt/airflow/logs /opt/airflow/dags && chown airflow /opt/airflow"},
     {"created_by": "/bin/sh -c #(nop)  USER airflow", "empty_layer": True},
     {"created_by": '/bin/sh -c #(nop)  ENTRYPOINT ["/entrypoint"]', "empty_layer": True},
 ]
