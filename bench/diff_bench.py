@@ -2,8 +2,9 @@
 
     DOCKER_HOST=$(scripts/engine) .venv/bin/python -m bench.diff_bench [--repeat N]
 
-Cold: an empty index cache. Warm (base cached): the base image was inspected before, as when a team diffs
-many images built FROM the same official one. Warm (all cached): the same diff run a second time.
+Cold: an empty cache. Warm (base cached): the base image's layers were indexed before, as when a team
+diffs many images built FROM the same official one. Warm (all cached): the same diff run a second time
+(layer indexes and SBOMs cached). Each configuration runs with --sbom none and with syft.
 Each figure is the best of N runs of the real command (process start-up included).
 """
 
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from layerdiff.sbom.syft import find_syft
 from tests.support.engine import engine_client, save
 from tests.support.scenarios import build_all
 
@@ -103,6 +105,7 @@ def main() -> None:
         def base_cached(base: str) -> Callable[[], None]:
             def prepare() -> None:
                 empty()
+                # indexes the base's layers; its SBOM is not cached, so syft still scans both images
                 layerdiff("inspect", base, "--cache-dir", str(cache))
 
             return prepare
@@ -115,23 +118,32 @@ def main() -> None:
             ("oci (gzip layers)", f"oci:{layout}:base", f"oci:{layout}:derived"),
             ("docker engine", f"docker:{base_tag}", f"docker:{derived_tag}"),
         ):
+            for sbom in ("none", "syft"):
 
-            def diff(b: str = base, d: str = derived) -> None:
-                layerdiff("diff", b, d, "--format", "json", "--cache-dir", str(cache))
+                def diff(b: str = base, d: str = derived, s: str = sbom) -> None:
+                    layerdiff("diff", b, d, "--format", "json", "--sbom", s, "--cache-dir", str(cache))
 
-            cold = best_of(args.repeat, empty, diff)
-            warm_base = best_of(args.repeat, base_cached(base), diff)
-            warm_all = best_of(args.repeat, nothing, diff)
-            rows.append((label, cold, warm_base, warm_all))
+                cold = best_of(args.repeat, empty, diff)
+                warm_base = best_of(args.repeat, base_cached(base), diff)
+                warm_all = best_of(args.repeat, nothing, diff)
+                rows.append((f"{label}, sbom {sbom}", cold, warm_base, warm_all))
+        syft = find_syft()
+
+        def syft_scan() -> None:
+            command = [syft.path, "scan", f"docker:{derived_tag}", "-o", "cyclonedx-json", "-q"]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+        syft_alone = best_of(args.repeat, nothing, syft_scan)
 
     print(f"pair: {base_tag} -> {derived_tag}")
     print(
         f"layer blobs: {len(blobs)}, {compressed / 1e6:.1f} MB gzip, {uncompressed / 1e6:.1f} MB uncompressed"
     )
     print(f"just decompressing them (python gzip): {decompress:.2f} s")
-    print(f"{'source':<20}{'cold':>10}{'warm (base cached)':>22}{'warm (all cached)':>21}")
+    print(f"{'source':<32}{'cold':>10}{'warm (base cached)':>22}{'warm (all cached)':>21}")
     for label, cold, warm_base, warm_all in rows:
-        print(f"{label:<20}{cold:>9.2f}s{warm_base:>21.2f}s{warm_all:>20.2f}s")
+        print(f"{label:<32}{cold:>9.2f}s{warm_base:>21.2f}s{warm_all:>20.2f}s")
+    print(f"syft {syft.version} scan of the derived image alone (docker:): {syft_alone:.2f} s")
 
 
 if __name__ == "__main__":
