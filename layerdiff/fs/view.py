@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from layerdiff.fs.resolve import resolve
-from layerdiff.fs.tree import Tree
+from layerdiff.fs.tree import ROOT, Tree
 from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 
 
@@ -42,6 +42,11 @@ class TreeView:
 
     def lookup(self, path: str) -> Entry | None:
         node = self.tree.nodes.get(path)
+        if node is None and path != ROOT:
+            # lstat: the directories on the way are followed (Debian's /bin -> usr/bin), the last name is not
+            parent = self.resolve(posixpath.dirname(path))
+            if parent is not None:
+                node = self.tree.nodes.get(posixpath.join(parent, posixpath.basename(path)))
         return node.entry if node is not None else None
 
     def resolve(self, path: str) -> str | None:

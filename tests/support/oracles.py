@@ -21,7 +21,8 @@ _SCRIPT = "\n".join(
     ]
 )
 _ROOT_SCRIPT = (
-    "echo '### apt-get check'; apt-get check 2>&1; echo '### dpkg --audit'; dpkg --audit 2>&1; true"
+    "echo '### apt-get check'; apt-get check 2>&1; echo '### dpkg --audit'; dpkg --audit 2>&1;"
+    " echo '### dpkg --verify'; dpkg --verify 2>&1; true"
 )
 
 

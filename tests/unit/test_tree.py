@@ -84,3 +84,18 @@ def test_symlink_loop_is_detected() -> None:
     tree = build_tree([idx(F("a", kind="symlink", link="b"), F("b", kind="symlink", link="a"))])
     result = resolve(tree, "/a")
     assert result.loop and result.node is None
+
+
+def test_lookup_follows_directories_on_the_way_but_not_the_last_name() -> None:
+    from layerdiff.fs.view import TreeView
+
+    index = idx(
+        F("usr/bin/bash", b"ELF", mode=0o755),
+        F("usr/bin/sh", kind="symlink", link="bash"),
+        F("bin", kind="symlink", link="usr/bin"),
+    )
+    view = TreeView(build_tree([index]), [index])
+    bash, sh = view.lookup("/bin/bash"), view.lookup("/bin/sh")
+    assert bash is not None and bash.type is EntryType.FILE
+    assert sh is not None and sh.type is EntryType.SYMLINK
+    assert view.lookup("/bin/missing") is None and view.lookup("/nowhere/bash") is None
