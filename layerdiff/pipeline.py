@@ -107,8 +107,9 @@ def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None)
             f"{derived.snapshot.reference} does not extend {base.snapshot.reference} "
             f"(shared layers: {shared} of {len(base.indexes)}); the squashed filesystems are compared",
         )
-    base_inventory = collect(TreeView(base_tree, base.indexes), base.snapshot.runtime_config)
-    derived_inventory = collect(TreeView(derived_tree, derived.indexes), derived.snapshot.runtime_config)
+    base_files, derived_files = TreeView(base_tree, base.indexes), TreeView(derived_tree, derived.indexes)
+    base_inventory = collect(base_files, base.snapshot.runtime_config)
+    derived_inventory = collect(derived_files, derived.snapshot.runtime_config)
     start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
     return ImageDiff(
@@ -125,6 +126,8 @@ def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None)
         derived_inventory=derived_inventory,
         inventory=diff_inventories(base_inventory, derived_inventory),
         sbom_tool=sboms.tool if sboms else None,
+        base_files=base_files,
+        derived_files=derived_files,
         packages=diff_packages(
             sboms.base,
             sboms.derived,

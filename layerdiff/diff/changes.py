@@ -8,6 +8,7 @@ from typing import Any
 
 from layerdiff.diff.inventory import InventoryDiff
 from layerdiff.diff.packages import PackageChange
+from layerdiff.fs.view import TreeView
 from layerdiff.inventory.collect import Inventory
 from layerdiff.model import Entry
 
@@ -64,3 +65,5 @@ class ImageDiff:
     inventory: InventoryDiff
     sbom_tool: str | None  # "syft 1.18.1"; None with --sbom none
     packages: tuple[PackageChange, ...]
+    base_files: TreeView
+    derived_files: TreeView
