@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,8 @@ from layerdiff.errors import ExitCode, LayerdiffError, UsageError
 from layerdiff.index.cache import IndexCache, default_cache_dir
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
 from layerdiff.refs import ImageRef, parse_ref
+from layerdiff.rules.model import RuleContext, Severity
+from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.open import open_source
 
@@ -80,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
     diff.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        choices=("info", "low", "medium", "high", "critical"),
+        help="exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical)",
+    )
+    diff.add_argument(
         "--sbom",
         choices=("syft", "none"),
         default="syft",
@@ -87,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     image_options(diff)
     diff.set_defaults(run=_run_diff)
+
+    rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
+    rules.add_argument("--format", choices=FORMATS, default="table")
+    rules.set_defaults(run=_run_rules)
 
     inspect = commands.add_parser("inspect", help="one image's identity, config and layers")
     inspect.add_argument("image", metavar="IMAGE")
@@ -113,13 +126,39 @@ def _run_diff(args: argparse.Namespace) -> int:
             for source, snapshot in zip(sources, snapshots, strict=True)
         )
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
-    report = build_report(base.snapshot, derived.snapshot, compare(base, derived, sboms))
+    diff = compare(base, derived, sboms)
+    findings = evaluate(RuleContext(diff, base.snapshot, derived.snapshot, derived.indexes))
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else None
+    report = build_report(base.snapshot, derived.snapshot, diff, findings, fail_on)
     if args.format == "json":
         _emit(args.output, dumps(report))
     else:
         from layerdiff.render.table import render_diff
 
         _emit(args.output, render_diff(report, color=_color(args.output)))
+    return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+
+
+def _run_rules(args: argparse.Namespace) -> int:
+    from layerdiff.rules.registry import all_rules
+
+    rules = all_rules()
+    if args.format == "json":
+        items = [
+            {
+                "id": r.id,
+                "severity": r.severity.label,
+                "title": r.title,
+                "remediation": r.remediation,
+                "doc": r.doc,
+            }
+            for r in rules
+        ]
+        _emit(None, json.dumps(items, indent=2) + "\n")
+    else:
+        width = max((len(r.id) for r in rules), default=10)
+        lines = [f"{r.id:<{width}}  {r.severity.label:<8}  {r.title}  ({r.doc})" for r in rules]
+        _emit(None, "\n".join(lines) + "\n")
     return int(ExitCode.OK)
 
 

@@ -27,6 +27,7 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
     )
     for warning in report["warnings"]:
         console.print(Text(f"warning: {warning}", style="bold red"))
+    _findings(console, report)
 
     layers = Table(title="Reviewed layers", title_justify="left", expand=False)
     for column in ("#", "size", "changes", "instruction"):
@@ -78,6 +79,32 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
         + f"; config: {report['summary']['config_changes']} changed"
     )
     return buffer.getvalue()
+
+
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def _findings(console: Console, report: dict[str, Any]) -> None:
+    verdict = report["verdict"]
+    counts = ", ".join(f"{n} {s}" for s, n in verdict["counts"].items() if n)
+    threshold = f" (fail on {verdict['fail_on']})" if verdict["fail_on"] else ""
+    console.print(
+        Text(f"verdict: {verdict['status']}{threshold}; findings: {counts or 'none'}", style="bold")
+    )
+    if not report["findings"]:
+        return
+    table = Table(title="Findings", title_justify="left")
+    for column in ("severity", "rule", "subject", "layer", "message"):
+        table.add_column(column, overflow="fold")
+    for finding in report["findings"]:
+        table.add_row(
+            Text(finding["severity"], style=_SEVERITY_STYLE[finding["severity"]]),
+            finding["rule"],
+            Text(finding["subject"]),
+            "" if finding["layer"] is None else str(finding["layer"]),
+            Text(finding["message"]),
+        )
+    console.print(table)
 
 
 def _inventory(console: Console, inventory: dict[str, Any], packages: dict[str, Any]) -> None:

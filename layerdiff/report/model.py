@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -12,8 +13,9 @@ from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInf
 from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
 from layerdiff.report.inventory import inventory_section, packages_section
+from layerdiff.rules.model import Finding, Severity
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
 
 
@@ -24,7 +26,13 @@ def load_schema(name: str = "report") -> dict[str, Any]:
     return schema
 
 
-def build_report(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -> dict[str, Any]:
+def build_report(
+    base: ImageSnapshot,
+    derived: ImageSnapshot,
+    diff: ImageDiff,
+    findings: Sequence[Finding] = (),
+    fail_on: Severity | None = None,
+) -> dict[str, Any]:
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     counts = Counter(change.kind.value for change in diff.file_changes)
     per_layer = Counter(change.layer for change in diff.file_changes)
@@ -49,6 +57,8 @@ def build_report(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -
         },
         "file_changes": [file_change(change) for change in diff.file_changes],
         "config_changes": [config_change(change) for change in diff.config_changes],
+        "verdict": verdict(findings, fail_on),
+        "findings": [finding_entry(finding) for finding in findings],
         "inventory": inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         "packages": packages_section(diff.sbom_tool, diff.packages),
         "warnings": list(diff.warnings),
@@ -149,4 +159,34 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[s
             "exposed_ports": sorted(config.get("ExposedPorts") or {}),
             "volumes": sorted(config.get("Volumes") or {}),
         },
+    }
+
+
+def verdict(findings: Sequence[Finding], fail_on: Severity | None) -> dict[str, Any]:
+    counts = Counter(f.severity.label for f in findings)
+    failing = [f for f in findings if fail_on is not None and f.severity >= fail_on]
+    return {
+        "fail_on": fail_on.label if fail_on is not None else None,
+        "status": "fail" if failing else "pass",
+        "failing": len(failing),
+        "counts": {s.label: counts.get(s.label, 0) for s in reversed(Severity)},
+    }
+
+
+def finding_entry(finding: Finding) -> dict[str, Any]:
+    from layerdiff.rules.registry import rule_by_id
+
+    rule = rule_by_id(finding.rule)
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.label,
+        "title": rule.title,
+        "subject": finding.subject,
+        "message": finding.message,
+        "evidence": dict(finding.evidence),
+        "layer": finding.layer,
+        "instruction": finding.instruction,
+        "remediation": rule.remediation,
+        "fingerprint": finding.fingerprint,
+        "doc": rule.doc,
     }

@@ -28,9 +28,16 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(_RULES.values(), key=lambda r: r.id))
 
 
+def rule_by_id(rule_id: str) -> Rule:
+    _load_catalog()
+    return _RULES[rule_id]
+
+
 def evaluate(context: RuleContext, rules: tuple[Rule, ...] | None = None) -> tuple[Finding, ...]:
     """Every finding of every rule, most severe first, then by rule and subject (stable output)."""
-    findings = [finding for r in (rules if rules is not None else all_rules()) for finding in r.check(context)]
+    findings = [
+        finding for r in (rules if rules is not None else all_rules()) for finding in r.check(context)
+    ]
     return tuple(sorted(findings, key=lambda f: (-f.severity, f.rule, f.subject)))
 
 

@@ -1,0 +1,56 @@
+"""Rules on the real scenario images: the control has nothing to say, each seed scenario its key finding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from layerdiff.report.model import load_schema
+from tests.support.cli import run
+
+pytestmark = pytest.mark.engine
+
+# scenario -> (rule id, severity) pairs its report must contain
+EXPECTED = {
+    "derived-pin": {("python-requirement-broken", "high"), ("package-downgraded", "medium")},
+    "derived-root": {("runtime-user-root", "high"), ("python-distribution-lost", "high")},
+    "derived-venv": {("python-distribution-lost", "high"), ("runtime-user-lost-write", "high")},
+    "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
+    "derived-shadowlib": {("library-shadowed", "high")},
+    "derived-purge": {("os-package-dependency-broken", "high"), ("library-unresolved", "high"),
+                      ("package-removed", "medium")},
+}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def report(scenarios: dict[str, str], derived: str, cache: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run("diff", f"docker:{scenarios['airflow-base']}", f"docker:{scenarios[derived]}", "--format", "json",
+                 "--cache-dir", str(cache), *extra)
+    assert result.code in (0, 1), result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    jsonschema.validate(document, load_schema())
+    return result.code, document
+
+
+def test_a_dag_only_image_has_no_medium_or_higher_finding(scenarios: dict[str, str], cache: Path) -> None:
+    code, doc = report(scenarios, "derived-dag", cache, "--fail-on", "medium")
+    assert [(f["rule"], f["subject"]) for f in doc["findings"] if f["severity"] not in ("info", "low")] == []
+    assert code == 0 and doc["verdict"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_seed_scenarios_raise_their_findings(scenario: str, scenarios: dict[str, str], cache: Path) -> None:
+    code, doc = report(scenarios, scenario, cache, "--fail-on", "high")
+    found = {(f["rule"], f["severity"]) for f in doc["findings"]}
+    assert EXPECTED[scenario] <= found, sorted(found)
+    assert code == 1 and doc["verdict"]["status"] == "fail"
+    for finding in doc["findings"]:
+        assert finding["fingerprint"] and finding["evidence"] and (Path(__file__).parents[2] / finding["doc"]).exists()
