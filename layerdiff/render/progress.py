@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-from layerdiff.sources.streams import ByteStream
+from layerdiff.sources.streams import ByteStream, ReadStream
 
 
 class ProgressDisplay:
@@ -37,19 +35,14 @@ class ProgressDisplay:
         return _Counting(stream, self._progress, task)
 
 
-class _Counting(io.RawIOBase):
+class _Counting(ReadStream):
     def __init__(self, inner: ByteStream, progress: Progress, task: TaskID) -> None:
         super().__init__()
         self._inner, self._progress, self._task = inner, progress, task
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self._inner.read(len(view))
-        view[: len(data)] = data
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size)
         self._progress.advance(self._task, len(data))
         if not data:
             self._progress.remove_task(self._task)
-        return len(data)
+        return data

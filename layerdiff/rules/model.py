@@ -37,7 +37,7 @@ class Severity(IntEnum):
 class Finding:
     rule: str
     severity: Severity
-    subject: str  # what the finding is about, stable across rebuilds: a path, a package, an env + distribution
+    subject: str  # what it is about, stable across rebuilds: a path, a package, an env + distribution
     message: str  # one sentence for a reviewer
     evidence: Mapping[str, Any]  # JSON-able facts to check by hand (paths, versions, uid/gid/mode, ...)
     layer: int | None = None  # the derived layer that caused it

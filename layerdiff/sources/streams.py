@@ -25,7 +25,22 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
-class DigestReader(io.RawIOBase):
+class ReadStream(io.RawIOBase):
+    """A read-only raw stream whose subclasses implement ``read``; ``readinto`` (what BufferedReader and
+    tarfile call) is derived from it."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+
+class DigestReader(ReadStream):
     """Passes bytes through and, at end of stream, checks them against an expected ``sha256:`` digest.
 
     A mismatch raises DigestMismatch, so a consumer that reads to the end can never return a result for
@@ -40,21 +55,6 @@ class DigestReader(io.RawIOBase):
         self._hash = hashlib.sha256()
         self.bytes_read = 0
         self._finished = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self._inner.read(len(view))
-        if not data:
-            self._finish()
-            return 0
-        n = len(data)
-        view[:n] = data
-        self._hash.update(data)
-        self.bytes_read += n
-        return n
 
     def read(self, size: int = -1) -> bytes:
         data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
@@ -83,16 +83,13 @@ class DigestReader(io.RawIOBase):
             )
 
 
-class IterStream(io.RawIOBase):
+class IterStream(ReadStream):
     """A file-like view of an iterator of byte chunks (an HTTP body, the engine's export)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         super().__init__()
         self._chunks: Iterator[bytes] = iter(chunks)
         self._pending = b""
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer)
@@ -120,7 +117,7 @@ def decompressed(raw: ByteStream, what: str) -> ByteStream:
     return buffered
 
 
-class _GzipReader(io.RawIOBase):
+class _GzipReader(ReadStream):
     """gzip (RFC 1952, multi-member) straight through zlib with large input chunks: GzipFile feeds zlib
     8 KiB at a time, which costs more than the decompression itself on a layer of small files."""
 
@@ -130,15 +127,6 @@ class _GzipReader(io.RawIOBase):
         self._what = what
         self._decompressor = zlib.decompressobj(wbits=31)
         self._input_done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def read(self, size: int = -1) -> bytes:
         limit = size if size is not None and size > 0 else CHUNK
@@ -169,22 +157,13 @@ class _GzipReader(io.RawIOBase):
             pass
 
 
-class _Guarded(io.RawIOBase):
+class _Guarded(ReadStream):
     """Turns a decompressor's own exceptions (truncated or corrupt stream) into CorruptLayer."""
 
     def __init__(self, inner: ByteStream, what: str) -> None:
         super().__init__()
         self._inner = inner
         self._what = what
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -195,7 +174,7 @@ class _Guarded(io.RawIOBase):
             raise CorruptLayer(f"{self._what}: corrupt or truncated compressed stream ({exc})") from exc
 
 
-class ForwardReader(io.RawIOBase):
+class ForwardReader(ReadStream):
     """A stream that can seek forward by reading and discarding, and tells its position.
 
     tarfile's own stream mode re-slices a buffer on every header read; its random-access mode only ever
@@ -206,9 +185,6 @@ class ForwardReader(io.RawIOBase):
         super().__init__()
         self._inner = inner
         self._position = 0
-
-    def readable(self) -> bool:
-        return True
 
     def seekable(self) -> bool:
         return True
@@ -229,9 +205,3 @@ class ForwardReader(io.RawIOBase):
         data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
         self._position += len(data)
         return data
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
