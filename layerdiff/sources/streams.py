@@ -39,7 +39,6 @@ class ReadStream(io.RawIOBase):
         return len(data)
 
 
-
 class DigestReader(ReadStream):
     """Passes bytes through and, at end of stream, checks them against an expected ``sha256:`` digest.
 
