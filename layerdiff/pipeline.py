@@ -18,7 +18,7 @@ from layerdiff.index.cache import IndexCache
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
 from layerdiff.inventory.collect import Inventory, collect
 from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
-from layerdiff.sbom.cyclonedx import SbomPackage
+from layerdiff.sbom.model import SbomPackage
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.streams import ByteStream
 

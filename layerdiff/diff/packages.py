@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from layerdiff.inventory.versions import change_kind
-from layerdiff.sbom.cyclonedx import SbomPackage
+from layerdiff.sbom.model import SbomPackage
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
-from univers.version_range import RANGE_CLASS_BY_SCHEMES
 
 from layerdiff.inventory import apk, dpkg, rpm
 
@@ -32,6 +31,8 @@ def compare(purl_type: str, a: str, b: str) -> int | None:
     try:
         if native is not None:
             return native(a, b)
+        from univers.version_range import RANGE_CLASS_BY_SCHEMES  # heavy; only other ecosystems need it
+
         range_class = RANGE_CLASS_BY_SCHEMES.get(purl_type)
         if range_class is None:
             return None

@@ -11,7 +11,7 @@ from layerdiff.inventory.commands import Command
 from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.python import Distribution, PythonEnvironment
 from layerdiff.inventory.users import RuntimeUser
-from layerdiff.sbom.cyclonedx import SbomPackage
+from layerdiff.sbom.model import SbomPackage
 
 
 def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) -> dict[str, Any]:

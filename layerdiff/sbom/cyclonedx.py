@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import posixpath
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from cyclonedx.model.bom import Bom
@@ -13,22 +12,12 @@ from cyclonedx.model.component import Component
 from packageurl import PackageURL
 
 from layerdiff.errors import ToolError
+from layerdiff.sbom.model import SbomPackage
 
 _LAYER = "syft:location:{}:layerID"
 _PATH = "syft:location:{}:path"
 # Language packages whose copies in two places are two installations (a venv and the system, say).
 _PER_LOCATION = {"pypi", "npm", "gem"}
-
-
-@dataclass(frozen=True)
-class SbomPackage:
-    purl: str
-    type: str  # the purl type: deb, pypi, npm, ...
-    name: str  # namespace/name as the purl gives it
-    version: str
-    key: tuple[str, ...]  # what makes two packages "the same" across images, whatever their version
-    layers: tuple[str, ...]  # diff_ids of the layers holding its evidence (syft's location layerIDs)
-    paths: tuple[str, ...]
 
 
 def read_cyclonedx(text: str, what: str) -> list[SbomPackage]:

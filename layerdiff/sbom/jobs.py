@@ -7,7 +7,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from layerdiff.index.cache import IndexCache
 from layerdiff.model import ImageSnapshot
 from layerdiff.refs import ImageRef
-from layerdiff.sbom.cyclonedx import SbomPackage, read_cyclonedx
+from layerdiff.sbom.cyclonedx import read_cyclonedx
+from layerdiff.sbom.model import SbomPackage
 from layerdiff.sbom.syft import Syft, scan
 
 

@@ -8,8 +8,9 @@ import pytest
 from layerdiff.diff.packages import diff_packages
 from layerdiff.index.cache import IndexCache
 from layerdiff.refs import parse_ref
-from layerdiff.sbom.cyclonedx import SbomPackage, read_cyclonedx
+from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.jobs import SbomJobs
+from layerdiff.sbom.model import SbomPackage
 from layerdiff.sbom.syft import find_syft, scan
 from layerdiff.sources.open import open_source
 from tests.support import pairs
