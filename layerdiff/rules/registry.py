@@ -49,4 +49,4 @@ def _load_catalog() -> None:
         importlib.import_module(f"layerdiff.rules.{module}")
 
 
-CATALOG_MODULES: tuple[str, ...] = ("config", "filesystem")
+CATALOG_MODULES: tuple[str, ...] = ("config", "filesystem", "environment", "packages")

@@ -21,8 +21,11 @@ EXPECTED = {
     "derived-venv": {("python-distribution-lost", "high"), ("runtime-user-lost-write", "high")},
     "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
     "derived-shadowlib": {("library-shadowed", "high")},
-    "derived-purge": {("os-package-dependency-broken", "high"), ("library-unresolved", "high"),
-                      ("package-removed", "medium")},
+    "derived-purge": {
+        ("os-package-dependency-broken", "high"),
+        ("library-unresolved", "high"),
+        ("package-removed", "medium"),
+    },
 }
 
 
@@ -32,8 +35,16 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def report(scenarios: dict[str, str], derived: str, cache: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    result = run("diff", f"docker:{scenarios['airflow-base']}", f"docker:{scenarios[derived]}", "--format", "json",
-                 "--cache-dir", str(cache), *extra)
+    result = run(
+        "diff",
+        f"docker:{scenarios['airflow-base']}",
+        f"docker:{scenarios[derived]}",
+        "--format",
+        "json",
+        "--cache-dir",
+        str(cache),
+        *extra,
+    )
     assert result.code in (0, 1), result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     jsonschema.validate(document, load_schema())
@@ -53,4 +64,8 @@ def test_seed_scenarios_raise_their_findings(scenario: str, scenarios: dict[str,
     assert EXPECTED[scenario] <= found, sorted(found)
     assert code == 1 and doc["verdict"]["status"] == "fail"
     for finding in doc["findings"]:
-        assert finding["fingerprint"] and finding["evidence"] and (Path(__file__).parents[2] / finding["doc"]).exists()
+        assert (
+            finding["fingerprint"]
+            and finding["evidence"]
+            and (Path(__file__).parents[2] / finding["doc"]).exists()
+        )
