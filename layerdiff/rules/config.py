@@ -94,18 +94,11 @@ def _user_evidence(before: RuntimeUser, after: RuntimeUser, instruction: str | N
 
 def _user_instruction(context: RuleContext) -> str | None:
     """The USER instruction; without one, the uid changed because a layer rewrote /etc/passwd."""
-    change = config_change(context, "User")
+    change = context.config_change("User")
     if change is not None and change.instruction is not None:
         return change.instruction
     passwd = next((c for c in context.diff.file_changes if c.path == "/etc/passwd"), None)
     return context.instruction(passwd.layer) if passwd is not None else None
-
-
-def config_change(context: RuleContext, field: str, key: str | None = None) -> ConfigChange | None:
-    return next(
-        (c for c in context.diff.config_changes if c.field == field and c.key == key),
-        None,
-    )
 
 
 # --- loader environment -------------------------------------------------------------------------------------
@@ -156,7 +149,7 @@ def LOADER_ENV_CHANGED(context: RuleContext) -> Iterator[Finding]:
     "(`docker inspect --format '{{json .State.Health}}'`).",
 )
 def HEALTHCHECK_CHANGED(context: RuleContext) -> Iterator[Finding]:
-    change = config_change(context, "Healthcheck")
+    change = context.config_change("Healthcheck")
     if change is None:
         return
     before, after = _effective_healthcheck(change.before), _effective_healthcheck(change.after)
@@ -225,7 +218,7 @@ def _readable_healthcheck(healthcheck: Any) -> Any:
 )
 def ENTRYPOINT_CHANGED(context: RuleContext) -> Iterator[Finding]:
     for field, keyword in (("Entrypoint", "ENTRYPOINT"), ("Cmd", "CMD")):
-        change = config_change(context, field)
+        change = context.config_change(field)
         if change is None:
             continue
         instruction = redact_text(change.instruction)

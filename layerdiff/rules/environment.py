@@ -43,23 +43,8 @@ _USER_SITE_SETTINGS = (
 # --- attribution: which derived layer or instruction caused a change ----------------------------------------
 
 
-def layer_that_changed(context: RuleContext, *paths: str) -> int | None:
-    """The derived layer that last wrote or whited out the first of ``paths`` the derived image touched."""
-    tree = context.diff.derived_files.tree
-    for path in paths:
-        node = tree.nodes.get(path)
-        layer = node.layer if node is not None else tree.removed_by.get(path)
-        if layer is not None and layer >= context.first_reviewed:
-            return layer
-    return None
-
-
-def config_change(context: RuleContext, field: str, key: str | None = None) -> ConfigChange | None:
-    return next((c for c in context.diff.config_changes if c.field == field and c.key == key), None)
-
-
 def _changed_setting(context: RuleContext, settings: Iterable[tuple[str, str | None]]) -> ConfigChange | None:
-    return next((c for f, k in settings if (c := config_change(context, f, k)) is not None), None)
+    return next((c for f, k in settings if (c := context.config_change(f, k)) is not None), None)
 
 
 def _metadata_paths(distribution: Distribution) -> tuple[str, ...]:
@@ -201,7 +186,7 @@ def python_requirement_broken(context: RuleContext) -> Iterator[Finding]:
             *(_metadata_paths(installed) if installed else ()),
             *(_metadata_paths(before) if before else ()),
         ]
-        layer = layer_that_changed(context, *paths, *_metadata_paths(owner))
+        layer = context.layer_that_changed(*paths, *_metadata_paths(owner))
         yield python_requirement_broken.finding(
             context,
             subject=f"{key}:{owner.name}:{needed}",
@@ -351,7 +336,7 @@ def _describe_loss(
     }
     if group.cause == "removed":
         distribution = group.items[0].distribution
-        layer = layer_that_changed(context, *_metadata_paths(distribution))
+        layer = context.layer_that_changed(*_metadata_paths(distribution))
         message = (
             f"{distribution.display_name} {distribution.version} was removed from {distribution.location}, "
             f"so {label} can no longer import it."
@@ -376,7 +361,7 @@ def _describe_loss(
         "base": list(before.sys_path) if before else [],
         "derived": list(after.sys_path) if after else [],
     }
-    change = config_change(context, "Env", "PYTHONPATH")
+    change = context.config_change("Env", "PYTHONPATH")
     message = f"{group.location} is no longer on the sys.path of {label}, hiding {_hidden(group)}."
     return message, evidence, None, change.instruction if change else None
 
@@ -396,8 +381,8 @@ def _describe_path_loss(
         "now_starts": new_key,
         "path": {"base": base.path, "derived": derived.path},
     }
-    change = config_change(context, "Env", "PATH")
-    layer = layer_that_changed(context, new.path) if new is not None and change is None else None
+    change = context.config_change("Env", "PATH")
+    layer = context.layer_that_changed(new.path) if new is not None and change is None else None
     message = (
         f"{name} on PATH now starts {new_key} instead of {label}, which cannot import "
         f"{_count(len(group.items), 'distribution')} the base's {name} could ({_named(group.names)})."
@@ -463,7 +448,7 @@ def python_package_shadowed(context: RuleContext) -> Iterator[Finding]:
 
 def _newest_layer(context: RuleContext, distributions: Iterable[Distribution]) -> int | None:
     """The last derived layer that wrote (or removed) one of the distributions' metadata."""
-    layers = [layer_that_changed(context, *_metadata_paths(d)) for d in distributions]
+    layers = [context.layer_that_changed(*_metadata_paths(d)) for d in distributions]
     return max((layer for layer in layers if layer is not None), default=None)
 
 
@@ -526,19 +511,19 @@ def _uses(context: RuleContext, change: CommandChange) -> list[str]:
 def _command_cause(context: RuleContext, change: CommandChange) -> tuple[int | None, str | None]:
     """(layer, instruction) to blame: ENV PATH when it put the winning directory on PATH, else the layer
     that wrote the new file or removed the old one, else USER (another user may not run the same files)."""
-    path_change = config_change(context, "Env", "PATH")
+    path_change = context.config_change("Env", "PATH")
     new_on_path = change.after is not None and posixpath.dirname(change.after.path) not in (
         context.diff.base_inventory.path.split(":")
     )
     if path_change is not None and new_on_path:
         return None, path_change.instruction
     for command in (change.after, change.before):
-        layer = layer_that_changed(context, command.path, command.target) if command is not None else None
+        layer = context.layer_that_changed(command.path, command.target) if command is not None else None
         if layer is not None:
             return layer, None
     if path_change is not None:
         return None, path_change.instruction
-    user_change = config_change(context, "User")
+    user_change = context.config_change("User")
     return None, user_change.instruction if user_change else None
 
 
@@ -603,7 +588,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
                 "after": None,
                 "ld_library_path": _ld_library_path(context),
             },
-            layer=layer_that_changed(context, *paths, change.object),
+            layer=context.layer_that_changed(*paths, change.object),
             severity=severity,
         )
 
@@ -654,8 +639,8 @@ def _shadowed_finding(
             f"{path} ({soname}) was replaced with other content outside the package manager, for "
             f"{_count(len(objects), 'object')} ({_named(objects)})."
         )
-    ld_path_change = config_change(context, "Env", "LD_LIBRARY_PATH")
-    layer = layer_that_changed(context, *(p for p in (after.real_path, after.path) if p))
+    ld_path_change = context.config_change("Env", "LD_LIBRARY_PATH")
+    layer = context.layer_that_changed(*(p for p in (after.real_path, after.path) if p))
     instruction = ld_path_change.instruction if ld_path_change and after.via is Via.LD_LIBRARY_PATH else None
     return library_shadowed.finding(
         context,

@@ -21,7 +21,7 @@ from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.inventory.libraries import DEFAULT_DIRS_32, DEFAULT_DIRS_64, read_ld_so_conf
 from layerdiff.inventory.users import RuntimeUser, may
 from layerdiff.model import Entry, EntryType
-from layerdiff.rules.config import config_change, env_secrets, redact_text
+from layerdiff.rules.config import env_secrets, redact_text
 from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
 from layerdiff.rules.registry import rule
 
@@ -190,7 +190,7 @@ def _lost_write(context: RuleContext, writable: Mapping[str, list[str]]) -> Iter
                     lost.add(path)
             elif _can_write(user, after.entry) is False:
                 lost.add(path)
-    user_change = config_change(context, "User")
+    user_change = context.config_change("User")
     for path, descendants in sorted(top_most(lost).items()):
         before = base_nodes[path].entry
         after_node = derived_nodes.get(path)

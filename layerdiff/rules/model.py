@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from layerdiff.diff.changes import ImageDiff
+from layerdiff.diff.changes import ConfigChange, ImageDiff
 from layerdiff.errors import UsageError
 from layerdiff.model import ImageSnapshot, LayerIndex
 
@@ -59,6 +59,19 @@ class RuleContext:
     @property
     def first_reviewed(self) -> int:
         return self.diff.shared_layers if self.diff.extends_base else 0
+
+    def config_change(self, field: str, key: str | None = None) -> ConfigChange | None:
+        return next((c for c in self.diff.config_changes if c.field == field and c.key == key), None)
+
+    def layer_that_changed(self, *paths: str) -> int | None:
+        """The derived layer that last wrote or whited out the first of ``paths`` a derived layer touched."""
+        tree = self.diff.derived_files.tree
+        for path in paths:
+            node = tree.nodes.get(path)
+            layer = node.layer if node is not None else tree.removed_by.get(path)
+            if layer is not None and layer >= self.first_reviewed:
+                return layer
+        return None
 
     def instruction(self, layer: int | None) -> str | None:
         if layer is None:

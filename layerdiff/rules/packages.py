@@ -19,7 +19,6 @@ from layerdiff.diff.packages import PackageChange
 from layerdiff.inventory.dpkg import FileProblem
 from layerdiff.inventory.ospkg import APK_INSTALLED, DPKG_STATUS, RPMDB_PATHS, BrokenDependency, OsPackage
 from layerdiff.model import Entry
-from layerdiff.rules.environment import layer_that_changed
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from layerdiff.rules.registry import rule
 
@@ -79,7 +78,7 @@ def package_file_modified(context: RuleContext) -> Iterator[Finding]:
                 "before": _entry_evidence(context.diff.base_files.lookup(problem.path)),
                 "after": _entry_evidence(context.diff.derived_files.lookup(problem.path)),
             },
-            layer=layer_that_changed(context, problem.path),
+            layer=context.layer_that_changed(problem.path),
             severity=severity,
         )
 
@@ -141,7 +140,7 @@ def os_package_dependency_broken(context: RuleContext) -> Iterator[Finding]:
                 "installed": broken.installed_version,
                 "apt_get_check": f"{package.name} : {broken.field}: {broken.detail}",
             },
-            layer=layer_that_changed(context, *_DATABASES.get(package.ecosystem, ())),
+            layer=context.layer_that_changed(*_DATABASES.get(package.ecosystem, ())),
         )
 
 
@@ -196,7 +195,7 @@ def _from_sbom(context: RuleContext, change: PackageChange) -> VersionChange:
     arch, install_root = package.key[2], package.key[3]
     layer = change.layer if change.layer is not None and change.layer >= context.first_reviewed else None
     if layer is None and change.before is not None:
-        layer = layer_that_changed(context, *change.before.paths)
+        layer = context.layer_that_changed(*change.before.paths)
     return VersionChange(
         ecosystem=change.type,
         name=name,
@@ -223,7 +222,7 @@ def _from_database(context: RuleContext, change: OsPackageChange) -> VersionChan
         kind=change.kind,
         before=change.before,
         after=change.after,
-        layer=layer_that_changed(context, *databases),
+        layer=context.layer_that_changed(*databases),
         evidence={
             "source": f"{change.ecosystem} database",
             "database": list(databases),
