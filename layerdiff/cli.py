@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -18,7 +19,9 @@ from layerdiff import __version__
 from layerdiff.errors import ExitCode, LayerdiffError, UsageError
 from layerdiff.index.cache import IndexCache, default_cache_dir
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
+from layerdiff.policy import POLICY_FILENAME, Policy, apply_policy, load_policy, policy_digest
 from layerdiff.refs import ImageRef, parse_ref
+from layerdiff.report.model import PolicyInfo
 from layerdiff.rules.model import RuleContext, Severity
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
@@ -83,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
     diff.add_argument(
+        "--policy", metavar="FILE", help=f"policy file (default: ./{POLICY_FILENAME} when present)"
+    )
+    diff.add_argument(
         "--fail-on",
         metavar="SEVERITY",
         choices=("info", "low", "medium", "high", "critical"),
@@ -111,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run_diff(args: argparse.Namespace) -> int:
     from layerdiff.report.model import build_report, dumps
 
+    policy, policy_info = _policy(args)
     with ExitStack() as stack:
         cache = _cache(args, stack)
         progress = _progress(args, stack)
@@ -129,7 +136,8 @@ def _run_diff(args: argparse.Namespace) -> int:
     diff = compare(base, derived, sboms)
     findings = evaluate(RuleContext(diff, base.snapshot, derived.snapshot, derived.indexes))
     fail_on = Severity.parse(args.fail_on) if args.fail_on else None
-    report = build_report(base.snapshot, derived.snapshot, diff, findings, fail_on)
+    outcome = apply_policy(policy, findings, date.today(), fail_on)
+    report = build_report(base.snapshot, derived.snapshot, diff, outcome, policy_info)
     if args.format == "json":
         _emit(args.output, dumps(report))
     else:
@@ -203,6 +211,18 @@ def _sbom_jobs(args: argparse.Namespace, cache: IndexCache, stack: ExitStack) ->
     jobs = SbomJobs(find_syft(), cache, args.platform)
     stack.callback(jobs.close)
     return jobs
+
+
+def _policy(args: argparse.Namespace) -> tuple[Policy, PolicyInfo | None]:
+    """``--policy FILE``, else ``.layerdiff.toml`` in the working directory, else the default policy."""
+    path = Path(args.policy) if args.policy else Path(POLICY_FILENAME)
+    if not args.policy and not path.is_file():
+        return Policy.default(), None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read policy {path}: {exc.strerror}") from exc
+    return load_policy(text, str(path)), PolicyInfo(str(path), policy_digest(text))
 
 
 def _cache(args: argparse.Namespace, stack: ExitStack) -> IndexCache:

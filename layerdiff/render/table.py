@@ -98,7 +98,10 @@ def _findings(console: Console, report: dict[str, Any]) -> None:
         table.add_column(column, overflow="fold")
     for finding in report["findings"]:
         table.add_row(
-            Text(finding["severity"], style=_SEVERITY_STYLE[finding["severity"]]),
+            Text(
+                finding["severity"] + (" (waived)" if finding["waived"] else ""),
+                style=_SEVERITY_STYLE[finding["severity"]],
+            ),
             finding["rule"],
             Text(finding["subject"]),
             "" if finding["layer"] is None else str(finding["layer"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -12,6 +12,7 @@ from layerdiff import __version__
 from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
 from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
+from layerdiff.policy import PolicyOutcome, Waiver
 from layerdiff.report.inventory import inventory_section, packages_section
 from layerdiff.rules.model import Finding, Severity
 
@@ -30,9 +31,10 @@ def build_report(
     base: ImageSnapshot,
     derived: ImageSnapshot,
     diff: ImageDiff,
-    findings: Sequence[Finding] = (),
-    fail_on: Severity | None = None,
+    outcome: PolicyOutcome | None = None,
+    policy: PolicyInfo | None = None,
 ) -> dict[str, Any]:
+    """``outcome``: the findings after the policy (none when rules were not run)."""
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     counts = Counter(change.kind.value for change in diff.file_changes)
     per_layer = Counter(change.layer for change in diff.file_changes)
@@ -57,8 +59,10 @@ def build_report(
         },
         "file_changes": [file_change(change) for change in diff.file_changes],
         "config_changes": [config_change(change) for change in diff.config_changes],
-        "verdict": verdict(findings, fail_on),
-        "findings": [finding_entry(finding) for finding in findings],
+        "verdict": verdict(outcome, policy),
+        "findings": [finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings]
+        if outcome
+        else [],
         "inventory": inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         "packages": packages_section(diff.sbom_tool, diff.packages),
         "warnings": list(diff.warnings),
@@ -162,18 +166,38 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[s
     }
 
 
-def verdict(findings: Sequence[Finding], fail_on: Severity | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PolicyInfo:
+    source: str
+    digest: str
+
+
+def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> dict[str, Any]:
+    findings = outcome.findings if outcome else ()
     counts = Counter(f.severity.label for f in findings)
-    failing = [f for f in findings if fail_on is not None and f.severity >= fail_on]
+    failing = outcome.failing() if outcome else ()
+    fail_on = outcome.fail_on if outcome else None
     return {
         "fail_on": fail_on.label if fail_on is not None else None,
         "status": "fail" if failing else "pass",
         "failing": len(failing),
+        "waived": len(outcome.waived) if outcome else 0,
+        "expired_waivers": [_waiver(w) for w in outcome.expired_waivers] if outcome else [],
         "counts": {s.label: counts.get(s.label, 0) for s in reversed(Severity)},
+        "policy": {"source": policy.source, "digest": policy.digest} if policy else None,
     }
 
 
-def finding_entry(finding: Finding) -> dict[str, Any]:
+def _waiver(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "rule": waiver.rule,
+        "subject": waiver.subject,
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat() if waiver.expires else None,
+    }
+
+
+def finding_entry(finding: Finding, waiver: Waiver | None = None) -> dict[str, Any]:
     from layerdiff.rules.registry import rule_by_id
 
     rule = rule_by_id(finding.rule)
@@ -189,4 +213,5 @@ def finding_entry(finding: Finding) -> dict[str, Any]:
         "remediation": rule.remediation,
         "fingerprint": finding.fingerprint,
         "doc": rule.doc,
+        "waived": _waiver(waiver) if waiver else None,
     }
