@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from layerdiff.sbom.jobs import SbomJobs
@@ -28,6 +28,7 @@ from layerdiff.sources.base import ImageSource
 from layerdiff.sources.open import open_source
 
 FORMATS = ("table", "json")
+DIFF_FORMATS = ("table", "json", "markdown", "sarif", "junit", "cyclonedx")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"layerdiff {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def image_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    def image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+        sub.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
         sub.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
         sub.add_argument(
             "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
@@ -100,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         default="syft",
         help="package inventory: syft (run concurrently with layer indexing) or none",
     )
-    image_options(diff)
+    image_options(diff, DIFF_FORMATS)
     diff.set_defaults(run=_run_diff)
 
     rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
@@ -115,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
-    from layerdiff.report.model import build_report, dumps
+    from layerdiff.report.model import build_report
 
     policy, policy_info = _policy(args)
     with ExitStack() as stack:
@@ -138,13 +139,35 @@ def _run_diff(args: argparse.Namespace) -> int:
     fail_on = Severity.parse(args.fail_on) if args.fail_on else None
     outcome = apply_policy(policy, findings, date.today(), fail_on)
     report = build_report(base.snapshot, derived.snapshot, diff, outcome, policy_info)
-    if args.format == "json":
-        _emit(args.output, dumps(report))
-    else:
-        from layerdiff.render.table import render_diff
-
-        _emit(args.output, render_diff(report, color=_color(args.output)))
+    _emit(args.output, _render(report, args.format, args.output))
     return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+
+
+def _render(report: dict[str, Any], fmt: str, output: str | None) -> str:
+    # Each renderer is imported only when asked for: `--format json` loads none of them.
+    if fmt == "json":
+        from layerdiff.report.model import dumps
+
+        return dumps(report)
+    if fmt == "markdown":
+        from layerdiff.render.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "sarif":
+        from layerdiff.render.sarif import render_sarif
+
+        return render_sarif(report)
+    if fmt == "junit":
+        from layerdiff.render.junit import render_junit
+
+        return render_junit(report)
+    if fmt == "cyclonedx":
+        from layerdiff.render.cyclonedx import render_cyclonedx
+
+        return render_cyclonedx(report)
+    from layerdiff.render.table import render_diff
+
+    return render_diff(report, color=_color(output))
 
 
 def _run_rules(args: argparse.Namespace) -> int:

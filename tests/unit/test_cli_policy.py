@@ -54,3 +54,34 @@ def test_invalid_policy_names_the_line(tmp_path: Path) -> None:
     policy.write_text('fail-on = "high"\n[severity]\n"no-such-rule" = "low"\n')
     result = run("diff", BASE, DERIVED, "--no-cache", "--sbom", "none", "--policy", str(policy))
     assert_one_line_error(result, 2, f"{policy}:3:")
+
+
+def test_every_ci_format_from_the_command_line(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    outputs = {}
+    for fmt in ("markdown", "sarif", "junit", "cyclonedx"):
+        target = tmp_path / f"report.{fmt}"
+        result = run(
+            "diff",
+            BASE,
+            DERIVED,
+            "--no-cache",
+            "--sbom",
+            "none",
+            "--format",
+            fmt,
+            "-o",
+            str(target),
+            "--fail-on",
+            "high",
+        )
+        assert result.code == 1 and result.stdout == "", result.stderr
+        outputs[fmt] = target.read_text()
+    assert (
+        outputs["markdown"].startswith("### layerdiff: ")
+        and "python-requirement-broken" in outputs["markdown"]
+    )
+    assert json.loads(outputs["sarif"])["version"] == "2.1.0"
+    assert int(ElementTree.fromstring(outputs["junit"]).find("testsuite").get("failures", "0")) >= 1  # type: ignore[union-attr]
+    assert json.loads(outputs["cyclonedx"])["bomFormat"] == "CycloneDX"
