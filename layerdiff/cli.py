@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -19,7 +19,14 @@ from layerdiff import __version__
 from layerdiff.errors import ExitCode, LayerdiffError, UsageError
 from layerdiff.index.cache import IndexCache, default_cache_dir
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
-from layerdiff.policy import POLICY_FILENAME, Policy, apply_policy, load_policy, policy_digest
+from layerdiff.policy import (
+    POLICY_FILENAME,
+    Policy,
+    PolicyOutcome,
+    apply_policy,
+    load_policy,
+    policy_digest,
+)
 from layerdiff.refs import ImageRef, parse_ref
 from layerdiff.report.model import PolicyInfo
 from layerdiff.rules.model import RuleContext, Severity
@@ -104,6 +111,34 @@ def _parser() -> argparse.ArgumentParser:
     image_options(diff, DIFF_FORMATS)
     diff.set_defaults(run=_run_diff)
 
+    approve = commands.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
+    approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
+    approve.add_argument("--reviewer", required=True, metavar="NAME")
+    approve.add_argument("--reason", required=True, metavar="TEXT")
+    approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
+    approve.add_argument("--output", "-o", metavar="FILE", help="write the record to FILE instead of stdout")
+    approve.set_defaults(run=_run_approve)
+
+    gate = commands.add_parser(
+        "gate", help="pass only an image whose findings at or above the threshold are approved or waived"
+    )
+    gate.add_argument("derived", metavar="DERIVED")
+    gate.add_argument("--base", metavar="BASE", help="the base image (default: the one the approval names)")
+    gate.add_argument(
+        "--approval", required=True, metavar="FILE", help="a record written by `layerdiff approve`"
+    )
+    gate.add_argument(
+        "--policy", metavar="FILE", help=f"policy file (default: ./{POLICY_FILENAME} when present)"
+    )
+    gate.add_argument(
+        "--sbom",
+        choices=("syft", "none"),
+        default="syft",
+        help="as for diff; use what the approved report used",
+    )
+    image_options(gate)
+    gate.set_defaults(run=_run_gate)
+
     rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
     rules.add_argument("--format", choices=FORMATS, default="table")
     rules.set_defaults(run=_run_rules)
@@ -116,13 +151,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
+    report, _ = _diff_report(args, args.base, args.derived, None)
+    _emit(args.output, _render(report, args.format, args.output))
+    return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+
+
+def _diff_report(
+    args: argparse.Namespace, base_text: str, derived_text: str, default_fail_on: Severity | None
+) -> tuple[dict[str, Any], PolicyOutcome]:
+    """Read both images, diff them, run the rules and apply the policy: what `diff` and `gate` share."""
     from layerdiff.report.model import build_report
 
     policy, policy_info = _policy(args)
     with ExitStack() as stack:
         cache = _cache(args, stack)
         progress = _progress(args, stack)
-        refs = [parse_ref(args.base), parse_ref(args.derived)]
+        refs = [parse_ref(base_text), parse_ref(derived_text)]
         sources = [_open(ref, args, stack) for ref in refs]
         snapshots = [source.snapshot() for source in sources]
         jobs = _sbom_jobs(args, cache, stack)
@@ -136,11 +180,69 @@ def _run_diff(args: argparse.Namespace) -> int:
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
     diff = compare(base, derived, sboms)
     findings = evaluate(RuleContext(diff, base.snapshot, derived.snapshot, derived.indexes))
-    fail_on = Severity.parse(args.fail_on) if args.fail_on else None
+    fail_on = Severity.parse(args.fail_on) if getattr(args, "fail_on", None) else None
+    if fail_on is None and policy.fail_on is None:
+        fail_on = default_fail_on
     outcome = apply_policy(policy, findings, date.today(), fail_on)
-    report = build_report(base.snapshot, derived.snapshot, diff, outcome, policy_info)
-    _emit(args.output, _render(report, args.format, args.output))
-    return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+    return build_report(base.snapshot, derived.snapshot, diff, outcome, policy_info), outcome
+
+
+def _run_approve(args: argparse.Namespace) -> int:
+    from layerdiff.approval import build_statement
+
+    try:
+        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read report {args.report}: {exc}") from exc
+    try:
+        expires = date.fromisoformat(args.expires) if args.expires else None
+    except ValueError as exc:
+        raise UsageError(f"--expires {args.expires!r}: expected YYYY-MM-DD") from exc
+    try:
+        statement = build_statement(report, args.reviewer, args.reason, expires, datetime.now(UTC))
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"{args.report}: not a layerdiff diff report (missing {exc})") from exc
+    _emit(args.output, json.dumps(statement, indent=2, sort_keys=True) + "\n")
+    return int(ExitCode.OK)
+
+
+def _run_gate(args: argparse.Namespace) -> int:
+    from layerdiff.approval import read_approval
+
+    try:
+        approval = read_approval(Path(args.approval).read_text(encoding="utf-8"), args.approval)
+    except OSError as exc:
+        raise UsageError(f"cannot read approval {args.approval}: {exc.strerror}") from exc
+    report, outcome = _diff_report(args, args.base or approval.base_reference, args.derived, Severity.HIGH)
+    reasons = []
+    derived_id, base_id = report["derived"]["image_id"], report["base"]["image_id"]
+    if derived_id != approval.derived_image_id:
+        reasons.append(f"{args.derived} is {derived_id}, but the approval is for {approval.derived_image_id}")
+    if base_id != approval.base_image_id:
+        reasons.append(f"the base is {base_id}, but the approval was given against {approval.base_image_id}")
+    expired = approval.is_expired(date.today())
+    if expired:
+        reasons.append(f"the approval by {approval.reviewer} expired on {approval.expires}")
+    unapproved = outcome.failing(frozenset() if expired else approval.accepted)
+    reasons += [
+        f"{f.severity.label} {f.rule} on {f.subject} ({f.fingerprint}) is neither approved nor waived"
+        for f in unapproved
+    ]
+    result = {
+        "status": "fail" if reasons else "pass",
+        "derived": derived_id,
+        "base": base_id,
+        "fail_on": outcome.fail_on.label if outcome.fail_on else None,
+        "reviewer": approval.reviewer,
+        "reasons": reasons,
+    }
+    if args.format == "json":
+        _emit(args.output, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    else:
+        lines = [f"gate: {result['status']} ({args.derived}, approved by {approval.reviewer})"]
+        lines += [f"  - {reason}" for reason in reasons]
+        _emit(args.output, "\n".join(lines) + "\n")
+    return int(ExitCode.FINDINGS if reasons else ExitCode.OK)
 
 
 def _render(report: dict[str, Any], fmt: str, output: str | None) -> str:

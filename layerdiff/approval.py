@@ -1,0 +1,101 @@
+"""Approval records: a reviewer's acceptance of a diff's findings, as an in-toto Statement that existing
+signers (cosign attest, ...) can sign and attach to the image.
+
+The subject is the derived image identified by its config digest (the image ID), which every source —
+engine, archives, layouts, registries — agrees on; the manifest digest is recorded too when known.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from layerdiff.errors import UsageError
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://layerdiff.dev/approval/v1"
+
+
+@dataclass(frozen=True)
+class Approval:
+    derived_image_id: str
+    base_image_id: str
+    base_reference: str
+    accepted: frozenset[str]  # finding fingerprints
+    policy_digest: str | None
+    reviewer: str
+    reason: str
+    expires: date | None
+
+    def is_expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+def build_statement(
+    report: Mapping[str, Any], reviewer: str, reason: str, expires: date | None, now: datetime
+) -> dict[str, Any]:
+    """Approve every finding of ``report`` (a ``diff --format json`` report) for exactly these images."""
+    if not reviewer.strip() or not reason.strip():
+        raise UsageError("an approval needs a --reviewer and a --reason")
+    derived, base = report["derived"], report["base"]
+    accepted = sorted(
+        ({key: f[key] for key in ("fingerprint", "rule", "subject", "severity")} for f in report["findings"]),
+        key=lambda item: item["fingerprint"],
+    )
+    policy = report["verdict"].get("policy") or {}
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": derived["reference"], "digest": {"sha256": _hex(derived["image_id"])}}],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "derived": {
+                "reference": derived["reference"],
+                "image_id": derived["image_id"],
+                "manifest_digest": derived["manifest_digest"],
+            },
+            "base": {"reference": base["reference"], "image_id": base["image_id"]},
+            "accepted": accepted,
+            "policy_digest": policy.get("digest"),
+            "reviewer": reviewer,
+            "reason": reason,
+            "approved_at": now.astimezone(UTC).replace(microsecond=0).isoformat(),
+            "expires": expires.isoformat() if expires else None,
+            "report_schema_version": report["schema_version"],
+        },
+    }
+
+
+def read_approval(text: str, source: str) -> Approval:
+    """Parse an approval record; anything malformed is a one-line UsageError naming the file."""
+    try:
+        statement = json.loads(text)
+        predicate = statement["predicate"]
+        if statement.get("_type") != STATEMENT_TYPE or statement.get("predicateType") != PREDICATE_TYPE:
+            raise ValueError(f"not a layerdiff approval ({PREDICATE_TYPE} in an in-toto Statement)")
+        subject_digest = "sha256:" + str(statement["subject"][0]["digest"]["sha256"])
+        if subject_digest != predicate["derived"]["image_id"]:
+            raise ValueError("the subject digest and the predicate's derived image disagree")
+        expires = date.fromisoformat(predicate["expires"]) if predicate.get("expires") else None
+        return Approval(
+            derived_image_id=subject_digest,
+            base_image_id=str(predicate["base"]["image_id"]),
+            base_reference=str(predicate["base"]["reference"]),
+            accepted=frozenset(str(item["fingerprint"]) for item in predicate["accepted"]),
+            policy_digest=predicate.get("policy_digest"),
+            reviewer=str(predicate["reviewer"]),
+            reason=str(predicate["reason"]),
+            expires=expires,
+        )
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(f"{source}: invalid approval record ({detail})") from exc
+
+
+def _hex(digest: str) -> str:
+    algorithm, _, value = digest.partition(":")
+    if algorithm != "sha256" or len(value) != 64:
+        raise UsageError(f"unexpected image digest {digest!r} in the report")
+    return value

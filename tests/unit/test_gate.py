@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import Result, assert_one_line_error, run
+from tests.support.example import base, extended
+from tests.support.imagebuilder import Image, write_docker_archive
+
+NO_SBOM = ("--no-cache", "--sbom", "none")
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, str]:
+    riskier = extended()
+    riskier = Image(
+        riskier.layers,
+        {**riskier.config, "User": "root"},
+        [*(riskier.history or []), {"created_by": "/bin/sh -c #(nop)  USER root", "empty_layer": True}],
+    )
+    return {
+        "base": str(write_docker_archive(tmp_path / "base.tar", base())),
+        "derived": str(write_docker_archive(tmp_path / "derived.tar", extended())),
+        "riskier": str(write_docker_archive(tmp_path / "riskier.tar", riskier)),
+    }
+
+
+def approve(images: dict[str, str], tmp_path: Path, *extra: str) -> Path:
+    report = tmp_path / "report.json"
+    assert (
+        run("diff", images["base"], images["derived"], "--format", "json", "-o", str(report), *NO_SBOM).code
+        == 0
+    )
+    approval = tmp_path / "approval.json"
+    done = run(
+        "approve",
+        str(report),
+        "--reviewer",
+        "alice",
+        "--reason",
+        "reviewed in PR 12",
+        "-o",
+        str(approval),
+        *extra,
+    )
+    assert done.code == 0, done.stderr
+    return approval
+
+
+def approval_path(tmp_path: Path) -> Path:
+    return tmp_path / "approval.json"
+
+
+def gate(images: dict[str, str], derived: str, approval: Path, *extra: str) -> tuple[Result, dict[str, Any]]:
+    result = run(
+        "gate",
+        images[derived],
+        "--base",
+        images["base"],
+        "--approval",
+        str(approval),
+        "--format",
+        "json",
+        *NO_SBOM,
+        *extra,
+    )
+    return result, json.loads(result.stdout) if result.stdout else {}
+
+
+def test_the_approval_record_is_an_in_toto_statement(images: dict[str, str], tmp_path: Path) -> None:
+    statement = json.loads(approve(images, tmp_path).read_text())
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://layerdiff.dev/approval/v1"
+    predicate = statement["predicate"]
+    assert "sha256:" + statement["subject"][0]["digest"]["sha256"] == predicate["derived"]["image_id"]
+    assert predicate["reviewer"] == "alice" and predicate["accepted"]
+    assert {"python-requirement-broken", "runtime-user-lost-write"} <= {
+        a["rule"] for a in predicate["accepted"]
+    }
+
+
+def test_approved_image_passes(images: dict[str, str], tmp_path: Path) -> None:
+    result, outcome = gate(images, "derived", approve(images, tmp_path))
+    assert result.code == 0 and outcome["status"] == "pass" and outcome["reasons"] == []
+
+
+def test_a_rebuild_with_one_more_risky_change_fails_naming_it(images: dict[str, str], tmp_path: Path) -> None:
+    result, outcome = gate(images, "riskier", approve(images, tmp_path))
+    assert result.code == 1
+    assert any("is sha256:" in reason and "the approval is for" in reason for reason in outcome["reasons"])
+    new = [reason for reason in outcome["reasons"] if "neither approved nor waived" in reason]
+    # USER root is named, with its consequences (the user site leaves sys.path); nothing approved returns
+    assert any(reason.startswith("high runtime-user-root on USER") for reason in new)
+    accepted = json.loads(approval_path(tmp_path).read_text())["predicate"]["accepted"]
+    assert not any(a["fingerprint"] in reason for a in accepted for reason in new)
+
+
+def test_an_approval_for_another_base_fails(images: dict[str, str], tmp_path: Path) -> None:
+    approval = approve(images, tmp_path)
+    result = run(
+        "gate", images["derived"], "--base", images["derived"], "--approval", str(approval), *NO_SBOM
+    )
+    assert result.code == 1 and "but the approval was given against" in result.stdout
+
+
+def test_an_expired_approval_stops_counting(images: dict[str, str], tmp_path: Path) -> None:
+    result, outcome = gate(images, "derived", approve(images, tmp_path, "--expires", "2020-01-01"))
+    assert result.code == 1 and "expired on 2020-01-01" in outcome["reasons"][0]
+
+
+def test_waivers_cover_what_the_approval_does_not_until_they_expire(
+    images: dict[str, str], tmp_path: Path
+) -> None:
+    approval = approve(images, tmp_path)
+    statement = json.loads(approval.read_text())
+    statement["predicate"]["accepted"] = [
+        a for a in statement["predicate"]["accepted"] if a["rule"] != "python-requirement-broken"
+    ]
+    approval.write_text(json.dumps(statement))
+    result, outcome = gate(images, "derived", approval)
+    assert result.code == 1 and "python-requirement-broken" in outcome["reasons"][0]
+
+    policy = tmp_path / "policy.toml"
+    waiver = '[[waiver]]\nrule = "python-requirement-broken"\nreason = "responses is unused"\n'
+    policy.write_text(waiver + "expires = 2999-12-31\n")
+    assert gate(images, "derived", approval, "--policy", str(policy))[0].code == 0
+    policy.write_text(waiver + "expires = 2020-12-31\n")
+    assert gate(images, "derived", approval, "--policy", str(policy))[0].code == 1
+
+
+def test_malformed_approval(images: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"_type": "https://in-toto.io/Statement/v1"}')
+    result = run("gate", images["derived"], "--approval", str(bad), *NO_SBOM)
+    assert_one_line_error(result, 2, "invalid approval record")
