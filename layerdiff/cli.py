@@ -139,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     image_options(gate)
     gate.set_defaults(run=_run_gate)
 
+    sbom_diff = commands.add_parser("sbom-diff", help="package changes between two SBOM files")
+    sbom_diff.add_argument("a", metavar="A", help="the earlier SBOM (CycloneDX JSON or syft JSON)")
+    sbom_diff.add_argument("b", metavar="B", help="the later SBOM")
+    sbom_diff.add_argument("--format", choices=FORMATS, default="table")
+    sbom_diff.add_argument("--output", "-o", metavar="FILE")
+    sbom_diff.set_defaults(run=_run_sbom_diff)
+
     rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
     rules.add_argument("--format", choices=FORMATS, default="table")
     rules.set_defaults(run=_run_rules)
@@ -270,6 +277,29 @@ def _render(report: dict[str, Any], fmt: str, output: str | None) -> str:
     from layerdiff.render.table import render_diff
 
     return render_diff(report, color=_color(output))
+
+
+def _run_sbom_diff(args: argparse.Namespace) -> int:
+    from layerdiff.sbom.compare import read_sbom, sbom_diff_report
+
+    packages = []
+    for path in (args.a, args.b):
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read SBOM {path}: {exc}") from exc
+        packages.append(read_sbom(text, path))
+    report = sbom_diff_report(args.a, args.b, packages[0], packages[1])
+    if args.format == "json":
+        _emit(args.output, json.dumps(report, indent=2, sort_keys=True) + "\n")
+    else:
+        lines = [
+            f"{c['type']:<6} {c['name']:<40} {c['kind']:<10} "
+            f"{(c['before'] or {}).get('version', '-')} -> {(c['after'] or {}).get('version', '-')}"
+            for c in report["changes"]
+        ]
+        _emit(args.output, "\n".join(lines or ["no package changes"]) + "\n")
+    return int(ExitCode.OK)
 
 
 def _run_rules(args: argparse.Namespace) -> int:

@@ -70,3 +70,19 @@ def test_seed_scenarios_raise_their_findings(scenario: str, scenarios: dict[str,
             and finding["evidence"]
             and (Path(__file__).parents[2] / finding["doc"]).exists()
         )
+
+
+def test_gate_on_real_images(scenarios: dict[str, str], cache: Path, tmp_path: Path) -> None:
+    base, pin, root = (f"docker:{scenarios[n]}" for n in ("airflow-base", "derived-pin", "derived-root"))
+    report = tmp_path / "report.json"
+    assert run("diff", base, pin, "--format", "json", "-o", str(report), "--cache-dir", str(cache)).code == 0
+    approval = tmp_path / "approval.json"
+    assert (
+        run("approve", str(report), "--reviewer", "bob", "--reason", "pin needed", "-o", str(approval)).code
+        == 0
+    )
+    passed = run("gate", pin, "--approval", str(approval), "--cache-dir", str(cache))
+    assert passed.code == 0, passed.stdout + passed.stderr
+    failed = run("gate", root, "--approval", str(approval), "--cache-dir", str(cache))
+    assert failed.code == 1 and "but the approval is for" in failed.stdout
+    assert "runtime-user-root on USER" in failed.stdout
