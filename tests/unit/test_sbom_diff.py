@@ -127,3 +127,15 @@ def test_syft_reader_refuses_other_documents(base: Sboms) -> None:
         read_syft_json(base.cyclonedx, "x.cdx.json")
     with pytest.raises(ToolError, match="invalid purl"):
         read_syft_json('{"artifacts": [{"name": "x", "purl": "nope"}], "descriptor": {"name": "syft"}}', "x")
+
+
+def test_the_sbom_diff_command(base: Sboms, pinned: Sboms, tmp_path: Path) -> None:
+    from tests.support.cli import run
+
+    a, b = tmp_path / "a.cdx.json", tmp_path / "b.syft.json"
+    a.write_text(base.cyclonedx)
+    b.write_text(pinned.syft_json)
+    table = run("sbom-diff", str(a), str(b))
+    assert table.code == 0 and "requests" in table.stdout and "downgraded" in table.stdout
+    document = json.loads(run("sbom-diff", str(a), str(b), "--format", "json").stdout)
+    assert [(c["name"], c["kind"]) for c in document["changes"]] == [("requests", "downgraded")]
