@@ -86,3 +86,16 @@ def test_gate_on_real_images(scenarios: dict[str, str], cache: Path, tmp_path: P
     failed = run("gate", root, "--approval", str(approval), "--cache-dir", str(cache))
     assert failed.code == 1 and "but the approval is for" in failed.stdout
     assert "runtime-user-root on USER" in failed.stdout
+
+
+GOLDEN = Path(__file__).parents[1] / "golden" / "scenario-findings.json"
+
+
+@pytest.mark.parametrize("scenario", sorted(json.loads(GOLDEN.read_text())))
+def test_each_scenario_produces_exactly_its_golden_findings(
+    scenario: str, scenarios: dict[str, str], cache: Path
+) -> None:
+    """Reviewed by hand; a change here is a behaviour change to review, not a number to update blindly."""
+    _, doc = report(scenarios, scenario, cache)
+    found = sorted([f["severity"], f["rule"], f["subject"]] for f in doc["findings"])
+    assert found == json.loads(GOLDEN.read_text())[scenario]
