@@ -17,7 +17,6 @@ from layerdiff.report.inventory import inventory_section, packages_section
 from layerdiff.rules.model import Finding, Severity
 
 SCHEMA_VERSION = "1.2.0"
-SCHEMA_ID = "https://layerdiff.dev/schema/report-1.json"
 
 
 def load_schema(name: str = "report") -> dict[str, Any]:
