@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import warnings
 from typing import Any
 
@@ -12,12 +11,10 @@ from cyclonedx.model.component import Component
 from packageurl import PackageURL
 
 from layerdiff.errors import ToolError
-from layerdiff.sbom.model import SbomPackage
+from layerdiff.sbom.model import SbomPackage, sbom_package
 
 _LAYER = "syft:location:{}:layerID"
 _PATH = "syft:location:{}:path"
-# Language packages whose copies in two places are two installations (a venv and the system, say).
-_PER_LOCATION = {"pypi", "npm", "gem"}
 
 
 def read_cyclonedx(text: str, what: str) -> list[SbomPackage]:
@@ -53,25 +50,4 @@ def _package(component: Component) -> SbomPackage | None:
         paths.append(path)
         if (layer := properties.get(_LAYER.format(i))) is not None:
             layers.append(layer)
-    name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-    arch = str((purl.qualifiers or {}).get("arch", "")) if isinstance(purl.qualifiers, dict) else ""
-    where = _install_root(paths) if purl.type in _PER_LOCATION else ""
-    return SbomPackage(
-        purl=purl.to_string(),
-        type=purl.type,
-        name=name,
-        version=purl.version,
-        key=(purl.type, name, arch, where),
-        layers=tuple(dict.fromkeys(layers)),
-        paths=tuple(paths),
-    )
-
-
-def _install_root(paths: list[str]) -> str:
-    """The directory a language package is installed in: the site dir holding its .dist-info, etc."""
-    for path in paths:
-        for marker in (".dist-info/", ".egg-info", "/node_modules/", "/specifications/"):
-            if marker in path:
-                head = path.split(marker, 1)[0]
-                return posixpath.dirname(head) if marker.startswith(".") else head
-    return posixpath.dirname(paths[0]) if paths else ""
+    return sbom_package(purl, paths, layers)

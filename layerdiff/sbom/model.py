@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packageurl import PackageURL
 
 
 @dataclass(frozen=True)
@@ -14,3 +19,33 @@ class SbomPackage:
     key: tuple[str, ...]  # what makes two packages "the same" across images, whatever their version
     layers: tuple[str, ...]  # diff_ids of the layers holding its evidence (syft's location layerIDs)
     paths: tuple[str, ...]
+
+
+# Language packages whose copies in two places are two installations (a venv and the system, say).
+_PER_LOCATION = {"pypi", "npm", "gem"}
+
+
+def sbom_package(purl: PackageURL, paths: list[str], layers: list[str]) -> SbomPackage:
+    """The package as layerdiff compares it, whichever SBOM format listed it."""
+    name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
+    arch = str((purl.qualifiers or {}).get("arch", "")) if isinstance(purl.qualifiers, dict) else ""
+    where = _install_root(paths) if purl.type in _PER_LOCATION else ""
+    return SbomPackage(
+        purl=purl.to_string(),
+        type=purl.type,
+        name=name,
+        version=str(purl.version),
+        key=(purl.type, name, arch, where),
+        layers=tuple(dict.fromkeys(layers)),
+        paths=tuple(paths),
+    )
+
+
+def _install_root(paths: list[str]) -> str:
+    """The directory a language package is installed in: the site dir holding its .dist-info, etc."""
+    for path in paths:
+        for marker in (".dist-info/", ".egg-info", "/node_modules/", "/specifications/"):
+            if marker in path:
+                head = path.split(marker, 1)[0]
+                return posixpath.dirname(head) if marker.startswith(".") else head
+    return posixpath.dirname(paths[0]) if paths else ""

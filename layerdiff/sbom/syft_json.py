@@ -15,8 +15,7 @@ from packageurl import PackageURL
 from layerdiff.errors import ToolError
 
 # Shared on purpose: one definition of "the same package" for both formats.
-from layerdiff.sbom.cyclonedx import _PER_LOCATION, _install_root
-from layerdiff.sbom.model import SbomPackage
+from layerdiff.sbom.model import SbomPackage, sbom_package
 
 
 def is_syft_json(document: object) -> bool:
@@ -70,15 +69,4 @@ def _package(artifact: Any, what: str) -> SbomPackage | None:
         paths.append(location["path"])
         if isinstance(layer := location.get("layerID"), str) and layer:
             layers.append(layer)
-    name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-    arch = str((purl.qualifiers or {}).get("arch", "")) if isinstance(purl.qualifiers, dict) else ""
-    where = _install_root(paths) if purl.type in _PER_LOCATION else ""
-    return SbomPackage(
-        purl=purl.to_string(),
-        type=purl.type,
-        name=name,
-        version=purl.version,
-        key=(purl.type, name, arch, where),
-        layers=tuple(dict.fromkeys(layers)),
-        paths=tuple(paths),
-    )
+    return sbom_package(purl, paths, layers)
