@@ -146,6 +146,10 @@ def _parser() -> argparse.ArgumentParser:
     sbom_diff.add_argument("--output", "-o", metavar="FILE")
     sbom_diff.set_defaults(run=_run_sbom_diff)
 
+    view = commands.add_parser("view", help="review a saved JSON report in the terminal (no engine needed)")
+    view.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
+    view.set_defaults(run=_run_view)
+
     rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
     rules.add_argument("--format", choices=FORMATS, default="table")
     rules.set_defaults(run=_run_rules)
@@ -299,6 +303,19 @@ def _run_sbom_diff(args: argparse.Namespace) -> int:
             for c in report["changes"]
         ]
         _emit(args.output, "\n".join(lines or ["no package changes"]) + "\n")
+    return int(ExitCode.OK)
+
+
+def _run_view(args: argparse.Namespace) -> int:
+    try:
+        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read report {args.report}: {exc}") from exc
+    if not isinstance(report, dict) or not str(report.get("schema_version", "")).startswith("1."):
+        raise UsageError(f"{args.report}: not a layerdiff report (schema 1.x)")
+    from layerdiff.tui.app import ReviewApp
+
+    ReviewApp(report).run()
     return int(ExitCode.OK)
 
 
