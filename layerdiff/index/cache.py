@@ -19,6 +19,29 @@ from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 INDEX_FORMAT = 2
 
 
+# Column definitions per table. Rows are disposable, so a table written with another layout (by an older
+# layerdiff) is dropped and recreated rather than migrated.
+_TABLES = {
+    "layer_index": (
+        ("diff_id TEXT NOT NULL", "format INTEGER NOT NULL", "tar_size INTEGER NOT NULL"),
+        ("payload BLOB NOT NULL", "contents BLOB NOT NULL", "PRIMARY KEY (diff_id, format)"),
+    ),
+    "sbom": (
+        ("image_id TEXT NOT NULL", "tool TEXT NOT NULL"),
+        ("document BLOB NOT NULL", "PRIMARY KEY (image_id, tool)"),
+    ),
+}
+
+
+def _ensure_table(db: sqlite3.Connection, table: str, parts: tuple[tuple[str, ...], ...]) -> None:
+    definitions = [part for group in parts for part in group]
+    wanted = [part.split()[0] for part in definitions if not part.startswith("PRIMARY KEY")]
+    present = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+    if present and present != wanted:
+        db.execute(f"DROP TABLE {table}")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(definitions)})")
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("LAYERDIFF_CACHE_DIR") or platformdirs.user_cache_dir("layerdiff"))
 
@@ -35,19 +58,15 @@ class IndexCache:
         if directory is None:
             return
         directory.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(directory / "layers.sqlite3", timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=60000")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS layer_index ("
-            " diff_id TEXT NOT NULL, format INTEGER NOT NULL, tar_size INTEGER NOT NULL,"
-            " payload BLOB NOT NULL, contents BLOB NOT NULL, PRIMARY KEY (diff_id, format))"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sbom ("
-            " image_id TEXT NOT NULL, tool TEXT NOT NULL, document BLOB NOT NULL,"
-            " PRIMARY KEY (image_id, tool))"
-        )
+        path = directory / "layers.sqlite3"
+        try:
+            self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=60000")
+            for table, columns in _TABLES.items():
+                _ensure_table(self._db, table, columns)
+        except sqlite3.DatabaseError as exc:
+            raise OSError(f"{path} is not a usable layerdiff cache ({exc}); remove it or use --no-cache") from exc
 
     def get(self, diff_id: str) -> LayerIndex | None:
         if self._db is None:

@@ -75,3 +75,28 @@ def test_concurrent_writers_leave_a_readable_cache(tmp_path: Path) -> None:
     cache = IndexCache(tmp_path / "cache")
     image = load_image(open_source(parse_ref(f"oci:{layout}:base")), cache)
     assert cache.hits == 2 and len(image.indexes) == 2
+
+
+def test_a_table_left_by_an_older_layout_is_replaced(tmp_path: Path) -> None:
+    import sqlite3
+
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    old = sqlite3.connect(directory / "layers.sqlite3")
+    old.execute("CREATE TABLE layer_index (diff_id TEXT, format INTEGER, tar_size INTEGER, payload BLOB)")
+    old.execute("INSERT INTO layer_index VALUES ('sha256:x', 2, 1, x'00')")
+    old.commit()
+    old.close()
+    cache = IndexCache(directory)
+    assert cache.get("sha256:x") is None
+    cache.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    (directory / "layers.sqlite3").write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(OSError, match="not a usable layerdiff cache"):
+        IndexCache(directory)
