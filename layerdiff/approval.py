@@ -8,7 +8,7 @@ engine, archives, layouts, registries — agrees on; the manifest digest is reco
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,14 +35,23 @@ class Approval:
 
 
 def build_statement(
-    report: Mapping[str, Any], reviewer: str, reason: str, expires: date | None, now: datetime
+    report: Mapping[str, Any],
+    reviewer: str,
+    reason: str,
+    expires: date | None,
+    now: datetime,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Approve every finding of ``report`` (a ``diff --format json`` report) for exactly these images."""
+    """Approve the findings of ``report`` (a ``diff --format json`` report) for exactly these images: all of
+    them, or those whose fingerprints are in ``only``."""
     if not reviewer.strip() or not reason.strip():
         raise UsageError("an approval needs a --reviewer and a --reason")
     derived, base = report["derived"], report["base"]
+    chosen = [f for f in report["findings"] if only is None or f["fingerprint"] in only]
+    if only is not None and not chosen:
+        raise UsageError("no finding of the report is selected for approval")
     accepted = sorted(
-        ({key: f[key] for key in ("fingerprint", "rule", "subject", "severity")} for f in report["findings"]),
+        ({key: f[key] for key in ("fingerprint", "rule", "subject", "severity")} for f in chosen),
         key=lambda item: item["fingerprint"],
     )
     policy = report["verdict"].get("policy") or {}
@@ -66,6 +75,10 @@ def build_statement(
             "report_schema_version": report["schema_version"],
         },
     }
+
+
+def statement_text(statement: Mapping[str, Any]) -> str:
+    return json.dumps(statement, indent=2, sort_keys=True) + "\n"
 
 
 def read_approval(text: str, source: str) -> Approval:

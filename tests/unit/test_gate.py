@@ -136,3 +136,45 @@ def test_malformed_approval(images: dict[str, str], tmp_path: Path) -> None:
     bad.write_text('{"_type": "https://in-toto.io/Statement/v1"}')
     result = run("gate", images["derived"], "--approval", str(bad), *NO_SBOM)
     assert_one_line_error(result, 2, "invalid approval record")
+
+
+def test_approving_some_findings_leaves_the_others_to_the_gate(images: dict[str, str], tmp_path: Path) -> None:
+    approve(images, tmp_path)  # writes report.json beside it
+    findings = json.loads((tmp_path / "report.json").read_text())["findings"]
+    high = [f for f in findings if f["severity"] == "high"]
+    chosen, left = high[0], high[1:]
+    approval = tmp_path / "partial.json"
+    done = run(
+        "approve",
+        str(tmp_path / "report.json"),
+        "--reviewer",
+        "alice",
+        "--reason",
+        "only the first",
+        "--finding",
+        chosen["fingerprint"],
+        "-o",
+        str(approval),
+    )
+    assert done.code == 0, done.stderr
+    accepted = json.loads(approval.read_text())["predicate"]["accepted"]
+    assert [a["fingerprint"] for a in accepted] == [chosen["fingerprint"]]
+    result, outcome = gate(images, "derived", approval)
+    assert result.code == 1
+    unapproved = [reason for reason in outcome["reasons"] if "neither approved nor waived" in reason]
+    assert len(unapproved) == len(left) and all(f["fingerprint"] in " ".join(unapproved) for f in left)
+
+
+def test_approving_an_unknown_fingerprint_is_a_usage_error(images: dict[str, str], tmp_path: Path) -> None:
+    approve(images, tmp_path)
+    done = run(
+        "approve",
+        str(tmp_path / "report.json"),
+        "--reviewer",
+        "alice",
+        "--reason",
+        "typo",
+        "--finding",
+        "0" * 16,
+    )
+    assert_one_line_error(done, 2, "no finding of the report is selected")

@@ -1,0 +1,198 @@
+"""The review app's table rows, jump targets and overview, built from reports without running the app."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from rich.console import Console, RenderableType
+
+from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
+from layerdiff.tui.overview import human_size, overview
+from layerdiff.tui.records import (
+    clip,
+    config_records,
+    library_records,
+    package_records,
+    python_records,
+)
+from tests.support.cli import run
+from tests.support.example import TARGET
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    result = run(
+        "diff",
+        str(TARGET / "airflow-base.tar"),
+        str(TARGET / "airflow-extended.tar"),
+        *("--format", "json", "--no-cache", "--sbom", "none"),
+    )
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def plain(renderable: RenderableType, width: int = 100) -> str:
+    console = Console(width=width, no_color=True, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_overview_shows_verdict_images_and_reviewed_layers(report: dict[str, Any]) -> None:
+    text = plain(overview(report))
+    assert text.startswith("PASS (no threshold)")
+    assert all(f"{count} {severity}" in text for severity, count in report["verdict"]["counts"].items())
+    assert "docker-archive:" in text and report["derived"]["image_id"][:19] in text
+    for layer in report["comparison"]["reviewed_layers"]:
+        assert (layer["instruction"] or layer["created_by"])[:30] in text
+    assert "USER" in text and "HEALTHCHECK" in text
+
+
+def test_human_size() -> None:
+    assert [human_size(n) for n in (0, 999, 1000, 2_500_000, 3 * 10**9)] == [
+        "0 B",
+        "999 B",
+        "1.0 kB",
+        "2.5 MB",
+        "3.0 GB",
+    ]
+
+
+def test_python_rows_put_broken_requirements_first(report: dict[str, Any]) -> None:
+    records = python_records(report)
+    kinds = [record.group for record in records]
+    assert kinds[0] == "broken" and "lost" in kinds and kinds.index("lost") > 0
+    broken = records[0]
+    assert "responses" in broken.keys and "requests" in plain(broken.detail())
+    assert "/usr/bin/python3.11:responses" in broken.keys
+
+
+def test_config_rows_split_path_entry_by_entry(report: dict[str, Any]) -> None:
+    records = config_records(report)
+    path = next(record for record in records if "ENV:PATH" in record.keys)
+    detail = plain(path.detail())
+    assert "+ /opt/airflow/venv/bin" in detail
+    assert "  /usr/local/bin" in detail  # kept entries are not marked
+    commands = [record for record in records if record.group == "commands"]
+    assert {"python3"} <= {key for record in commands for key in record.keys}
+
+
+def test_package_rows_prefer_syft_and_add_only_what_syft_missed() -> None:
+    report = {
+        "packages": {
+            "sbom_tool": "syft 1.0",
+            "changes": [
+                {
+                    "type": "deb",
+                    "name": "libpq5",
+                    "kind": "removed",
+                    "before": {"version": "15.5", "purl": "pkg:deb/debian/libpq5@15.5", "paths": []},
+                    "after": None,
+                    "layer": 4,
+                }
+            ],
+        },
+        "inventory": {
+            "os_packages": {
+                "changes": [
+                    {"ecosystem": "dpkg", "name": "libpq5", "architecture": "amd64", "kind": "removed"}
+                    | {"before": "15.5", "after": None},
+                    {"ecosystem": "dpkg", "name": "curl", "architecture": "amd64", "kind": "added"}
+                    | {"before": None, "after": "7.88"},
+                ],
+                "broken_dependencies": [
+                    {
+                        "package": "libpq5",
+                        "version": "15.5",
+                        "field": "Depends",
+                        "relation": "libpq5 (>= 15)",
+                        "reason": "missing",
+                        "installed": None,
+                        "detail": "python3-psycopg2 depends on it",
+                    }
+                ],
+                "modified_files": [],
+            }
+        },
+    }
+    records = package_records(report)
+    assert [(r.cells[0], r.cells[1]) for r in records] == [("deb", "libpq5"), ("dpkg", "curl")]
+    assert "python3-psycopg2 depends on it" in plain(records[0].detail())
+    assert "deb:libpq5" in records[0].keys
+
+
+def test_library_rows() -> None:
+    report = {
+        "inventory": {
+            "libraries": [
+                {
+                    "object": "/usr/lib/x/_psycopg.so",
+                    "soname": "libpq.so.5",
+                    "kind": "unresolved",
+                    "before": {
+                        "path": "/usr/lib/libpq.so.5",
+                        "real_path": None,
+                        "via": "default",
+                        "sha256": None,
+                    },
+                    "after": None,
+                }
+            ]
+        }
+    }
+    (record,) = library_records(report)
+    assert record.cells[3] == "/usr/lib/libpq.so.5" and record.cells[4] == "-"
+    assert "/usr/lib/x/_psycopg.so:libpq.so.5" in record.keys
+    assert "resolves to" in plain(record.detail())
+
+
+@pytest.mark.parametrize(
+    ("rule", "subject", "tab", "first_key", "paths"),
+    [
+        ("runtime-user-lost-write", "/opt/airflow/logs", FILES, "/opt/airflow/logs", ("/opt/airflow/logs",)),
+        (
+            "package-downgraded",
+            "pypi:requests:/home/a/site",
+            PACKAGES,
+            "pypi:requests:/home/a/site",
+            ("/home/a/site",),
+        ),
+        (
+            "library-unresolved",
+            "/usr/lib/x.so:libpq.so.5",
+            LIBRARIES,
+            "/usr/lib/x.so:libpq.so.5",
+            ("/usr/lib/x.so",),
+        ),
+        ("python-requirement-broken", "/usr/bin/python3.11:responses:requests", PYTHON, None, None),
+        ("secret-in-image", "ENV:AWS_SECRET_ACCESS_KEY", CONFIG, "ENV:AWS_SECRET_ACCESS_KEY", ()),
+        ("path-command-shadowed", "python3", CONFIG, "python3", ()),
+    ],
+)
+def test_jump_targets(
+    rule: str, subject: str, tab: str, first_key: str | None, paths: tuple[str, ...] | None
+) -> None:
+    target = jump_target({"rule": rule, "subject": subject, "evidence": {}})
+    assert target is not None and target.tab == tab
+    assert target.keys[0] == (first_key or subject)
+    if paths is not None:
+        assert target.paths == paths
+
+
+def test_an_unknown_rule_has_no_jump() -> None:
+    assert jump_target({"rule": "from-the-future", "subject": "x", "evidence": {}}) is None
+
+
+def test_best_match_prefers_the_row_naming_most_candidates() -> None:
+    rows = [frozenset({"requests"}), frozenset({"requests", "pypi:requests"}), frozenset({"urllib3"})]
+    assert best_match(("pypi:requests", "requests"), rows) == 1
+    assert best_match(("urllib3",), rows) == 2
+    assert best_match(("six",), rows) is None
+
+
+def test_clip_keeps_the_end_of_paths() -> None:
+    assert clip("/" + "a" * 60 + "/tail.py", 20) == "…" + ("a" * 60 + "/tail.py")[-19:]
+    assert clip("short") == "short"
+    assert clip("x" * 60, 10) == "x" * 9 + "…"
