@@ -1,0 +1,133 @@
+"""Time the changed-files tree of the review TUI on a large synthetic report.
+
+    .venv/bin/python -m bench.tui_bench [--changes 100000] [--repeat 5]
+
+Model figures are the best of N runs: building the tree from the report's ``file_changes``, the rows of
+the default view, the rows after turning one kind off, and a path search (the first one also lowers
+every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
+creating the app until the tree's first screen has been drawn, and from a key press that turns a kind
+off until the tree has been redrawn with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+from textual.widgets import Footer
+
+from bench.synthetic import synthetic_changes
+from layerdiff.tui.files import FilesPane, FileTreeView
+from layerdiff.tui.filetree import ALL_KINDS, FileTree
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+        del result  # freeing a large tree is not part of the figure
+    return min(times)
+
+
+class _Host(App[None]):
+    def __init__(self, changes: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__()
+        self.changes = changes
+
+    def compose(self) -> ComposeResult:
+        yield FilesPane(self.changes, {2: "RUN pip install -r requirements.txt"})
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(FileTreeView).focus()
+
+
+def widget_times(changes: Sequence[Mapping[str, Any]]) -> tuple[float, float, int]:
+    """(app created → first tree screen drawn, key press → tree redrawn, lines drawn for that redraw)."""
+    drawn: list[float] = []
+    original = FileTreeView.render_line
+
+    def timed_render_line(self: FileTreeView, y: int) -> Strip:
+        strip = original(self, y)
+        drawn.append(time.perf_counter())
+        return strip
+
+    FileTreeView.render_line = timed_render_line  # type: ignore[method-assign]
+    try:
+
+        async def scenario() -> tuple[float, float, int]:
+            start = time.perf_counter()
+            app = _Host(changes)
+            async with app.run_test(size=(160, 48)) as pilot:
+                while not drawn:
+                    await asyncio.sleep(0.001)
+                await pilot.pause()
+                first_screen = max(drawn) - start
+                drawn.clear()
+                pressed = time.perf_counter()
+                await pilot.press("a")
+                while not drawn:
+                    await asyncio.sleep(0.001)
+                await pilot.pause()
+                assert "added" not in app.query_one(FileTreeView).kinds
+                return first_screen, max(drawn) - pressed, len(drawn)
+
+        return asyncio.run(scenario())
+    finally:
+        FileTreeView.render_line = original  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--changes", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    changes = synthetic_changes(args.changes)
+
+    build = best_of(args.repeat, lambda: FileTree.from_changes(changes))
+    tree = FileTree.from_changes(changes)
+    directories = sum(1 for node in tree.by_path.values() if node.sorted)
+    default_rows = len(tree.rows(ALL_KINDS))
+    default_view = best_of(args.repeat, lambda: tree.rows(ALL_KINDS))
+    toggled = ALL_KINDS - {"added"}
+    kind_toggle = best_of(args.repeat, lambda: tree.rows(toggled))
+    start = time.perf_counter()
+    search_rows = len(tree.rows(ALL_KINDS, "core_1"))
+    first_search = time.perf_counter() - start
+    search = best_of(args.repeat, lambda: (tree.rows(ALL_KINDS, "core_2"), tree.rows(ALL_KINDS, "core_1")))
+    search /= 2
+    tree.rows(ALL_KINDS)
+    tree.expand_all()
+    expanded_rows = len(tree.rows(ALL_KINDS))
+    expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
+    first_screen, key_to_redraw, lines = widget_times(changes)
+    empty_screen, _, _ = widget_times(synthetic_changes(10))
+
+    print(f"{args.changes} changes under {directories} directories, {default_rows} rows in the default view")
+    figures = [
+        ("build the tree", build),
+        (f"rows(), default view ({default_rows} rows)", default_view),
+        ("rows(), one kind turned off", kind_toggle),
+        (f"search, first ({search_rows} rows)", first_search),
+        ("search, later", search),
+        (f"rows(), all expanded, one kind off (of {expanded_rows})", expanded_view),
+        ("app created → first tree screen drawn", first_screen),
+        ("  the same for a report of 10 changes", empty_screen),
+        (f"key 'a' → tree redrawn ({lines} lines)", key_to_redraw),
+    ]
+    width = max(len(label) for label, _ in figures) + 2
+    for label, seconds in figures:
+        print(f"{label:<{width}}{seconds * 1000:>10.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
