@@ -5,8 +5,8 @@
 Model figures are the best of N runs: building the tree from the report's ``file_changes``, the rows of
 the default view, the rows after turning one kind off, and a path search (the first one also lowers
 every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
-creating the app until the tree's first screen has been drawn, and from a key press that turns a kind
-off until the tree has been redrawn with it.
+creating the app until the tree's first screen has been drawn (the tree is built in it), and from a few
+key presses until the tree has been redrawn.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class _Host(App[None]):
         self.query_one(FileTreeView).focus()
 
 
-def widget_times(changes: Sequence[Mapping[str, Any]]) -> tuple[float, float, int]:
-    """(app created → first tree screen drawn, key press → tree redrawn, lines drawn for that redraw)."""
+def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
+    """App created → first tree screen drawn, then key press → tree redrawn for a few keys."""
     drawn: list[float] = []
     original = FileTreeView.render_line
 
@@ -62,22 +62,30 @@ def widget_times(changes: Sequence[Mapping[str, Any]]) -> tuple[float, float, in
     FileTreeView.render_line = timed_render_line  # type: ignore[method-assign]
     try:
 
-        async def scenario() -> tuple[float, float, int]:
+        async def scenario() -> list[tuple[str, float]]:
             start = time.perf_counter()
             app = _Host(changes)
             async with app.run_test(size=(160, 48)) as pilot:
                 while not drawn:
                     await asyncio.sleep(0.001)
                 await pilot.pause()
-                first_screen = max(drawn) - start
-                drawn.clear()
-                pressed = time.perf_counter()
-                await pilot.press("a")
-                while not drawn:
-                    await asyncio.sleep(0.001)
-                await pilot.pause()
-                assert "added" not in app.query_one(FileTreeView).kinds
-                return first_screen, max(drawn) - pressed, len(drawn)
+                figures = [("app created → first tree screen drawn", max(drawn) - start)]
+                tree_view = app.query_one(FileTreeView)
+                for key, label in (
+                    ("a", "key 'a' (added off) → tree redrawn"),
+                    ("a", "key 'a' (added on) → tree redrawn"),
+                    ("E", "key 'E' (expand all) → tree redrawn"),
+                    ("d", "key 'd' (removed off), all expanded → redrawn"),
+                    ("end", "key 'end', all expanded → redrawn"),
+                ):
+                    drawn.clear()
+                    pressed = time.perf_counter()
+                    await pilot.press(key)
+                    while not drawn:
+                        await asyncio.sleep(0.001)
+                    await pilot.pause()
+                    figures.append((f"{label} [{len(tree_view.rows)} rows]", max(drawn) - pressed))
+                return figures
 
         return asyncio.run(scenario())
     finally:
@@ -109,8 +117,8 @@ def main() -> None:
     tree.expand_all()
     expanded_rows = len(tree.rows(ALL_KINDS))
     expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
-    first_screen, key_to_redraw, lines = widget_times(changes)
-    empty_screen, _, _ = widget_times(synthetic_changes(10))
+    widget = widget_times(changes)
+    small_report_screen = widget_times(synthetic_changes(10))[0][1]
 
     print(f"{args.changes} changes under {directories} directories, {default_rows} rows in the default view")
     figures = [
@@ -120,9 +128,9 @@ def main() -> None:
         (f"search, first ({search_rows} rows)", first_search),
         ("search, later", search),
         (f"rows(), all expanded, one kind off (of {expanded_rows})", expanded_view),
-        ("app created → first tree screen drawn", first_screen),
-        ("  the same for a report of 10 changes", empty_screen),
-        (f"key 'a' → tree redrawn ({lines} lines)", key_to_redraw),
+        widget[0],
+        ("  the same for a report of 10 changes", small_report_screen),
+        *widget[1:],
     ]
     width = max(len(label) for label, _ in figures) + 2
     for label, seconds in figures:

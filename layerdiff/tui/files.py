@@ -27,18 +27,20 @@ from layerdiff.tui.filetree import ALL_KINDS, KIND_INDEX, KINDS, FileTree, Node,
 
 # The marker characters carry the kind on their own; colour only repeats it.
 KIND_MARKER = {"added": "+", "removed": "-", "modified": "~", "metadata": "*"}
-KIND_KEY = {"added": "a", "removed": "d", "modified": "m", "metadata": "t"}
+_KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "magenta"}
 WIDE_LAYOUT_MIN_WIDTH = 120
 
 
 def human_size(size: int) -> str:
     """Compact byte count: 812, 4.1K, 3.0M, 1.2G."""
-    value = float(size)
-    for unit in ("", "K", "M", "G"):
-        if value < 1024 or unit == "G":
-            return f"{size}" if not unit else f"{value:.1f}{unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+    if size < 1024:
+        return str(size)
+    value, unit = size / 1024, "K"
+    for larger in ("M", "G"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f}{unit}"
 
 
 def _owner(state: Mapping[str, Any]) -> str:
@@ -96,11 +98,19 @@ def _short_digest(digest: Any) -> str:
     return text.split(":", 1)[-1][:12]
 
 
+def _size_cell(state: Mapping[str, Any]) -> str:
+    size = int(state["size"])
+    if state["type"] != "file" and not size:
+        return "-"  # directories and links carry no size of their own in a tar
+    compact = human_size(size)
+    return compact if compact == str(size) else f"{compact} ({size})"
+
+
 _DETAIL_FIELDS: tuple[tuple[str, tuple[str, ...], Callable[[Mapping[str, Any]], str]], ...] = (
     ("type", ("type",), lambda state: str(state["type"])),
     ("mode", ("mode",), lambda state: str(state["mode"])),
     ("owner", ("uid", "gid"), _owner),
-    ("size", ("size",), lambda state: f"{human_size(int(state['size']))} ({state['size']})"),
+    ("size", ("size",), _size_cell),
     ("link", ("link",), lambda state: str(state.get("link") or "-")),
     ("sha256", ("sha256",), lambda state: _short_digest(state.get("sha256"))),
     ("xattrs", ("xattrs",), lambda state: ", ".join(sorted(state.get("xattrs") or {})) or "-"),
@@ -136,9 +146,6 @@ def detail_text(node: Node | None, kinds: frozenset[str], instructions: Mapping[
         if hidden:
             text.append("hidden by the kind filter: " + ", ".join(hidden) + "\n", style="dim")
     return text
-
-
-_KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "magenta"}
 
 
 def _state_table(change: Mapping[str, Any]) -> Text:
@@ -233,6 +240,7 @@ class FileTreeView(ScrollView, can_focus=True):
         self.cursor = 0
         self._on_change = on_change
         self._on_search = on_search
+        self._click_toggled: int | None = None  # the row the last click opened or closed
 
     @property
     def current(self) -> Node | None:
@@ -256,10 +264,12 @@ class FileTreeView(ScrollView, can_focus=True):
         self.rows = self.file_tree.rows(self.kinds, self.needle)
         self._update_virtual_size()
         index = None
-        probe = target
-        while probe is not None and index is None:
-            index = self.index_of(probe)
-            probe = probe.parent
+        if target is not None:
+            # One pass over the rows for the target and all its ancestors, nearest first.
+            chain = [target, *target.ancestors()]
+            wanted = set(chain)
+            found = {row.node: position for position, row in enumerate(self.rows) if row.node in wanted}
+            index = next((found[node] for node in chain if node in found), None)
         self.cursor = min(self.cursor, len(self.rows) - 1) if index is None else index
         self.cursor = max(self.cursor, 0)
         self.refresh()
@@ -362,14 +372,17 @@ class FileTreeView(ScrollView, can_focus=True):
             return
         event.stop()
         self.focus()
+        if event.chain > 1 and self._click_toggled == index:
+            return  # the double click's first click already opened or closed it
         row = self.rows[index]
         on_marker = offset.x + int(self.scroll_offset.x) in range(2 * row.depth, 2 * row.depth + 2)
-        # A click on the ▸/▾ marker, or a second click on the highlighted directory, opens or closes it.
-        if row.node.sorted and (index == self.cursor or on_marker):
-            self.move_to(index)
+        # A click on the ▸/▾ marker, or a click on the highlighted directory (hence also a double
+        # click on any directory), opens or closes it.
+        toggles = bool(row.node.sorted) and (index == self.cursor or on_marker)
+        self.move_to(index)
+        if toggles:
             self.action_toggle_directory()
-        else:
-            self.move_to(index)
+        self._click_toggled = index if toggles else None
 
     # Drawing
 

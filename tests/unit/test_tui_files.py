@@ -401,6 +401,16 @@ def test_clicking_moves_the_cursor_and_a_second_click_toggles_a_directory() -> N
     drive(steps)
 
 
+def test_a_double_click_toggles_a_directory_once() -> None:
+    async def steps(app: Host, pilot: Any) -> None:
+        await pilot.click(FileTreeView, offset=(8, 8), times=2)  # /usr, not highlighted before
+        assert current(app) == "/usr" and "/usr/bin" not in shown(app)
+        await pilot.click(FileTreeView, offset=(8, 8), times=2)  # highlighted now
+        assert current(app) == "/usr" and "/usr/bin" in shown(app)
+
+    drive(steps)
+
+
 def test_reveal_undoes_whatever_hides_the_path() -> None:
     async def steps(app: Host, pilot: Any) -> None:
         pane = app.query_one(FilesPane)
