@@ -69,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
-        sub.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
+        sub.add_argument(
+            "--format",
+            choices=formats,
+            default="table",
+            help="output format (default: table; `diff` on a terminal opens the review app)",
+        )
         sub.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
         sub.add_argument(
             "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
@@ -109,13 +114,24 @@ def _parser() -> argparse.ArgumentParser:
         help="package inventory: syft (run concurrently with layer indexing) or none",
     )
     image_options(diff, DIFF_FORMATS)
-    diff.set_defaults(run=_run_diff)
+    diff.add_argument(
+        "--tui", action="store_true", help="review the result in the terminal app (the default on a terminal)"
+    )
+    review_options(diff)
+    # No --format on a terminal opens the review app; elsewhere it means table.
+    diff.set_defaults(run=_run_diff, format=None)
 
     approve = commands.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
     approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
     approve.add_argument("--reviewer", required=True, metavar="NAME")
     approve.add_argument("--reason", required=True, metavar="TEXT")
     approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
+    approve.add_argument(
+        "--finding",
+        action="append",
+        metavar="FINGERPRINT",
+        help="approve only this finding (repeatable; default: every finding of the report)",
+    )
     approve.add_argument("--output", "-o", metavar="FILE", help="write the record to FILE instead of stdout")
     approve.set_defaults(run=_run_approve)
 
@@ -148,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
 
     view = commands.add_parser("view", help="review a saved JSON report in the terminal (no engine needed)")
     view.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
+    review_options(view)
     view.set_defaults(run=_run_view)
 
     rules = commands.add_parser("rules", help="the rule catalog, with links to docs/rules/")
@@ -162,9 +179,57 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
+    if args.tui and (args.format or args.output):
+        raise UsageError("--tui shows the report in the terminal; it excludes --format and --output")
+    interactive = args.format is None and args.output is None and sys.stdin.isatty() and sys.stdout.isatty()
     report, _ = _diff_report(args, args.base, args.derived, None)
-    _emit(args.output, _render(report, args.format, args.output))
+    if args.tui or interactive:
+        _review(report, args)
+    else:
+        _emit(args.output, _render(report, args.format or "table", args.output))
     return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+
+
+def review_options(sub: argparse.ArgumentParser) -> None:
+    """Options of the review app, shared by `diff` and `view`."""
+    sub.add_argument(
+        "--approval",
+        metavar="FILE",
+        help="an earlier approval record: its findings show as approved, and a new record keeps them",
+    )
+    sub.add_argument(
+        "--approval-output",
+        metavar="FILE",
+        default="approval.json",
+        help="where the app writes an approval record (default: ./approval.json)",
+    )
+    sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")
+
+
+def _review(report: dict[str, Any], args: argparse.Namespace) -> None:
+    from layerdiff.approval import read_approval
+    from layerdiff.tui.app import ReviewApp
+
+    approved: frozenset[str] = frozenset()
+    if args.approval:
+        try:
+            approval = read_approval(Path(args.approval).read_text(encoding="utf-8"), args.approval)
+        except OSError as exc:
+            raise UsageError(f"cannot read approval {args.approval}: {exc.strerror}") from exc
+        if approval.derived_image_id != report["derived"]["image_id"]:
+            raise UsageError(
+                f"{args.approval} approves {approval.derived_image_id}, not {report['derived']['image_id']}"
+            )
+        approved = approval.accepted
+    app = ReviewApp(
+        report,
+        approved=approved,
+        approval_output=Path(args.approval_output),
+        reviewer=args.reviewer or os.environ.get("USER") or os.environ.get("LOGNAME") or "",
+        # NO_COLOR (no-color.org): with the terminal's own palette Textual drops colour entirely.
+        ansi_color="NO_COLOR" in os.environ,
+    )
+    app.run()
 
 
 def _diff_report(
@@ -199,7 +264,7 @@ def _diff_report(
 
 
 def _run_approve(args: argparse.Namespace) -> int:
-    from layerdiff.approval import build_statement
+    from layerdiff.approval import build_statement, statement_text
 
     try:
         report = json.loads(Path(args.report).read_text(encoding="utf-8"))
@@ -210,10 +275,12 @@ def _run_approve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: expected YYYY-MM-DD") from exc
     try:
-        statement = build_statement(report, args.reviewer, args.reason, expires, datetime.now(UTC))
+        statement = build_statement(
+            report, args.reviewer, args.reason, expires, datetime.now(UTC), only=args.finding
+        )
     except (KeyError, TypeError) as exc:
         raise UsageError(f"{args.report}: not a layerdiff diff report (missing {exc})") from exc
-    _emit(args.output, json.dumps(statement, indent=2, sort_keys=True) + "\n")
+    _emit(args.output, statement_text(statement))
     return int(ExitCode.OK)
 
 
@@ -313,9 +380,7 @@ def _run_view(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read report {args.report}: {exc}") from exc
     if not isinstance(report, dict) or not str(report.get("schema_version", "")).startswith("1."):
         raise UsageError(f"{args.report}: not a layerdiff report (schema 1.x)")
-    from layerdiff.tui.app import ReviewApp
-
-    ReviewApp(report).run()
+    _review(report, args)
     return int(ExitCode.OK)
 
 

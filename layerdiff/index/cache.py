@@ -66,7 +66,8 @@ class IndexCache:
             for table, columns in _TABLES.items():
                 _ensure_table(self._db, table, columns)
         except sqlite3.DatabaseError as exc:
-            raise OSError(f"{path} is not a usable layerdiff cache ({exc}); remove it or use --no-cache") from exc
+            detail = f"{path} is not a usable layerdiff cache ({exc}); remove it or use --no-cache"
+            raise OSError(detail) from exc
 
     def get(self, diff_id: str) -> LayerIndex | None:
         if self._db is None:

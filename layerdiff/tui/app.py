@@ -1,67 +1,52 @@
-"""Review a finished report: the verdict and both images at a glance, the findings in a filterable table,
-and the evidence of the highlighted finding beside it."""
+"""Review a finished report in the terminal: the verdict and both images, the findings with their evidence,
+every change by kind, and approval of what is acceptable. The app only reads the report it is given."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+from layerdiff.approval import build_statement, statement_text
+from layerdiff.errors import UsageError
+from layerdiff.tui import links
+from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
+from layerdiff.tui.files import FilesPane
+from layerdiff.tui.findings import FindingsPane
+from layerdiff.tui.overview import overview
+from layerdiff.tui.records import (
+    config_records,
+    environment_summary,
+    library_records,
+    package_records,
+    python_records,
+)
+from layerdiff.tui.tables import RecordsPane
+
+TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, links.PYTHON, links.CONFIG)
+
 HELP = """\
-Keys
-  up/down, j/k   move through findings
-  /              search rule, subject and message (Enter to apply, Esc to leave)
-  s              severity filter: all, then high and above, medium and above, ...
-  ?              this help
-  q              quit
+Tabs          1 overview  2 findings  3 files  4 packages  5 libraries
+              6 python    7 config    (or click a tab; Tab moves focus)
+Everywhere    ? this help   q quit   / search the tab (Enter applies, Esc clears)
+Tables        up/down or j/k move   o cycle the sort column (or click a header)
+              g cycle the group filter (ecosystem, kind, ...)
+Findings      s severity filter: all, high+, medium+, low+
+              Enter show what the finding concerns (file, package, library, ...)
+              a or space mark/unmark for approval   A mark all shown
+              w write the approval record for the marked findings
+Files         a added  d removed  m modified  t metadata-only (toggle each)
+              Enter/space open or close a directory   right/l open  left/h close
+              E open all   C close all
+Mouse         click tabs, rows and headers; the wheel scrolls
 """
-
-
-def overview(report: dict[str, Any]) -> Text:
-    verdict = report["verdict"]
-    counts = "  ".join(f"{verdict['counts'][s]} {s}" for s in SEVERITIES)
-    threshold = f" (fail on {verdict['fail_on']})" if verdict["fail_on"] else ""
-    text = Text()
-    text.append(
-        f"{verdict['status'].upper()}{threshold}",
-        style="bold red" if verdict["status"] == "fail" else "bold green",
-    )
-    text.append(f"   {counts}\n")
-    for side in ("base", "derived"):
-        image = report[side]
-        text.append(f"{side:8}", style="bold")
-        text.append(
-            f"{image['reference']}  {image['image_id'][:19]}  {len(image['layers'])} layers  "
-            f"USER {image['user'] or '(root)'}\n"
-        )
-    return text
-
-
-def detail(finding: dict[str, Any]) -> Text:
-    text = Text()
-    text.append(f"{finding['severity'].upper()} {finding['rule']}\n", style=_STYLE[finding["severity"]])
-    text.append(f"{finding['title']}\n", style="bold")
-    text.append(f"{finding['subject']}\n\n")
-    text.append(f"{finding['message']}\n\n")
-    if finding["instruction"]:
-        text.append("instruction: ", style="bold")
-        text.append(f"layer {finding['layer']}: {finding['instruction']}\n\n")
-    text.append("evidence\n", style="bold")
-    text.append(json.dumps(finding["evidence"], indent=2, sort_keys=True) + "\n\n")
-    text.append("fix: ", style="bold")
-    text.append(f"{finding['remediation']}\n")
-    text.append(f"doc: {finding['doc']}   fingerprint: {finding['fingerprint']}\n", style="dim")
-    if finding.get("waived"):
-        text.append(f"waived: {finding['waived']['reason']}\n", style="green")
-    return text
 
 
 class HelpScreen(ModalScreen[None]):
@@ -73,107 +58,174 @@ class HelpScreen(ModalScreen[None]):
 
 class ReviewApp(App[None]):
     TITLE = "layerdiff"
+    # Screen classes by width: the tables put their detail pane below (narrow) or beside (wide) them.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - textual types it so
     CSS = """
-    #overview { height: auto; padding: 0 1; }
-    #search { display: none; }
-    #search.visible { display: block; }
-    #findings { width: 3fr; }
-    #detail { width: 2fr; padding: 0 1; border-left: solid $accent; }
-    #help { width: 60; height: auto; padding: 1 2; border: solid $accent; background: $surface; }
+    #overview-text { padding: 0 1; }
+    #help {
+        width: 80; max-width: 100%; height: auto; padding: 1 2; border: solid $accent; background: $surface;
+    }
     HelpScreen { align: center middle; }
+    TabPane { padding: 0; }
+    App:nocolor DataTable > .datatable--cursor { text-style: reverse bold; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
-        Binding("slash", "search", "search"),
-        Binding("s", "cycle_severity", "severity"),
         Binding("question_mark", "help", "help"),
-        Binding("j", "cursor_down", "down", show=False),
-        Binding("k", "cursor_up", "up", show=False),
+        *(Binding(str(n), f"show_tab('{tab}')", tab, show=False) for n, tab in enumerate(TABS, start=1)),
     ]
 
-    def __init__(self, report: dict[str, Any]) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        report: Mapping[str, Any],
+        approved: Collection[str] = (),
+        approval_output: Path = Path("approval.json"),
+        reviewer: str = "",
+        ansi_color: bool = False,
+    ) -> None:
+        super().__init__(ansi_color=ansi_color)
         self.report = report
-        self.minimum: str | None = None  # severity filter: this and above
-        self.query_text = ""
-        self.shown: list[dict[str, Any]] = []
+        self.approval_output = approval_output
+        self.reviewer = reviewer
+        self.initial_approved = frozenset(approved)
+        self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
 
     def compose(self) -> ComposeResult:
+        report = self.report
         yield Header()
-        yield Static(overview(self.report), id="overview")
-        yield Input(placeholder="search rule, subject, message", id="search")
-        with Horizontal():
-            yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="detail"):
-                yield Static(id="detail-text")
+        with TabbedContent(initial="findings" if report["findings"] else "overview"):
+            with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
+                yield Static(overview(report), id="overview-text")
+            with TabPane(f"Findings {len(report['findings'])}", id="findings"):
+                yield FindingsPane(report["findings"], self.initial_approved, id="findings-pane")
+            with TabPane(f"Files {len(report['file_changes'])}", id=links.FILES):
+                yield FilesPane(report["file_changes"], _instructions(report), id="files-pane")
+            yield self._records_tab(
+                "Packages",
+                links.PACKAGES,
+                RecordsPane(
+                    "packages",
+                    ("ecosystem", "name", "change", "before", "after", "layer"),
+                    package_records(report),
+                    "ecosystem",
+                    "No package changes"
+                    + (
+                        "." if report["packages"]["sbom_tool"] else " (the report was made with --sbom none)."
+                    ),
+                    id="packages-pane",
+                ),
+            )
+            yield self._records_tab(
+                "Libraries",
+                links.LIBRARIES,
+                RecordsPane(
+                    "library changes",
+                    ("object", "needs", "change", "before", "after"),
+                    library_records(report),
+                    "kind",
+                    "No shared-library resolution changed.",
+                    id="libraries-pane",
+                ),
+            )
+            yield self._records_tab(
+                "Python",
+                links.PYTHON,
+                RecordsPane(
+                    "python changes",
+                    ("kind", "environment", "distribution", "detail"),
+                    python_records(report),
+                    "kind",
+                    "No Python distribution changed and no requirement broke.",
+                    preamble=environment_summary(report),
+                    id="python-pane",
+                ),
+            )
+            yield self._records_tab(
+                "Config",
+                links.CONFIG,
+                RecordsPane(
+                    "config changes",
+                    ("setting", "base", "derived", "instruction"),
+                    config_records(report),
+                    "kind",
+                    "The derived image kept the base's config and commands.",
+                    id="config-pane",
+                ),
+            )
         yield Footer()
 
+    @staticmethod
+    def _records_tab(title: str, tab: str, pane: RecordsPane) -> TabPane:
+        return TabPane(f"{title} {len(pane.records)}", pane, id=tab)
+
     def on_mount(self) -> None:
-        table = self.query_one("#findings", DataTable)
-        table.add_columns("severity", "rule", "subject", "layer")
-        self.refresh_findings()
-        table.focus()
+        self.call_after_refresh(self._focus_active)
 
-    def refresh_findings(self) -> None:
-        table = self.query_one("#findings", DataTable)
-        table.clear()
-        allowed = SEVERITIES[: SEVERITIES.index(self.minimum) + 1] if self.minimum else SEVERITIES
-        needle = self.query_text.lower()
-        self.shown = [
-            f
-            for f in self.report["findings"]
-            if f["severity"] in allowed
-            and (not needle or needle in f"{f['rule']} {f['subject']} {f['message']}".lower())
-        ]
-        for finding in self.shown:
-            table.add_row(
-                Text(
-                    finding["severity"] + (" (waived)" if finding.get("waived") else ""),
-                    style=_STYLE[finding["severity"]],
-                ),
-                finding["rule"],
-                finding["subject"],
-                "" if finding["layer"] is None else str(finding["layer"]),
-            )
-        label = f"{len(self.shown)} of {len(self.report['findings'])} findings"
-        if self.minimum:
-            label += f", {self.minimum} and above"
-        if needle:
-            label += f", matching {self.query_text!r}"
-        self.sub_title = label
-        self.show_detail(0)
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        # Focus must move into the shown tab at once: TabbedContent follows the focus, so a table left
+        # focused in the hidden tab would pull it back.
+        self._focus_active()
 
-    def show_detail(self, row: int) -> None:
-        pane = self.query_one("#detail-text", Static)
-        if 0 <= row < len(self.shown):
-            pane.update(detail(self.shown[row]))
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self._focus_active)
+
+    def _focus_active(self) -> None:
+        active = self.query_one(TabbedContent).active
+        if active == "overview":
+            self.query_one("#overview-scroll").focus()
+        elif active == links.FILES:
+            self.query_one(FilesPane).tree_view.focus()
         else:
-            pane.update("No findings to show." if not self.report["findings"] else "No finding matches.")
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_detail(event.cursor_row)
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#findings", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#findings", DataTable).action_cursor_up()
-
-    def action_cycle_severity(self) -> None:
-        order: list[str | None] = [None, "high", "medium", "low", "info"]
-        self.minimum = order[(order.index(self.minimum) + 1) % len(order)]
-        self.refresh_findings()
-
-    def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.add_class("visible")
-        search.focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_text = event.value.strip()
-        event.input.remove_class("visible")
-        self.refresh_findings()
-        self.query_one("#findings", DataTable).focus()
+            self.query_one(f"#{active}-pane", RecordsPane).focus_table()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def on_findings_pane_jump(self, event: FindingsPane.Jump) -> None:
+        target = links.jump_target(event.finding)
+        if target is None:
+            self.notify(f"{event.finding['rule']} concerns no single change to show.", severity="information")
+            return
+        if target.tab == links.FILES:
+            found = any(self.query_one(FilesPane).reveal(path) for path in target.paths)
+        else:
+            found = self.query_one(f"#{target.tab}-pane", RecordsPane).reveal(target.keys)
+        if not found:
+            self.notify(
+                f"{event.finding['subject']} is not among the {target.tab} changes.", severity="warning"
+            )
+            return
+        self.query_one(TabbedContent).active = target.tab
+        if target.tab == links.FILES:
+            self.call_after_refresh(self.query_one(FilesPane).tree_view.focus)
+
+    def on_findings_pane_approval_requested(self, event: FindingsPane.ApprovalRequested) -> None:
+        def write(form: ApprovalForm | None) -> None:
+            if form is not None:
+                self.write_approval(form, event.fingerprints)
+
+        self.push_screen(ApprovalScreen(len(event.fingerprints), self.reviewer, self.approval_output), write)
+
+    def write_approval(self, form: ApprovalForm, marked: frozenset[str]) -> None:
+        """Write the record `layerdiff approve` writes, for the marked findings and any approved before."""
+        pane = self.query_one(FindingsPane)
+        accepted = marked | pane.approved
+        try:
+            statement = build_statement(
+                self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
+            )
+            form.output.write_text(statement_text(statement), encoding="utf-8")
+        except (UsageError, OSError) as exc:
+            self.notify(f"approval not written: {exc}", severity="error", timeout=8)
+            return
+        self.reviewer, self.approval_output = form.reviewer, form.output
+        pane.record_approved(accepted)
+        self.notify(f"approval of {len(accepted)} findings written to {form.output}", timeout=8)
+
+
+def _instructions(report: Mapping[str, Any]) -> dict[int, str]:
+    return {
+        layer["position"]: layer["instruction"] or layer["created_by"] or ""
+        for layer in report["derived"]["layers"]
+    }

@@ -138,7 +138,7 @@ def test_malformed_approval(images: dict[str, str], tmp_path: Path) -> None:
     assert_one_line_error(result, 2, "invalid approval record")
 
 
-def test_approving_some_findings_leaves_the_others_to_the_gate(images: dict[str, str], tmp_path: Path) -> None:
+def test_approving_some_findings_leaves_the_rest_to_the_gate(images: dict[str, str], tmp_path: Path) -> None:
     approve(images, tmp_path)  # writes report.json beside it
     findings = json.loads((tmp_path / "report.json").read_text())["findings"]
     high = [f for f in findings if f["severity"] == "high"]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
+from layerdiff.approval import read_approval
 from layerdiff.tui.app import HelpScreen, ReviewApp
+from layerdiff.tui.approve import ApprovalForm, ApprovalScreen, parse_form
+from layerdiff.tui.files import FilesPane
+from layerdiff.tui.findings import FindingsPane
 from tests.support.cli import assert_one_line_error, run
 from tests.support.example import TARGET
 
@@ -21,39 +26,37 @@ def report() -> dict[str, Any]:
         "diff",
         str(TARGET / "airflow-base.tar"),
         str(TARGET / "airflow-extended.tar"),
-        "--format",
-        "json",
-        "--no-cache",
-        "--sbom",
-        "none",
-        "--fail-on",
-        "high",
+        *("--format", "json", "--no-cache", "--sbom", "none", "--fail-on", "high"),
     )
     document: dict[str, Any] = json.loads(result.stdout)
     return document
 
 
 def drive(
-    report: dict[str, Any],
+    app: ReviewApp,
     steps: Callable[[ReviewApp, Any], Awaitable[None]],
     size: tuple[int, int] = (80, 24),
 ) -> None:
     async def scenario() -> None:
-        app = ReviewApp(report)
         async with app.run_test(size=size) as pilot:
+            await pilot.pause()
             await steps(app, pilot)
 
     asyncio.run(scenario())
 
 
-def detail_text(app: ReviewApp) -> str:
-    return str(app.query_one("#detail-text", Static).render())
+def findings_table(app: ReviewApp) -> DataTable[Any]:
+    return app.query_one("#findings-pane .records", DataTable)
+
+
+def detail_text(app: ReviewApp, pane: str = "findings") -> str:
+    return str(app.query_one(f"#{pane}-pane .detail-text", Static).render())
 
 
 def test_opens_on_the_most_severe_finding_with_its_evidence(report: dict[str, Any]) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
-        table = app.query_one("#findings", DataTable)
-        assert table.row_count == len(report["findings"])
+        assert app.query_one(TabbedContent).active == "findings"
+        assert findings_table(app).row_count == len(report["findings"])
         first = report["findings"][0]
         assert first["severity"] == "high"
         assert first["rule"] in detail_text(app) and first["fingerprint"] in detail_text(app)
@@ -62,24 +65,146 @@ def test_opens_on_the_most_severe_finding_with_its_evidence(report: dict[str, An
         await pilot.press("k")
         assert first["subject"] in detail_text(app)
 
-    drive(report, steps)
+    drive(ReviewApp(report), steps)
 
 
-def test_severity_filter_and_search(report: dict[str, Any]) -> None:
+def test_severity_filter_search_and_sort(report: dict[str, Any]) -> None:
     high = [f for f in report["findings"] if f["severity"] in ("critical", "high")]
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
-        table = app.query_one("#findings", DataTable)
+        table = findings_table(app)
+        status = app.query_one("#findings-pane .status", Static)
         await pilot.press("s")
-        assert table.row_count == len(high) and "high and above" in app.sub_title
-        await pilot.press("slash")
-        await pilot.press(*"pip", "enter")
+        assert table.row_count == len(high) and "high and above" in str(status.render())
+        await pilot.press("slash", *"pip", "enter")
         matching = [f for f in high if "pip" in f"{f['rule']} {f['subject']} {f['message']}".lower()]
         assert table.row_count == len(matching) >= 1
         await pilot.press("slash", *"no such thing", "enter")
-        assert table.row_count == 0 and detail_text(app) == "No finding matches."
+        assert table.row_count == 0 and detail_text(app) == "No findings match."
+        await pilot.press("slash", "escape", "s", "s", "s")  # clear the search; severity back to all
+        assert table.row_count == len(report["findings"])
+        await pilot.press("o", "o", "o")  # sort by rule
+        rules = [str(table.get_row_at(row)[2]) for row in range(table.row_count)]
+        assert rules == sorted(rules) and "sorted by rule" in str(status.render())
 
-    drive(report, steps, size=(160, 48))
+    drive(ReviewApp(report), steps, size=(160, 48))
+
+
+def test_number_keys_switch_tabs_and_focus_their_table(report: dict[str, Any]) -> None:
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        tabs = app.query_one(TabbedContent)
+        for key, tab in [
+            ("1", "overview"),
+            ("7", "config"),
+            ("6", "python"),
+            ("3", "files"),
+            ("2", "findings"),
+        ]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == tab
+        await pilot.press("7")
+        await pilot.pause()
+        assert app.focused is app.query_one("#config-pane .records", DataTable)
+        assert "PATH" in detail_text(app, "config")
+
+    drive(ReviewApp(report), steps)
+
+
+def test_clicking_a_tab_and_a_row(report: dict[str, Any]) -> None:
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.click("#--content-tab-python")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "python"
+        table = app.query_one("#python-pane .records", DataTable)
+        await pilot.click(table, offset=(2, 3))  # header, then the third row
+        await pilot.pause()
+        assert table.cursor_row == 2
+
+    drive(ReviewApp(report), steps, size=(160, 48))
+
+
+@pytest.mark.parametrize(
+    ("rule", "tab", "expect"),
+    [
+        ("runtime-user-lost-write", "files", "/opt/airflow/logs"),
+        ("python-requirement-broken", "python", "responses"),
+        ("path-command-shadowed", "config", "command python3"),
+    ],
+)
+def test_enter_jumps_from_a_finding_to_what_it_concerns(
+    report: dict[str, Any], rule: str, tab: str, expect: str
+) -> None:
+    row = next(i for i, f in enumerate(report["findings"]) if f["rule"] == rule)
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        findings_table(app).move_cursor(row=row)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == tab
+        if tab == "files":
+            node = app.query_one(FilesPane).tree_view.current
+            assert node is not None and node.path == expect
+        else:
+            assert expect in detail_text(app, tab)
+
+    drive(ReviewApp(report), steps)
+
+
+def test_approving_marked_findings_writes_the_record_approve_writes(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    output = tmp_path / "approval.json"
+    high = [f["fingerprint"] for f in report["findings"] if f["severity"] == "high"]
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.press("w")  # nothing marked yet: a warning, no form
+        assert not isinstance(app.screen, ApprovalScreen)
+        await pilot.press("s", "A")  # high and above, mark all shown
+        pane = app.query_one(FindingsPane)
+        assert pane.marked == set(high)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen)
+        await pilot.press(*"accepted in review", "enter")  # reason first; reviewer is prefilled
+        await pilot.pause()
+        assert not isinstance(app.screen, ApprovalScreen)
+        assert pane.approved == set(high) and not pane.marked
+        assert "approved" in str(findings_table(app).get_row_at(0)[0])
+
+    drive(ReviewApp(report, reviewer="alice", approval_output=output), steps)
+    statement = json.loads(output.read_text())
+    approval = read_approval(output.read_text(), str(output))
+    assert approval.accepted == frozenset(high) and approval.reviewer == "alice"
+    assert statement["predicate"]["reason"] == "accepted in review"
+    assert approval.derived_image_id == report["derived"]["image_id"]
+
+
+def test_an_earlier_approval_shows_and_is_kept(report: dict[str, Any], tmp_path: Path) -> None:
+    earlier = report["findings"][0]["fingerprint"]
+    output = tmp_path / "again.json"
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        assert "approved" in str(findings_table(app).get_row_at(0)[0])
+        await pilot.press("j", "a", "w")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ApprovalScreen)
+        form.query_one("#reason", Input).value = "second look"
+        await pilot.press("enter")
+        await pilot.pause()
+
+    drive(ReviewApp(report, approved={earlier}, reviewer="bob", approval_output=output), steps)
+    accepted = read_approval(output.read_text(), str(output)).accepted
+    assert accepted == {earlier, report["findings"][1]["fingerprint"]}
+
+
+def test_the_form_says_what_is_missing() -> None:
+    assert parse_form("", "why", "", "a.json") == "a reviewer is required"
+    assert parse_form("me", " ", "", "a.json") == "a reason is required"
+    assert parse_form("me", "why", "tomorrow", "a.json") == "expires 'tomorrow': expected YYYY-MM-DD"
+    form = parse_form(" me ", "why", "2027-01-31", "out/a.json")
+    assert isinstance(form, ApprovalForm) and form.reviewer == "me" and str(form.expires) == "2027-01-31"
 
 
 def test_help_screen(report: dict[str, Any]) -> None:
@@ -89,10 +214,35 @@ def test_help_screen(report: dict[str, Any]) -> None:
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
-    drive(report, steps)
+    drive(ReviewApp(report), steps)
 
 
-def test_view_refuses_what_is_not_a_report(tmp_path: Any) -> None:
+def test_view_refuses_what_is_not_a_report(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
     assert_one_line_error(run("view", str(bad)), 2, "not a layerdiff report")
+
+
+def test_view_refuses_an_approval_for_another_image(report: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    other = dict(report, derived=dict(report["derived"], image_id="sha256:" + "1" * 64))
+    approval = tmp_path / "approval.json"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    made = run(
+        "approve", str(tmp_path / "other.json"), "--reviewer", "a", "--reason", "b", "-o", str(approval)
+    )
+    assert made.code == 0, made.stderr
+    assert_one_line_error(run("view", str(path), "--approval", str(approval)), 2, "approves sha256:1111")
+
+
+def test_diff_tui_excludes_format(report: dict[str, Any]) -> None:
+    result = run(
+        "diff",
+        str(TARGET / "airflow-base.tar"),
+        str(TARGET / "airflow-extended.tar"),
+        "--tui",
+        "--format",
+        "json",
+    )
+    assert_one_line_error(result, 2, "--tui shows the report in the terminal")

@@ -1,0 +1,101 @@
+"""The approval form: who approves, why, until when, and where the record goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+@dataclass(frozen=True)
+class ApprovalForm:
+    reviewer: str
+    reason: str
+    expires: date | None
+    output: Path
+
+
+def parse_form(reviewer: str, reason: str, expires: str, output: str) -> ApprovalForm | str:
+    """The filled-in form, or what is wrong with it."""
+    if not reviewer.strip():
+        return "a reviewer is required"
+    if not reason.strip():
+        return "a reason is required"
+    try:
+        until = date.fromisoformat(expires.strip()) if expires.strip() else None
+    except ValueError:
+        return f"expires {expires.strip()!r}: expected YYYY-MM-DD"
+    if not output.strip():
+        return "an output file is required"
+    return ApprovalForm(reviewer.strip(), reason.strip(), until, Path(output.strip()))
+
+
+class ApprovalScreen(ModalScreen[ApprovalForm | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    DEFAULT_CSS = """
+    ApprovalScreen { align: center middle; }
+    ApprovalScreen > Vertical {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        padding: 0 1; border: solid $accent; background: $surface;
+    }
+    ApprovalScreen Label { margin-top: 1; }
+    ApprovalScreen #approval-error { color: $error; height: auto; }
+    ApprovalScreen Horizontal { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, count: int, reviewer: str, output: Path) -> None:
+        super().__init__()
+        self.count = count
+        self.default_reviewer = reviewer
+        self.default_output = output
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                f"Approve {self.count} finding{'s' if self.count != 1 else ''} for this derived image"
+            )
+            yield Label("reviewer")
+            yield Input(self.default_reviewer, id="reviewer")
+            yield Label("reason")
+            yield Input(placeholder="why these findings are acceptable", id="reason")
+            yield Label("expires (YYYY-MM-DD, optional)")
+            yield Input(id="expires")
+            yield Label("write the record to")
+            yield Input(str(self.default_output), id="output")
+            yield Static(id="approval-error")
+            with Horizontal():
+                yield Button("Write approval", variant="primary", id="write")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "write":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def submit(self) -> None:
+        values = [
+            self.query_one(f"#{name}", Input).value for name in ("reviewer", "reason", "expires", "output")
+        ]
+        form = parse_form(*values)
+        if isinstance(form, str):
+            self.query_one("#approval-error", Static).update(form)
+            return
+        self.dismiss(form)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

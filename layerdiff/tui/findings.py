@@ -1,0 +1,174 @@
+"""The Findings tab: filter and sort the findings, read their evidence, mark them for approval, jump to what
+they concern."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, Record
+from layerdiff.tui.tables import RecordsPane
+
+APPROVED, WAIVED, MARKED = "approved", "waived", "marked"
+_STATUS_STYLE = {APPROVED: "bold green", WAIVED: "green", MARKED: "bold reverse"}
+
+
+def finding_detail(finding: Mapping[str, Any], status: str) -> Text:
+    text = Text()
+    text.append(f"{finding['severity'].upper()} {finding['rule']}", style=SEVERITY_STYLE[finding["severity"]])
+    if status:
+        text.append(f"  [{status}]", style=_STATUS_STYLE[status])
+    text.append(f"\n{finding['title']}\n", style="bold")
+    text.append(f"{finding['subject']}\n\n")
+    text.append(f"{finding['message']}\n\n")
+    if finding["instruction"]:
+        text.append("caused by: ", style="bold")
+        where = "" if finding["layer"] is None else f"layer {finding['layer']}: "
+        text.append(f"{where}{finding['instruction']}\n\n")
+    text.append("evidence\n", style="bold")
+    text.append(json.dumps(finding["evidence"], indent=2, sort_keys=True) + "\n\n")
+    text.append("fix: ", style="bold")
+    text.append(f"{finding['remediation']}\n")
+    text.append(f"doc: {finding['doc']}\nfingerprint: {finding['fingerprint']}\n", style="dim")
+    if finding.get("waived"):
+        waiver = finding["waived"]
+        until = f" until {waiver['expires']}" if waiver["expires"] else ""
+        text.append(f"waived by policy{until}: {waiver['reason']}\n", style="green")
+    text.append("\nEnter: show what it concerns   a: mark for approval   w: write approval", style="dim")
+    return text
+
+
+def _detail_now(finding: Mapping[str, Any], status: Callable[[str], str]) -> Text:
+    return finding_detail(finding, status(finding["fingerprint"]))
+
+
+def finding_records(findings: Sequence[Mapping[str, Any]], status: Callable[[str], str]) -> list[Record]:
+    return [
+        Record(
+            cells=(
+                Text(f["severity"], style=SEVERITY_STYLE[f["severity"]]),
+                f["rule"],
+                f["subject"],
+                "" if f["layer"] is None else str(f["layer"]),
+            ),
+            keys=frozenset({f["fingerprint"]}),
+            search_text=f"{f['rule']} {f['subject']} {f['message']}".lower(),
+            detail=partial(_detail_now, f, status),
+            group=f["severity"],
+            ident=f["fingerprint"],
+        )
+        for f in findings
+    ]
+
+
+class FindingsPane(RecordsPane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_severity", "severity"),
+        Binding("enter", "jump", "show"),
+        Binding("a,space", "toggle_mark", "mark"),
+        Binding("A", "mark_all", "mark all shown", show=False),
+        Binding("w", "write_approval", "approve"),
+    ]
+
+    class Jump(Message):
+        def __init__(self, finding: Mapping[str, Any]) -> None:
+            super().__init__()
+            self.finding = finding
+
+    class ApprovalRequested(Message):
+        def __init__(self, fingerprints: frozenset[str]) -> None:
+            super().__init__()
+            self.fingerprints = fingerprints
+
+    def __init__(
+        self, findings: Sequence[Mapping[str, Any]], approved: Collection[str], id: str | None = None
+    ):
+        self.findings = list(findings)
+        self.approved = set(approved)
+        self.marked: set[str] = set()
+        self.minimum: str | None = None  # severity filter: this and above
+        self.by_fingerprint = {f["fingerprint"]: f for f in self.findings}
+        self.waived = {f["fingerprint"] for f in self.findings if f.get("waived")}
+        super().__init__(
+            "findings",
+            ("status", "severity", "rule", "subject", "layer"),
+            finding_records(self.findings, self.status),
+            "severity",
+            "No findings: the derived layers changed nothing a rule flags.",
+            id=id,
+        )
+
+    def status(self, fingerprint: str) -> str:
+        if fingerprint in self.marked:
+            return MARKED
+        if fingerprint in self.approved:
+            return APPROVED
+        return WAIVED if fingerprint in self.waived else ""
+
+    def finding_of(self, record: Record) -> Mapping[str, Any]:
+        return self.by_fingerprint[record.ident]
+
+    def cells_of(self, record: Record) -> tuple[Any, ...]:
+        status = self.status(self.finding_of(record)["fingerprint"])
+        return (Text(status, style=_STATUS_STYLE.get(status, "")), *super().cells_of(record))
+
+    def passes(self, record: Record) -> bool:
+        if self.minimum is None:
+            return True
+        return SEVERITIES.index(record.group) <= SEVERITIES.index(self.minimum)
+
+    def status_text(self) -> Text:
+        text = super().status_text()
+        if self.minimum is not None:
+            text.append(f", {self.minimum} and above")
+        if self.marked:
+            text.append(f"  {len(self.marked)} marked for approval (w writes it)", style="bold")
+        return text
+
+    def action_cycle_severity(self) -> None:
+        order: list[str | None] = [None, "high", "medium", "low"]
+        self.minimum = order[(order.index(self.minimum) + 1) % len(order)] if self.minimum in order else None
+        self.refresh_rows(self.current())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter, or a click on the highlighted row: the table's own selection, taken as "show me".
+        event.stop()
+        self.action_jump()
+
+    def action_jump(self) -> None:
+        record = self.current()
+        if record is not None:
+            self.post_message(self.Jump(self.finding_of(record)))
+
+    def action_toggle_mark(self) -> None:
+        record = self.current()
+        if record is None:
+            return
+        fingerprint = self.finding_of(record)["fingerprint"]
+        self.marked ^= {fingerprint}
+        row = self.table.cursor_row
+        self.refresh_rows(record)
+        if row + 1 < len(self.shown):
+            self.table.move_cursor(row=row + 1)  # marking walks down the list, as in a mail reader
+
+    def action_mark_all(self) -> None:
+        self.marked |= {self.finding_of(record)["fingerprint"] for record in self.shown}
+        self.refresh_rows(self.current())
+
+    def action_write_approval(self) -> None:
+        if not self.marked:
+            self.app.notify("Mark findings with a (or space) first; A marks all shown.", severity="warning")
+            return
+        self.post_message(self.ApprovalRequested(frozenset(self.marked)))
+
+    def record_approved(self, fingerprints: Collection[str]) -> None:
+        self.approved |= set(fingerprints)
+        self.marked -= set(fingerprints)
+        self.refresh_rows(self.current())

@@ -1,0 +1,81 @@
+"""Where a finding leads: the Changes tab that shows what it concerns, and the identifiers to look for there.
+
+Subjects are built by the rules as ``part:part:...`` (see layerdiff/rules); each rule's family decides the
+tab, and the parts become the identifiers a tab's rows are matched against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FILES, PACKAGES, LIBRARIES, PYTHON, CONFIG = "files", "packages", "libraries", "python", "config"
+
+_TAB_BY_RULE = {
+    "base-file-deleted": FILES,
+    "cache-left-behind": FILES,
+    "capability-added": FILES,
+    "layer-waste": FILES,
+    "ownership-changed": FILES,
+    "package-file-modified": FILES,
+    "runtime-user-lost-write": FILES,
+    "secret-in-image": FILES,
+    "setuid-added": FILES,
+    "world-writable-added": FILES,
+    "package-added": PACKAGES,
+    "package-downgraded": PACKAGES,
+    "package-removed": PACKAGES,
+    "package-upgraded": PACKAGES,
+    "os-package-dependency-broken": PACKAGES,
+    "library-shadowed": LIBRARIES,
+    "library-unresolved": LIBRARIES,
+    "python-distribution-lost": PYTHON,
+    "python-package-shadowed": PYTHON,
+    "python-requirement-broken": PYTHON,
+    "entrypoint-changed": CONFIG,
+    "healthcheck-changed": CONFIG,
+    "loader-env-changed": CONFIG,
+    "runtime-user-changed": CONFIG,
+    "runtime-user-root": CONFIG,
+    "path-command-shadowed": CONFIG,
+}
+
+
+@dataclass(frozen=True)
+class Jump:
+    tab: str
+    keys: tuple[str, ...]  # most specific first
+    paths: tuple[str, ...]  # absolute paths named by the finding, for the file tree
+
+
+def jump_target(finding: Mapping[str, Any]) -> Jump | None:
+    subject = str(finding["subject"])
+    tab = CONFIG if subject.startswith("ENV:") else _TAB_BY_RULE.get(str(finding["rule"]))
+    if tab is None:
+        return None
+    parts = [part for part in subject.split(":") if part]
+    keys = [subject, *parts]
+    if len(parts) >= 2:
+        keys.insert(1, f"{parts[0]}:{parts[1]}")
+    paths = [part for part in parts if part.startswith("/")]
+    evidence = finding.get("evidence") or {}
+    for name in ("path", "object", "file", "directory"):
+        value = evidence.get(name)
+        if isinstance(value, str) and value.startswith("/") and value not in paths:
+            paths.append(value)
+    return Jump(tab, tuple(dict.fromkeys(keys)), tuple(paths))
+
+
+def best_match(candidates: tuple[str, ...], row_keys: list[frozenset[str]]) -> int | None:
+    """The row naming the most of ``candidates``, preferring earlier (more specific) candidates on ties."""
+    best: tuple[int, int] | None = None
+    best_row = None
+    for row, keys in enumerate(row_keys):
+        hits = [i for i, candidate in enumerate(candidates) if candidate in keys]
+        if not hits:
+            continue
+        score = (len(hits), -hits[0])
+        if best is None or score > best:
+            best, best_row = score, row
+    return best_row

@@ -1,0 +1,118 @@
+"""The Overview tab's content: verdict, counts, both images side by side, and the reviewed layers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def verdict_line(report: Mapping[str, Any]) -> Text:
+    verdict = report["verdict"]
+    text = Text()
+    threshold = f" (fail on {verdict['fail_on']})" if verdict["fail_on"] else " (no threshold)"
+    text.append(
+        f"{verdict['status'].upper()}{threshold}",
+        style="bold red" if verdict["status"] == "fail" else "bold green",
+    )
+    text.append("   ")
+    for severity in SEVERITIES:
+        count = verdict["counts"][severity]
+        text.append(f"{count} {severity}", style=SEVERITY_STYLE[severity] if count else "dim")
+        text.append("  ")
+    if verdict["waived"]:
+        text.append(f"{verdict['waived']} waived by policy", style="green")
+    return text
+
+
+def _command(value: Any) -> str:
+    if not value:
+        return "-"
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
+def _healthcheck(value: Any) -> str:
+    if not value:
+        return "-"
+    test = value.get("Test") or []
+    if test[:1] == ["NONE"]:
+        return "disabled (NONE)"
+    return " ".join(test[1:] if test[:1] in (["CMD"], ["CMD-SHELL"]) else test) or json.dumps(value)
+
+
+def images_table(report: Mapping[str, Any]) -> Table:
+    base, derived = report["base"], report["derived"]
+    table = Table(box=None, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("base", ratio=1, overflow="fold")
+    table.add_column("derived", ratio=1, overflow="fold")
+
+    def row(label: str, before: str, after: str) -> None:
+        style = "" if before == after else "bold yellow"
+        table.add_row(label, before, Text(after, style=style))
+
+    row("reference", base["reference"], derived["reference"])
+    row("image id", base["image_id"][:19], derived["image_id"][:19])
+    row("size", human_size(base["size"]), human_size(derived["size"]))
+    row("layers", str(len(base["layers"])), str(len(derived["layers"])))
+    row("USER", base["user"] or "(root)", derived["user"] or "(root)")
+    row("ENTRYPOINT", _command(base["entrypoint"]), _command(derived["entrypoint"]))
+    row("CMD", _command(base["cmd"]), _command(derived["cmd"]))
+    row("HEALTHCHECK", _healthcheck(base["healthcheck"]), _healthcheck(derived["healthcheck"]))
+    return table
+
+
+def layers_table(report: Mapping[str, Any]) -> Table:
+    comparison = report["comparison"]
+    shared = comparison["shared_layers"]
+    title = (
+        f"derived layers after the {shared} shared with the base"
+        if comparison["extends_base"]
+        else "derived layers (the derived image does not extend the base: all are reviewed)"
+    )
+    table = Table(title=title, title_justify="left", box=None, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("files", justify="right", no_wrap=True)
+    table.add_column("instruction", ratio=1, overflow="ellipsis", no_wrap=True)
+    for layer in comparison["reviewed_layers"]:
+        table.add_row(
+            str(layer["position"]),
+            human_size(layer["size"]),
+            str(layer["file_changes"]),
+            layer["instruction"] or layer["created_by"] or "(unknown)",
+        )
+    return table
+
+
+def overview(report: Mapping[str, Any]) -> RenderableType:
+    summary = report["summary"]["file_changes"]
+    changes = Text(
+        f"{summary['added']} added, {summary['removed']} removed, {summary['modified']} modified, "
+        f"{summary['metadata']} metadata-only files; {report['summary']['config_changes']} config changes; "
+        f"{len(report['packages']['changes'])} package changes",
+        style="dim",
+    )
+    parts: list[RenderableType] = [verdict_line(report), changes, Text(), images_table(report), Text()]
+    parts.append(layers_table(report))
+    if report["warnings"]:
+        warnings = Text("\nwarnings\n", style="bold yellow")
+        for warning in report["warnings"]:
+            warnings.append(f"  {warning}\n")
+        parts.append(warnings)
+    return Group(*parts)

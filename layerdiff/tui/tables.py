@@ -1,0 +1,200 @@
+"""A table of records with a detail pane, search, a group filter and sorting: the shape of every Changes tab
+except the file tree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Static
+
+from layerdiff.tui.links import best_match
+from layerdiff.tui.records import Record, clip
+
+
+def sort_key(cell: Any) -> tuple[int, Any]:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return (0, int(text)) if text.isdigit() else (1, text.lower())
+
+
+class SearchInput(Input):
+    """The `/` search box: Enter applies, Escape clears and leaves."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "clear search", show=False)]
+
+    def action_leave(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, ""))
+
+
+class RecordsPane(Vertical):
+    """Records in a DataTable. Filtering rebuilds only the rows that pass; the detail pane renders only the
+    highlighted record."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "search"),
+        Binding("g", "cycle_group", "group"),
+        Binding("o", "cycle_sort", "sort"),
+        Binding("j", "cursor_down", "down", show=False),
+        Binding("k", "cursor_up", "up", show=False),
+    ]
+    SCOPED_CSS = False  # the rules below name the screen's width class, which is outside this widget
+    DEFAULT_CSS = """
+    RecordsPane SearchInput { display: none; }
+    RecordsPane SearchInput.visible { display: block; }
+    RecordsPane .status { height: 1; padding: 0 1; color: $text-muted; }
+    RecordsPane .preamble { height: auto; max-height: 6; padding: 0 1; }
+    RecordsPane .split { height: 1fr; }
+    RecordsPane .records { height: 1fr; width: 1fr; }
+    RecordsPane .detail { padding: 0 1; }
+    Screen.-narrow RecordsPane .split { layout: vertical; }
+    Screen.-narrow RecordsPane .detail { height: 40%; border-top: solid $accent; }
+    Screen.-wide RecordsPane .split { layout: horizontal; }
+    Screen.-wide RecordsPane .detail { width: 45%; height: 1fr; border-left: solid $accent; }
+    """
+
+    def __init__(
+        self,
+        noun: str,
+        columns: Sequence[str],
+        records: Sequence[Record],
+        group_noun: str,
+        empty: str,
+        preamble: RenderableType | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.noun = noun
+        self.columns = tuple(columns)
+        self.records = list(records)
+        self.groups = sorted({record.group for record in self.records if record.group})
+        self.group_noun = group_noun
+        self.empty = empty
+        self.preamble = preamble
+        self.group: str | None = None
+        self.needle = ""
+        self.sort_column: int | None = None
+        self.shown: list[Record] = []
+
+    def compose(self) -> ComposeResult:
+        if self.preamble is not None:
+            yield Static(self.preamble, classes="preamble")
+        yield SearchInput(placeholder=f"search {self.noun} (Enter applies, Esc clears)")
+        yield Static(classes="status")
+        with Horizontal(classes="split"):
+            yield DataTable(classes="records", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(classes="detail"):
+                yield Static(classes="detail-text")
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*self.columns)
+        self.refresh_rows()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one(".records", DataTable)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    def refresh_rows(self, keep: Record | None = None) -> None:
+        needle = self.needle.lower()
+        shown = [
+            record
+            for record in self.records
+            if self.passes(record) and (not needle or needle in record.search_text)
+        ]
+        if self.sort_column is not None:
+            column = self.sort_column
+            shown.sort(key=lambda record: sort_key(self.cells_of(record)[column]))
+        self.shown = shown
+        table = self.table
+        table.clear()
+        table.add_rows(self.cells_of(record) for record in shown)
+        self.query_one(".status", Static).update(self.status_text())
+        row = shown.index(keep) if keep in shown else 0
+        if shown:
+            table.move_cursor(row=row)
+        self.show_detail(row)
+
+    def passes(self, record: Record) -> bool:
+        return self.group is None or record.group == self.group
+
+    def cells_of(self, record: Record) -> tuple[Any, ...]:
+        return tuple(clip(cell) for cell in record.cells)
+
+    def status_text(self) -> Text:
+        text = Text(f"{len(self.shown)} of {len(self.records)} {self.noun}")
+        if self.group is not None:
+            text.append(f", {self.group_noun} {self.group}")
+        if self.needle:
+            text.append(f", matching {self.needle!r}")
+        if self.sort_column is not None:
+            text.append(f", sorted by {self.columns[self.sort_column]}")
+        return text
+
+    def show_detail(self, row: int) -> None:
+        pane = self.query_one(".detail-text", Static)
+        if 0 <= row < len(self.shown):
+            pane.update(self.shown[row].detail())
+        else:
+            pane.update(self.empty if not self.records else f"No {self.noun} match.")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail(event.cursor_row)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_column = None if self.sort_column == event.column_index else event.column_index
+        self.refresh_rows(self.current())
+
+    def current(self) -> Record | None:
+        row = self.table.cursor_row
+        return self.shown[row] if 0 <= row < len(self.shown) else None
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_cycle_group(self) -> None:
+        options: list[str | None] = [None, *self.groups]
+        self.group = options[(options.index(self.group) + 1) % len(options)]
+        self.refresh_rows(self.current())
+
+    def action_cycle_sort(self) -> None:
+        options: list[int | None] = [None, *range(len(self.columns))]
+        self.sort_column = options[(options.index(self.sort_column) + 1) % len(options)]
+        self.refresh_rows(self.current())
+
+    def action_search(self) -> None:
+        search = self.query_one(SearchInput)
+        search.add_class("visible")
+        search.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.needle = event.value.strip()
+        event.input.remove_class("visible")
+        self.refresh_rows(self.current())
+        self.table.focus()
+
+    def reveal(self, candidates: tuple[str, ...]) -> bool:
+        """Select the record naming most of ``candidates``; filters that hide it are cleared."""
+        row = best_match(candidates, [record.keys for record in self.records])
+        if row is None:
+            return False
+        record = self.records[row]
+        if record not in self.shown:
+            self.group, self.needle = None, ""
+            self.query_one(SearchInput).value = ""
+        self.refresh_rows(record)
+        self.table.focus()
+        return True

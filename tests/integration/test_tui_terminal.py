@@ -1,0 +1,179 @@
+"""The review app in a real terminal: tmux runs `layerdiff view` on a scenario report, keys go in with
+send-keys, and the assertions read the screen with capture-pane, as a person would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layerdiff.approval import read_approval
+from tests.support.cli import run
+
+pytestmark = pytest.mark.engine
+
+LAYERDIFF = str(Path(sys.executable).with_name("layerdiff"))
+
+
+class Terminal:
+    """One tmux server of our own (-L), so a user's sessions are never touched."""
+
+    def __init__(self, name: str, width: int, height: int) -> None:
+        self.socket = f"layerdiff-test-{os.getpid()}-{name}"
+        self.width, self.height = width, height
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        settings = [f"{key}={value}" for key, value in env.items()]
+        self.tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            str(self.width),
+            "-y",
+            str(self.height),
+            *(part for setting in settings for part in ("-e", setting)),
+            " ".join(_quote(part) for part in command),
+        )
+
+    def screen(self, escapes: bool = False) -> str:
+        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []))
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", key)
+            time.sleep(0.15)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-l", text)
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+def _quote(part: str) -> str:
+    return part if re.fullmatch(r"[\w./=:-]+", part) else "'" + part.replace("'", "'\\''") + "'"
+
+
+@pytest.fixture(scope="module")
+def purge_report(scenarios: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """derived-purge removed libpq5 that psycopg2 still needs: packages, libraries and dependencies change."""
+    path = tmp_path_factory.mktemp("tui") / "report.json"
+    result = run(
+        "diff",
+        f"docker:{scenarios['airflow-base']}",
+        f"docker:{scenarios['derived-purge']}",
+        *("--format", "json", "--fail-on", "high", "-o", str(path), "--no-cache"),
+    )
+    assert result.code == 1, result.stderr
+    return path
+
+
+@pytest.fixture
+def terminal(request: pytest.FixtureRequest) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is needed for the terminal test (scripts/test installs it)")
+    term = Terminal(request.node.name[-20:].strip("[]"), 100, 30)
+    yield term
+    term.close()
+
+
+def test_a_reviewer_finds_the_broken_library_and_approves_it(
+    purge_report: Path, terminal: Terminal, tmp_path: Path
+) -> None:
+    approval = tmp_path / "approval.json"
+    terminal.start(
+        [LAYERDIFF, "view", str(purge_report), "--approval-output", str(approval), "--reviewer", "carol"],
+        {"TERM": "xterm-256color"},
+    )
+    screen = terminal.wait_for("findings")
+    assert "library-unresolved" in screen and "os-package-dependency-broken" in screen
+
+    terminal.keys("1")
+    screen = terminal.wait_for("FAIL (fail on high)")
+    assert "derived layers after the" in screen and "apt-get" in screen
+
+    # From the finding to the library it concerns
+    terminal.keys("2")
+    terminal.wait_for("of 3 findings")
+    report = json.loads(purge_report.read_text())
+    row = next(i for i, f in enumerate(report["findings"]) if f["rule"] == "library-unresolved")
+    terminal.keys(*["j"] * row, "Enter")
+    screen = terminal.wait_for("library changes")
+    assert "libpq.so.5" in screen and "unresolved" in screen
+
+    # The package that went away, found by search on the packages tab
+    terminal.keys("4", "/")
+    terminal.type("libpq")
+    terminal.keys("Enter")
+    screen = terminal.wait_for("matching 'libpq'")
+    assert "libpq5" in screen and "removed" in screen
+
+    # Approve the library finding
+    terminal.keys("2", *["j"] * row, "a", "w")
+    terminal.wait_for("Approve 1 finding")
+    terminal.type("psycopg2 is unused in this image")
+    terminal.keys("Enter")
+    terminal.wait_for(f"written to {approval}"[:40])
+    assert "approved" in terminal.screen()
+    terminal.keys("q")
+
+    recorded = read_approval(approval.read_text(), str(approval))
+    assert recorded.reviewer == "carol"
+    assert recorded.accepted == {report["findings"][row]["fingerprint"]}
+
+
+def test_no_color_means_no_colour(purge_report: Path, terminal: Terminal) -> None:
+    terminal.start([LAYERDIFF, "view", str(purge_report)], {"TERM": "xterm-256color", "NO_COLOR": "1"})
+    terminal.wait_for("library-unresolved")
+    sequences = [
+        [int(p) for p in params.split(";") if p]
+        for params in re.findall(r"\x1b\[([0-9;]*)m", terminal.screen(True))
+    ]
+    colours = [
+        s for s in sequences if any(p in (38, 48) or 30 <= p <= 37 or 40 <= p <= 47 or p >= 90 for p in s)
+    ]
+    assert colours == []
+    assert any(7 in s for s in sequences)  # the cursor row is reverse video, visible without colour
+    terminal.keys("q")
+
+
+def test_diff_opens_the_app_on_a_terminal(scenarios: dict[str, str], terminal: Terminal) -> None:
+    terminal.start(
+        [
+            LAYERDIFF,
+            "diff",
+            f"docker:{scenarios['airflow-base']}",
+            f"docker:{scenarios['derived-dag']}",
+            *("--sbom", "none", "--no-cache"),
+        ],
+        {"TERM": "xterm-256color", "DOCKER_HOST": os.environ.get("DOCKER_HOST", "")},
+    )
+    screen = terminal.wait_for("Overview", timeout=120)
+    assert "PASS" in terminal.wait_for("PASS") and "Findings 0" in screen
+    terminal.keys("3")
+    assert "dags" in terminal.wait_for("dags")
+    terminal.keys("q")
