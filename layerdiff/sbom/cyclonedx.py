@@ -42,12 +42,10 @@ def _package(component: Component) -> SbomPackage | None:
     if purl is None or not purl.version:
         return None
     properties = {p.name: p.value for p in component.properties}
-    layers, paths = [], []
+    locations: list[tuple[str, str | None]] = []
     for i in range(1000):
         path = properties.get(_PATH.format(i))
         if path is None:
             break
-        paths.append(path)
-        if (layer := properties.get(_LAYER.format(i))) is not None:
-            layers.append(layer)
-    return sbom_package(purl, paths, layers)
+        locations.append((path, properties.get(_LAYER.format(i))))
+    return sbom_package(purl, locations)

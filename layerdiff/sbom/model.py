@@ -25,8 +25,21 @@ class SbomPackage:
 _PER_LOCATION = {"pypi", "npm", "gem"}
 
 
-def sbom_package(purl: PackageURL, paths: list[str], layers: list[str]) -> SbomPackage:
-    """The package as layerdiff compares it, whichever SBOM format listed it."""
+# Databases every package of an ecosystem shares: rewritten whenever any package is installed or removed, so
+# the layer holding them says nothing about when this package was written.
+_SHARED_DATABASE_FILES = frozenset({"/var/lib/dpkg/status", "/lib/apk/db/installed"})
+_SHARED_DATABASE_DIRS = ("/var/lib/rpm/", "/usr/lib/sysimage/rpm/")
+
+
+def sbom_package(purl: PackageURL, locations: list[tuple[str, str | None]]) -> SbomPackage:
+    """The package as layerdiff compares it, whichever SBOM format listed it. ``locations``: (path, layer
+    diff_id) of each piece of evidence."""
+    paths = [path for path, _ in locations]
+    layers = [
+        layer
+        for path, layer in locations
+        if layer and path not in _SHARED_DATABASE_FILES and not path.startswith(_SHARED_DATABASE_DIRS)
+    ]
     name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
     arch = str((purl.qualifiers or {}).get("arch", "")) if isinstance(purl.qualifiers, dict) else ""
     where = _install_root(paths) if purl.type in _PER_LOCATION else ""

@@ -61,12 +61,10 @@ def _package(artifact: Any, what: str) -> SbomPackage | None:
     locations = artifact.get("locations") or []
     if not isinstance(locations, list):
         raise ToolError(f"{what}: artifact {artifact.get('name')!r} has malformed locations")
-    paths: list[str] = []
-    layers: list[str] = []
+    evidence: list[tuple[str, str | None]] = []
     for location in locations:
         if not isinstance(location, dict) or not isinstance(location.get("path"), str):
             continue
-        paths.append(location["path"])
-        if isinstance(layer := location.get("layerID"), str) and layer:
-            layers.append(layer)
-    return sbom_package(purl, paths, layers)
+        layer = location.get("layerID")
+        evidence.append((location["path"], layer if isinstance(layer, str) else None))
+    return sbom_package(purl, evidence)

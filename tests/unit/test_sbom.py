@@ -135,3 +135,25 @@ def test_classification() -> None:
         ("jq", "added", 1),
         ("requests", "added", 1),
     }
+
+
+def test_a_rewritten_shared_database_does_not_make_every_package_rebuilt() -> None:
+    from packageurl import PackageURL
+
+    from layerdiff.sbom.model import sbom_package
+
+    def deb(name: str, own_layer: str, status_layer: str) -> SbomPackage:
+        purl = PackageURL(
+            type="deb", namespace="debian", name=name, version="1.0", qualifiers={"arch": "amd64"}
+        )
+        return sbom_package(
+            purl,
+            [("/var/lib/dpkg/status", status_layer), (f"/var/lib/dpkg/info/{name}.list", own_layer)],
+        )
+
+    # `dpkg --purge other` in L1 rewrote the status file every package lists as evidence
+    base = [deb("adduser", "L0", "L0"), deb("other", "L0", "L0")]
+    derived = [deb("adduser", "L0", "L1")]
+    assert derived[0].layers == ("L0",)
+    changes = {(c.name, c.kind) for c in diff_packages(base, derived, {"L0": 0, "L1": 1}, first_reviewed=1)}
+    assert changes == {("debian/other", "removed")}
