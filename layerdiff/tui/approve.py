@@ -46,6 +46,8 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
         padding: 0 1; border: solid $accent; background: $surface;
     }
     ApprovalScreen Label { margin-top: 1; }
+    ApprovalScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    ApprovalScreen Input:focus { border: none; background: $primary 30%; }
     ApprovalScreen #approval-error { color: $error; height: auto; }
     ApprovalScreen Horizontal { height: auto; margin-top: 1; }
     """

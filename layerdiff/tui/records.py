@@ -102,7 +102,7 @@ def package_records(report: Mapping[str, Any]) -> list[Record]:
     seen: set[tuple[str, str]] = set()
     for change in report["packages"]["changes"]:
         before, after = change["before"] or {}, change["after"] or {}
-        seen.add((_ecosystem(change["type"]), change["name"]))
+        seen.add((_ecosystem(change["type"]), _bare(change["name"])))
         records.append(
             _package_record(
                 change["type"],
@@ -120,7 +120,7 @@ def package_records(report: Mapping[str, Any]) -> list[Record]:
             )
         )
     for change in inventory["changes"]:
-        if (_ecosystem(change["ecosystem"]), change["name"]) in seen:
+        if (_ecosystem(change["ecosystem"]), _bare(change["name"])) in seen:
             continue
         records.append(
             _package_record(
@@ -137,6 +137,11 @@ def package_records(report: Mapping[str, Any]) -> list[Record]:
         )
     records.sort(key=lambda r: r.sort_values)
     return records
+
+
+def _bare(name: str) -> str:
+    # syft names OS packages with their purl namespace (debian/libpq5); dpkg's database does not.
+    return name.rpartition("/")[2]
 
 
 def _ecosystem(name: str) -> str:
@@ -183,7 +188,7 @@ def _package_record(
             after or "-",
             "" if layer is None else str(layer),
         ),
-        keys=frozenset({name, f"{ecosystem}:{name}", f"{_ecosystem(ecosystem)}:{name}"}),
+        keys=frozenset({name, _bare(name), f"{ecosystem}:{name}", f"{_ecosystem(ecosystem)}:{_bare(name)}"}),
         search_text=f"{ecosystem} {name} {kind} {before or ''} {after or ''}".lower(),
         detail=detail,
         group=ecosystem,
