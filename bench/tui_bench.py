@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -22,8 +25,11 @@ from textual.strip import Strip
 from textual.widgets import Footer
 
 from bench.synthetic import synthetic_changes
+from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane, FileTreeView
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
+
+EXAMPLE_REPORT = Path(__file__).resolve().parents[1] / "tests" / "data" / "review" / "example.json"
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:
@@ -92,6 +98,46 @@ def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]
         FileTreeView.render_line = original  # type: ignore[method-assign]
 
 
+def synthetic_report(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The saved example report with its file changes replaced by ``changes``."""
+    report: dict[str, Any] = json.loads(EXAMPLE_REPORT.read_text())
+    report["file_changes"] = changes
+    report["summary"]["file_changes"] = dict(Counter(change["kind"] for change in changes))
+    for kind in ("added", "removed", "modified", "metadata"):
+        report["summary"]["file_changes"].setdefault(kind, 0)
+    return report
+
+
+def app_times(report_text: str) -> list[tuple[str, float]]:
+    """The review app as `layerdiff view` runs it: from the parsed report to the first screen, then keys.
+    Each key's figure runs from the press until the app is idle again, so it includes Textual's own
+    re-layout and the tab underline's animation."""
+
+    async def scenario() -> list[tuple[str, float]]:
+        start = time.perf_counter()
+        app = ReviewApp(json.loads(report_text))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            figures = [("json.loads of the report, then first screen (findings)", time.perf_counter() - start)]
+            steps: list[tuple[list[str], list[str], str]] = [
+                ([], ["3"], "key '3' → files tab shown"),
+                ([], ["d"], "files: key 'd' (removed off) → redrawn"),
+                (["slash", *"core_1"], ["enter"], "files: Enter applies the path filter 'core_1'"),
+                ([], ["slash", "escape"], "files: filter cleared"),
+                (["2"], ["s"], "findings: key 's' (severity filter)"),
+            ]
+            for before, keys, label in steps:
+                await pilot.press(*before)
+                await pilot.pause()
+                pressed = time.perf_counter()
+                await pilot.press(*keys)
+                await pilot.pause()
+                figures.append((label, time.perf_counter() - pressed))
+            return figures
+
+    return asyncio.run(scenario())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -118,6 +164,12 @@ def main() -> None:
     expanded_rows = len(tree.rows(ALL_KINDS))
     expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
     widget = widget_times(changes)
+    report_text = json.dumps(synthetic_report(changes))
+    start = time.perf_counter()
+    json.loads(report_text)
+    parse = time.perf_counter() - start
+    app = app_times(report_text)
+    small = app_times(json.dumps(synthetic_report(synthetic_changes(10))))
     small_report_screen = widget_times(synthetic_changes(10))[0][1]
 
     print(f"{args.changes} changes under {directories} directories, {default_rows} rows in the default view")
@@ -131,6 +183,10 @@ def main() -> None:
         widget[0],
         ("  the same for a report of 10 changes", small_report_screen),
         *widget[1:],
+        (f"json.loads of the report ({len(report_text) / 1e6:.0f} MB)", parse),
+        *app,
+        ("the same app with a report of 10 file changes:", 0.0),
+        *((f"  {label}", seconds) for label, seconds in small),
     ]
     width = max(len(label) for label, _ in figures) + 2
     for label, seconds in figures:
