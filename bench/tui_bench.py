@@ -118,7 +118,7 @@ def app_times(report_text: str) -> list[tuple[str, float]]:
         app = ReviewApp(json.loads(report_text))
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
-            figures = [("json.loads of the report, then first screen (findings)", time.perf_counter() - start)]
+            figures = [("json.loads, then first screen (findings)", time.perf_counter() - start)]
             steps: list[tuple[list[str], list[str], str]] = [
                 ([], ["3"], "key '3' → files tab shown"),
                 ([], ["d"], "files: key 'd' (removed off) → redrawn"),
