@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -246,3 +248,14 @@ def test_diff_tui_excludes_format(report: dict[str, Any]) -> None:
         "json",
     )
     assert_one_line_error(result, 2, "--tui shows the report in the terminal")
+
+
+def test_the_app_reads_reports_only() -> None:
+    """Importing the app loads neither the Docker SDK, the image sources nor the syft runner."""
+    code = (
+        "import sys, layerdiff.tui.app; "
+        "print(sorted(m for m in sys.modules if m == 'docker' or m.startswith("
+        "('layerdiff.sources', 'layerdiff.sbom', 'layerdiff.index', 'layerdiff.pipeline'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
