@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from layerdiff.render.units import human_size
+
 _KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "cyan"}
 MAX_FILE_ROWS = 200
 UNWRAPPED_WIDTH = 100_000
@@ -35,7 +37,7 @@ def render_diff(report: dict[str, Any], color: bool, width: int | None = None) -
     for layer in comparison["reviewed_layers"]:
         layers.add_row(
             str(layer["position"]),
-            _size(layer["size"]),
+            human_size(layer["size"]),
             str(layer["file_changes"]),
             Text(layer["instruction"] or "(no history)"),
         )
@@ -193,7 +195,7 @@ def render_inspect(result: dict[str, Any], color: bool, width: int | None = None
     for layer in image["layers"]:
         table.add_row(
             str(layer["position"]),
-            _size(layer["size"]),
+            human_size(layer["size"]),
             str(layer["entries"]),
             Text(layer["instruction"] or "(no history)"),
         )
@@ -217,7 +219,7 @@ def _entry(state: dict[str, Any] | None, fields: list[str]) -> str:
         return ""
     text = f"{state['type']} {state['mode']} {state['uid']}:{state['gid']}"
     if state["type"] == "file":
-        text += f" {_size(state['size'])}"
+        text += f" {human_size(state['size'])}"
     if state["link"] is not None:
         text += f" -> {state['link']}"
     if "sha256" in fields and state["sha256"]:
@@ -229,12 +231,3 @@ def _value(value: Any) -> str:
     if value is None:
         return "-"
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"

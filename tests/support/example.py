@@ -8,15 +8,30 @@ The archives are deterministic, so regenerating them changes no bytes.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.cli import run
 from tests.support.imagebuilder import F, Image, layer_tar, write_docker_archive
 from tests.support.pyimage import USER_SITE, dist, os_layer, user_site_layer
 
 TARGET = Path(__file__).resolve().parents[2] / "fixtures" / "example"
 BASE_PATH = "PATH=/home/airflow/.local/bin:/usr/local/bin:/usr/bin:/bin"
 VENV_PATH = "PATH=/opt/airflow/venv/bin:/home/airflow/.local/bin:/usr/local/bin:/usr/bin:/bin"
+
+
+def example_report(*options: str) -> dict[str, Any]:
+    """`layerdiff diff --format json` of the bundled pair, without SBOM or cache; ``options`` are added."""
+    result = run(
+        "diff",
+        str(TARGET / "airflow-base.tar"),
+        str(TARGET / "airflow-extended.tar"),
+        *("--format", "json", "--no-cache", "--sbom", "none", *options),
+    )
+    assert result.code in (0, 1), result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def _config(path: str) -> dict[str, Any]:

@@ -19,19 +19,12 @@ from layerdiff.tui.approve import ApprovalForm, ApprovalScreen, parse_form
 from layerdiff.tui.files import FilesPane
 from layerdiff.tui.findings import FindingsPane
 from tests.support.cli import assert_one_line_error, run
-from tests.support.example import TARGET
+from tests.support.example import TARGET, example_report
 
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    result = run(
-        "diff",
-        str(TARGET / "airflow-base.tar"),
-        str(TARGET / "airflow-extended.tar"),
-        *("--format", "json", "--no-cache", "--sbom", "none", "--fail-on", "high"),
-    )
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return example_report("--fail-on", "high")
 
 
 def drive(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import pytest
 from rich.console import Console, RenderableType
 
+from layerdiff.render.units import human_size
 from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
-from layerdiff.tui.overview import human_size, overview
+from layerdiff.tui.overview import overview
 from layerdiff.tui.records import (
     clip,
     config_records,
@@ -18,20 +18,12 @@ from layerdiff.tui.records import (
     package_records,
     python_records,
 )
-from tests.support.cli import run
-from tests.support.example import TARGET
+from tests.support.example import example_report
 
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    result = run(
-        "diff",
-        str(TARGET / "airflow-base.tar"),
-        str(TARGET / "airflow-extended.tar"),
-        *("--format", "json", "--no-cache", "--sbom", "none"),
-    )
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return example_report()
 
 
 def plain(renderable: RenderableType, width: int = 100) -> str:
