@@ -221,6 +221,9 @@ def _review(report: dict[str, Any], args: argparse.Namespace) -> None:
                 f"{args.approval} approves {approval.derived_image_id}, not {report['derived']['image_id']}"
             )
         approved = approval.accepted
+    # Textual reads keys from stdin and draws on stderr.
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError("the review app needs a terminal; use --format to write the report instead")
     app = ReviewApp(
         report,
         approved=approved,

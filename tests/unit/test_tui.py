@@ -252,3 +252,9 @@ def test_the_app_reads_reports_only() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_app_without_a_terminal_is_a_usage_error(report: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    assert_one_line_error(run("view", str(path)), 2, "the review app needs a terminal")
