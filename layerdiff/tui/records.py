@@ -397,10 +397,9 @@ def _config_detail(change: Mapping[str, Any], label: str) -> RenderableType:
         text.append("set by: ", style="bold")
         text.append(f"{change['instruction']}\n")
     before, after = change["before"], change["after"]
-    if change["key"] == "PATH" or (
-        isinstance(before, str) and isinstance(after, str) and ":" in after + before
-    ):
-        # Search paths read best entry by entry: what was added, what went away, and the order.
+    if (change["key"] or "").endswith("PATH"):
+        # Search paths (PATH, LD_LIBRARY_PATH, PYTHONPATH, ...) read best entry by entry: what was added,
+        # what went away, and the order. Other values may hold colons of their own (URLs).
         old = before.split(":") if isinstance(before, str) else []
         new = after.split(":") if isinstance(after, str) else []
         text.append("\nentries, in search order\n", style="bold")

@@ -188,3 +188,14 @@ def test_clip_keeps_the_end_of_paths() -> None:
     assert clip("/" + "a" * 60 + "/tail.py", 20) == "…" + ("a" * 60 + "/tail.py")[-19:]
     assert clip("short") == "short"
     assert clip("x" * 60, 10) == "x" * 9 + "…"
+
+
+def test_only_search_paths_are_split_at_colons() -> None:
+    change = {"field": "Env", "history_index": 3, "instruction": "ENV DB=postgresql://db:5432/airflow"}
+    report = {
+        "config_changes": [change | {"key": "DB", "before": None, "after": "postgresql://db:5432/airflow"}],
+        "inventory": {"commands": []},
+    }
+    (record,) = config_records(report)
+    detail = plain(record.detail())
+    assert "postgresql://db:5432/airflow" in detail and "entries, in search order" not in detail
