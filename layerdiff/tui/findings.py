@@ -115,9 +115,9 @@ class FindingsPane(RecordsPane):
     def finding_of(self, record: Record) -> Mapping[str, Any]:
         return self.by_fingerprint[record.ident]
 
-    def cells_of(self, record: Record) -> tuple[Any, ...]:
+    def full_cells(self, record: Record) -> tuple[Any, ...]:
         status = self.status(self.finding_of(record)["fingerprint"])
-        return (Text(status, style=_STATUS_STYLE.get(status, "")), *super().cells_of(record))
+        return (Text(status, style=_STATUS_STYLE.get(status, "")), *record.cells)
 
     def passes(self, record: Record) -> bool:
         if self.minimum is None:

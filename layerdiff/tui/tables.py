@@ -14,12 +14,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from layerdiff.tui.links import best_match
-from layerdiff.tui.records import Record, clip
+from layerdiff.tui.records import SEVERITIES, Record, clip
 
 
 def sort_key(cell: Any) -> tuple[int, Any]:
+    """Numbers by value, severities most severe first, the rest by text."""
     text = cell.plain if isinstance(cell, Text) else str(cell)
-    return (0, int(text)) if text.isdigit() else (1, text.lower())
+    if text.isdigit():
+        return (0, int(text))
+    if text in SEVERITIES:
+        return (1, SEVERITIES.index(text))
+    return (2, text.lower())
 
 
 class SearchInput(Input):
@@ -111,7 +116,7 @@ class RecordsPane(Vertical):
         ]
         if self.sort_column is not None:
             column = self.sort_column
-            shown.sort(key=lambda record: sort_key(self.cells_of(record)[column]))
+            shown.sort(key=lambda record: sort_key(self.full_cells(record)[column]))
         self.shown = shown
         table = self.table
         table.clear()
@@ -125,8 +130,11 @@ class RecordsPane(Vertical):
     def passes(self, record: Record) -> bool:
         return self.group is None or record.group == self.group
 
+    def full_cells(self, record: Record) -> tuple[Any, ...]:
+        return record.cells
+
     def cells_of(self, record: Record) -> tuple[Any, ...]:
-        return tuple(clip(cell) for cell in record.cells)
+        return tuple(clip(cell) for cell in self.full_cells(record))
 
     def status_text(self) -> Text:
         text = Text(f"{len(self.shown)} of {len(self.records)} {self.noun}")
