@@ -258,3 +258,21 @@ def test_the_app_without_a_terminal_is_a_usage_error(report: dict[str, Any], tmp
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report))
     assert_one_line_error(run("view", str(path)), 2, "the review app needs a terminal")
+
+
+def test_findings_waived_by_policy_say_so(report: dict[str, Any]) -> None:
+    waiver = {"rule": "ownership-changed", "subject": "/opt/airflow/logs", "reason": "OPS-7", "expires": None}
+    waived = dict(
+        report,
+        findings=[dict(f, waived=waiver) if f["rule"] == waiver["rule"] else f for f in report["findings"]],
+    )
+    row = next(i for i, f in enumerate(waived["findings"]) if f["waived"])
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        table = findings_table(app)
+        assert str(table.get_row_at(row)[0]) == "waived"
+        table.move_cursor(row=row)
+        await pilot.pause()
+        assert "waived by policy: OPS-7" in detail_text(app)
+
+    drive(ReviewApp(waived), steps)
