@@ -37,7 +37,7 @@ Tabs          1 overview  2 findings  3 files  4 packages  5 libraries
               6 python    7 config    (or click a tab; Tab moves focus)
 Everywhere    ? this help   q quit   / search the tab (Enter applies, Esc clears)
 Tables        up/down or j/k move   o cycle the sort column (or click a header)
-              g cycle the group filter (ecosystem, kind, ...)
+              g cycle the group filter (layer, ecosystem, kind)
 Findings      s severity filter: all, high+, medium+, low+
               Enter show what the finding concerns (file, package, library, ...)
               a or space mark/unmark for approval   A mark all shown

@@ -61,7 +61,7 @@ def finding_records(findings: Sequence[Mapping[str, Any]], status: Callable[[str
             keys=frozenset({f["fingerprint"]}),
             search_text=f"{f['rule']} {f['subject']} {f['message']}".lower(),
             detail=partial(_detail_now, f, status),
-            group=f["severity"],
+            group="config" if f["layer"] is None else f"layer {f['layer']}",
             ident=f["fingerprint"],
         )
         for f in findings
@@ -100,7 +100,7 @@ class FindingsPane(RecordsPane):
             "findings",
             ("status", "severity", "rule", "subject", "layer"),
             finding_records(self.findings, self.status),
-            "severity",
+            "from",
             "No findings: the derived layers changed nothing a rule flags.",
             id=id,
         )
@@ -120,9 +120,10 @@ class FindingsPane(RecordsPane):
         return (Text(status, style=_STATUS_STYLE.get(status, "")), *record.cells)
 
     def passes(self, record: Record) -> bool:
-        if self.minimum is None:
-            return True
-        return SEVERITIES.index(record.group) <= SEVERITIES.index(self.minimum)
+        if not super().passes(record):
+            return False
+        severity = self.finding_of(record)["severity"]
+        return self.minimum is None or SEVERITIES.index(severity) <= SEVERITIES.index(self.minimum)
 
     def status_text(self) -> Text:
         text = super().status_text()

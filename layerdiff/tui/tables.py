@@ -27,6 +27,12 @@ def sort_key(cell: Any) -> tuple[int, Any]:
     return (2, text.lower())
 
 
+def _natural(text: str) -> tuple[str, int]:
+    """ "layer 10" after "layer 9"."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return ("".join(ch for ch in text if not ch.isdigit()), int(digits) if digits else -1)
+
+
 class SearchInput(Input):
     """The `/` search box: Enter applies, Escape clears and leaves."""
 
@@ -77,7 +83,7 @@ class RecordsPane(Vertical):
         self.noun = noun
         self.columns = tuple(columns)
         self.records = list(records)
-        self.groups = sorted({record.group for record in self.records if record.group})
+        self.groups = sorted({record.group for record in self.records if record.group}, key=_natural)
         self.group_noun = group_noun
         self.empty = empty
         self.preamble = preamble

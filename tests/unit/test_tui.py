@@ -276,3 +276,17 @@ def test_findings_waived_by_policy_say_so(report: dict[str, Any]) -> None:
         assert "waived by policy: OPS-7" in detail_text(app)
 
     drive(ReviewApp(waived), steps)
+
+
+def test_g_filters_findings_by_the_layer_that_caused_them(report: dict[str, Any]) -> None:
+    layers = sorted({f["layer"] for f in report["findings"] if f["layer"] is not None})
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        table = findings_table(app)
+        await pilot.press("g")  # "config": findings with no layer come first
+        assert table.row_count == sum(1 for f in report["findings"] if f["layer"] is None)
+        await pilot.press("g")
+        assert table.row_count == sum(1 for f in report["findings"] if f["layer"] == layers[0])
+        assert f"from layer {layers[0]}" in str(app.query_one("#findings-pane .status", Static).render())
+
+    drive(ReviewApp(report), steps)
