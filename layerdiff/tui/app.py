@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
@@ -99,7 +99,9 @@ class ReviewApp(App[None]):
             with TabPane(f"Findings {len(report['findings'])}", id="findings"):
                 yield FindingsPane(report["findings"], self.initial_approved, id="findings-pane")
             with TabPane(f"Files {len(report['file_changes'])}", id=links.FILES):
-                yield FilesPane(report["file_changes"], _instructions(report), id="files-pane")
+                # Built when first shown: the tree of a large report takes a moment, and the first
+                # screen should not wait for it.
+                yield Vertical(id="files-slot")
             yield self._records_tab(
                 "Packages",
                 links.PACKAGES,
@@ -161,34 +163,44 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self.call_after_refresh(self._focus_active)
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         # Focus must move into the shown tab at once: TabbedContent follows the focus, so a table left
         # focused in the hidden tab would pull it back.
-        self._focus_active()
+        await self._focus_active()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.call_after_refresh(self._focus_active)
 
-    def _focus_active(self) -> None:
+    async def _focus_active(self) -> None:
         active = self.query_one(TabbedContent).active
         if active == "overview":
             self.query_one("#overview-scroll").focus()
         elif active == links.FILES:
-            self.query_one(FilesPane).tree_view.focus()
+            (await self.files_pane()).tree_view.focus()
         else:
             self.query_one(f"#{active}-pane", RecordsPane).focus_table()
+
+    async def files_pane(self) -> FilesPane:
+        """The Files tab's pane, built on first use."""
+        built = self.query(FilesPane)
+        if built:
+            return built.first()
+        pane = FilesPane(self.report["file_changes"], _instructions(self.report), id="files-pane")
+        await self.query_one("#files-slot", Vertical).mount(pane)
+        return pane
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def on_findings_pane_jump(self, event: FindingsPane.Jump) -> None:
+    async def on_findings_pane_jump(self, event: FindingsPane.Jump) -> None:
         target = links.jump_target(event.finding)
         if target is None:
             self.notify(f"{event.finding['rule']} concerns no single change to show.", severity="information")
             return
         if target.tab == links.FILES:
-            found = any(self.query_one(FilesPane).reveal(path) for path in target.paths)
+            files = await self.files_pane()
+            found = any(files.reveal(path) for path in target.paths)
         else:
             found = self.query_one(f"#{target.tab}-pane", RecordsPane).reveal(target.keys)
         if not found:
@@ -198,7 +210,7 @@ class ReviewApp(App[None]):
             return
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
-            self.call_after_refresh(self.query_one(FilesPane).tree_view.focus)
+            self.call_after_refresh(files.tree_view.focus)
 
     def on_findings_pane_approval_requested(self, event: FindingsPane.ApprovalRequested) -> None:
         def write(form: ApprovalForm | None) -> None:
