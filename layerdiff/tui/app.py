@@ -33,19 +33,19 @@ from layerdiff.tui.tables import RecordsPane
 TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, links.PYTHON, links.CONFIG)
 
 HELP = """\
-Tabs          1 overview  2 findings  3 files  4 packages  5 libraries
-              6 python    7 config    (or click a tab; Tab moves focus)
-Everywhere    ? this help   q quit   / search the tab (Enter applies, Esc clears)
-Tables        up/down or j/k move   o cycle the sort column (or click a header)
-              g cycle the group filter (layer, ecosystem, kind)
-Findings      s severity filter: all, high+, medium+, low+
-              Enter show what the finding concerns (file, package, library, ...)
-              a or space mark/unmark for approval   A mark all shown
-              w write the approval record for the marked findings
-Files         a added  d removed  m modified  t metadata-only (toggle each)
-              Enter/space open or close a directory   right/l open  left/h close
-              E open all   C close all
-Mouse         click tabs, rows and headers; the wheel scrolls
+Tabs        1 overview  2 findings  3 files  4 packages
+            5 libraries  6 python  7 config  (or click a tab)
+Anywhere    ? help  q quit  / search (Enter applies, Esc clears)
+Tables      up/down or j/k move  o sort (or click a column header)
+            g group filter: layer, ecosystem or kind
+Findings    s severity: all, high+, medium+, low+
+            Enter show the file, package, library... it concerns
+            a or space mark for approval  A mark all shown
+            w write the approval record for the marked findings
+Files       a added  d removed  m modified  t metadata: show/hide
+            Enter or space open/close  right/l open  left/h close
+            E open all  C close all
+Mouse       tabs, rows, headers and buttons; the wheel scrolls
 """
 
 
@@ -63,7 +63,8 @@ class ReviewApp(App[None]):
     CSS = """
     #overview-text { padding: 0 1; }
     #help {
-        width: 80; max-width: 100%; height: auto; padding: 1 2; border: solid $accent; background: $surface;
+        width: 72; max-width: 100%; height: auto; max-height: 100%; padding: 1 2;
+        border: solid $accent; background: $surface; overflow-y: auto;
     }
     HelpScreen { align: center middle; }
     TabPane { padding: 0; }
