@@ -48,7 +48,12 @@ def test_saved_reports_match_the_current_schema(name: str) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_screen(snap_compare: Any, screen: str, size: tuple[int, int]) -> None:
+def test_screen(
+    snap_compare: Any, screen: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(
+        "NO_COLOR", raising=False
+    )  # the snapshots are in colour, whatever the caller's terminal
     report, keys = SCREENS[screen]
     app = ReviewApp(load(report), reviewer="reviewer", approval_output=Path("approval.json"))
     assert snap_compare(app, press=keys, terminal_size=size)
