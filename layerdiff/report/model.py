@@ -14,6 +14,7 @@ from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
 from layerdiff.policy import PolicyOutcome, Waiver
 from layerdiff.report.inventory import inventory_section, packages_section
+from layerdiff.report.redact import Redactor, redact_inspect, redact_report
 from layerdiff.rules.model import Finding, Severity
 
 SCHEMA_VERSION = "1.2.0"
@@ -37,7 +38,7 @@ def build_report(
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     counts = Counter(change.kind.value for change in diff.file_changes)
     per_layer = Counter(change.layer for change in diff.file_changes)
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "layerdiff", "version": __version__},
         "base": image_summary(base, diff.base_layers),
@@ -66,6 +67,7 @@ def build_report(
         "packages": packages_section(diff.sbom_tool, diff.packages),
         "warnings": list(diff.warnings),
     }
+    return redact_report(report, Redactor((base.runtime_config, derived.runtime_config)))
 
 
 def _first_reviewed(diff: ImageDiff) -> int:
@@ -147,7 +149,7 @@ def dumps(report: dict[str, Any]) -> str:
 def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[str, Any]:
     """One image on its own: identity, layers and runtime config (``layerdiff inspect``)."""
     config = image.runtime_config
-    return {
+    result = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "layerdiff", "version": __version__},
         "image": image_summary(image, layers),
@@ -163,6 +165,7 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[s
             "volumes": sorted(config.get("Volumes") or {}),
         },
     }
+    return redact_inspect(result, Redactor((config,)))
 
 
 @dataclass(frozen=True)

@@ -165,9 +165,10 @@ class ReviewApp(App[None]):
         self.call_after_refresh(self._focus_active)
 
     async def action_show_tab(self, tab: str) -> None:
+        # TabbedContent follows the focus, so a table left focused in the tab being hidden would pull it
+        # back while the new tab is still being built: drop the focus first, then give it to the new tab.
+        self.screen.set_focus(None)
         self.query_one(TabbedContent).active = tab
-        # Focus must move into the shown tab at once: TabbedContent follows the focus, so a table left
-        # focused in the hidden tab would pull it back.
         await self._focus_active()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
