@@ -6,7 +6,8 @@ Model figures are the best of N runs: building the tree from the report's ``file
 the default view, the rows after turning one kind off, and a path search (the first one also lowers
 every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
 creating the app until the tree's first screen has been drawn (the tree is built in it), and from a few
-key presses until the tree has been redrawn.
+key presses until the tree has been redrawn. App figures follow the whole review app as `layerdiff view`
+runs it: parsing and checking the saved report, the first screen, then a few keys.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from textual.strip import Strip
 from textual.widgets import Footer
 
 from bench.synthetic import synthetic_changes
+from layerdiff.report.load import report_problem
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane, FileTreeView
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
@@ -166,8 +168,9 @@ def main() -> None:
     widget = widget_times(changes)
     report_text = json.dumps(synthetic_report(changes))
     start = time.perf_counter()
-    json.loads(report_text)
+    parsed = json.loads(report_text)
     parse = time.perf_counter() - start
+    check = best_of(args.repeat, lambda: report_problem(parsed))
     app = app_times(report_text)
     small = app_times(json.dumps(synthetic_report(synthetic_changes(10))))
     small_report_screen = widget_times(synthetic_changes(10))[0][1]
@@ -184,6 +187,7 @@ def main() -> None:
         ("  the same for a report of 10 changes", small_report_screen),
         *widget[1:],
         (f"json.loads of the report ({len(report_text) / 1e6:.0f} MB)", parse),
+        ("check of the report before the app reads it", check),
         *app,
         ("the same app with a report of 10 file changes:", 0.0),
         *((f"  {label}", seconds) for label, seconds in small),

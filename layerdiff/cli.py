@@ -268,21 +268,16 @@ def _diff_report(
 
 def _run_approve(args: argparse.Namespace) -> int:
     from layerdiff.approval import build_statement, statement_text
+    from layerdiff.report.load import load_report
 
-    try:
-        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read report {args.report}: {exc}") from exc
+    report = load_report(args.report)
     try:
         expires = date.fromisoformat(args.expires) if args.expires else None
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: expected YYYY-MM-DD") from exc
-    try:
-        statement = build_statement(
-            report, args.reviewer, args.reason, expires, datetime.now(UTC), only=args.finding
-        )
-    except (KeyError, TypeError) as exc:
-        raise UsageError(f"{args.report}: not a layerdiff diff report (missing {exc})") from exc
+    statement = build_statement(
+        report, args.reviewer, args.reason, expires, datetime.now(UTC), only=args.finding
+    )
     _emit(args.output, statement_text(statement))
     return int(ExitCode.OK)
 
@@ -377,13 +372,9 @@ def _run_sbom_diff(args: argparse.Namespace) -> int:
 
 
 def _run_view(args: argparse.Namespace) -> int:
-    try:
-        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read report {args.report}: {exc}") from exc
-    if not isinstance(report, dict) or not str(report.get("schema_version", "")).startswith("1."):
-        raise UsageError(f"{args.report}: not a layerdiff report (schema 1.x)")
-    _review(report, args)
+    from layerdiff.report.load import load_report
+
+    _review(load_report(args.report), args)
     return int(ExitCode.OK)
 
 

@@ -215,7 +215,7 @@ def test_help_screen(report: dict[str, Any]) -> None:
 def test_view_refuses_what_is_not_a_report(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
-    assert_one_line_error(run("view", str(bad)), 2, "not a layerdiff report")
+    assert_one_line_error(run("view", str(bad)), 2, "not a layerdiff diff report")
 
 
 def test_view_refuses_an_approval_for_another_image(report: dict[str, Any], tmp_path: Path) -> None:

@@ -1,0 +1,95 @@
+"""Saved reports are checked before `view` or `approve` reads them: bad ones are a one-line usage error."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from layerdiff.report.load import load_report, report_problem
+from layerdiff.report.model import load_schema
+from tests.support.cli import assert_one_line_error, run
+
+SAVED = Path(__file__).resolve().parents[1] / "data" / "review"
+Report = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def saved() -> Report:
+    document: Report = json.loads((SAVED / "purge.json").read_text())
+    return document
+
+
+def test_saved_reports_pass(saved: Report) -> None:
+    for path in sorted(SAVED.glob("*.json")):
+        assert report_problem(json.loads(path.read_text())) is None, path
+    assert load_report(str(SAVED / "purge.json")) == saved
+
+
+def _without(key: str) -> Callable[[Report], None]:
+    return lambda report: report.pop(key)
+
+
+def _set_change(field: str, value: Any) -> Callable[[Report], None]:
+    def mutate(report: Report) -> None:
+        report["file_changes"][1][field] = value
+
+    return mutate
+
+
+def _drop_state_field(report: Report) -> None:
+    change = next(c for c in report["file_changes"] if c["after"] is not None)
+    del change["after"]["uid"]
+
+
+# Each mutation, what the one-line message must name.
+BROKEN: dict[str, tuple[Callable[[Report], None], str]] = {
+    "no derived image": (_without("derived"), "'derived' is a required property"),
+    "no findings": (_without("findings"), "'findings' is a required property"),
+    "finding without severity": (
+        lambda report: report["findings"][0].pop("severity"),
+        "findings[0]: 'severity' is a required property",
+    ),
+    "other major version": (lambda report: report.update(schema_version="2.0.0"), "expected 1.x"),
+    "file change of unknown kind": (_set_change("kind", "renamed"), "file_changes[1]: kind 'renamed'"),
+    "file change path not a string": (_set_change("path", 7), "file_changes[1]: path"),
+    "file change without before": (
+        lambda report: report["file_changes"][1].pop("before"),
+        "file_changes[1]: before",
+    ),
+    "file change layer as text": (_set_change("layer", "3"), "file_changes[1]: layer"),
+    "entry without uid": (_drop_state_field, "missing uid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_reports_say_what_is_wrong(saved: Report, case: str) -> None:
+    mutate, expected = BROKEN[case]
+    report = copy.deepcopy(saved)
+    mutate(report)
+    problem = report_problem(report)
+    assert problem is not None and expected in problem, problem
+    # The fast check of file changes never accepts what the published schema rejects.
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(report, load_schema())
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("{", "not JSON"), ("[1, 2]", "not a JSON object"), ('{"schema_version": "1.2.0"}', "file_changes")],
+)
+def test_view_and_approve_refuse_what_is_not_a_report(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(content)
+    assert_one_line_error(run("view", str(path)), 2, expected)
+    approve = run("approve", str(path), "--reviewer", "r", "--reason", "why")
+    assert_one_line_error(approve, 2, expected)
+
+
+def test_a_missing_report_is_a_usage_error(tmp_path: Path) -> None:
+    assert_one_line_error(run("view", str(tmp_path / "nowhere.json")), 2, "cannot read report")
