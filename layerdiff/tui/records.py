@@ -7,6 +7,7 @@ cells, the words a search matches, the identifiers a jump from a finding looks f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,11 +62,43 @@ def _facts(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
     return text
 
 
-def clip(cell: Cell, width: int = 48) -> Cell:
-    """A table cell cut to ``width``; paths keep their end, where the distinguishing part is."""
-    if isinstance(cell, Text) or len(cell) <= width:
+CLIP_WIDTH = 48  # the widest a table cell gets; the detail pane has the whole value
+_SEARCH_PATH = re.compile(r"/[^:]*(?::/[^:]*)+")
+
+
+def clip(cell: Cell, width: int = CLIP_WIDTH) -> Cell:
+    """A table cell cut to ``width``. A path keeps its end, where the distinguishing part is; a search
+    path (PATH's ``/a:/b:/c``) keeps its start, where entries put first change what is found."""
+    if cell_width(cell) <= width:
         return cell
-    return "…" + cell[-(width - 1) :] if cell.startswith("/") else cell[: width - 1] + "…"
+    if isinstance(cell, Text):
+        cut = cell.copy()
+        cut.truncate(width, overflow="ellipsis")
+        return cut
+    if cell.startswith("/") and not _SEARCH_PATH.fullmatch(cell):
+        return "…" + cell[-(width - 1) :]
+    return cell[: width - 1] + "…"
+
+
+def cell_width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(cell)
+
+
+def fit_widths(natural: Sequence[int], available: int, minimum: int = 8) -> list[int]:
+    """Column widths that fit ``available`` cells: the widest columns give way first, none below
+    ``minimum`` (or its natural width), as rich's tables shrink. Too little room keeps the minimums."""
+    if sum(natural) <= available:
+        return list(natural)
+    floor = [min(width, minimum) for width in natural]
+    # The largest cap whose capped widths fit; columns narrower than it keep their natural width.
+    low, high = minimum, max(natural)
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(max(f, min(w, cap)) for w, f in zip(natural, floor, strict=True)) <= available:
+            low = cap
+        else:
+            high = cap - 1
+    return [max(f, min(w, low)) for w, f in zip(natural, floor, strict=True)]
 
 
 def _before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:

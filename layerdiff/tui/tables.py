@@ -8,13 +8,14 @@ from typing import Any, ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from layerdiff.tui.links import best_match
-from layerdiff.tui.records import SEVERITIES, Record, clip
+from layerdiff.tui.records import CLIP_WIDTH, SEVERITIES, Record, cell_width, clip, fit_widths
 
 
 def sort_key(cell: Any) -> tuple[int, Any]:
@@ -91,6 +92,7 @@ class RecordsPane(Vertical):
         self.needle = ""
         self.sort_column: int | None = None
         self.shown: list[Record] = []
+        self._fitted_room: int | None = None  # the room the columns were last fitted to
 
     def compose(self) -> ComposeResult:
         if self.preamble is not None:
@@ -124,9 +126,15 @@ class RecordsPane(Vertical):
             column = self.sort_column
             shown.sort(key=lambda record: sort_key(self.full_cells(record)[column]))
         self.shown = shown
+        cells = [self.full_cells(record) for record in shown]
+        widths = self.column_widths(cells)
         table = self.table
-        table.clear()
-        table.add_rows(self.cells_of(record) for record in shown)
+        table.clear(columns=True)  # columns too: their widths only ever grow otherwise
+        for label, width in zip(self.columns, widths, strict=True):
+            table.add_column(label, width=width)
+        table.add_rows(
+            tuple(clip(cell, width) for cell, width in zip(row, widths, strict=True)) for row in cells
+        )
         self.query_one(".status", Static).update(self.status_text())
         row = shown.index(keep) if keep in shown else 0
         if shown:
@@ -139,8 +147,30 @@ class RecordsPane(Vertical):
     def full_cells(self, record: Record) -> tuple[Any, ...]:
         return record.cells
 
-    def cells_of(self, record: Record) -> tuple[Any, ...]:
-        return tuple(clip(cell) for cell in self.full_cells(record))
+    def column_widths(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        """Each column as wide as its widest cell (at most CLIP_WIDTH), narrowed to fit the table's width
+        so that the last column stays on screen at 80 columns."""
+        natural = [
+            min(CLIP_WIDTH, max([len(label), *(cell_width(row[column]) for row in rows)]))
+            for column, label in enumerate(self.columns)
+        ]
+        self._fitted_room = room = self._room()
+        return natural if room is None else fit_widths(natural, room)
+
+    def _room(self) -> int | None:
+        """Cells the columns' content can take; None before the table has been laid out."""
+        table = self.table
+        if table.size.width <= 0:
+            return None
+        scrollbar = table.styles.scrollbar_size_vertical  # kept free, so a growing list does not reflow
+        return table.size.width - scrollbar - 2 * table.cell_padding * len(self.columns)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._room() != self._fitted_room:
+            self.refresh_rows(self.current())
 
     def status_text(self) -> Text:
         text = Text(f"{len(self.shown)} of {len(self.records)} {self.noun}")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console, RenderableType
+from rich.text import Text
 
 from layerdiff.render.units import human_size
 from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
@@ -14,6 +15,7 @@ from layerdiff.tui.overview import overview
 from layerdiff.tui.records import (
     clip,
     config_records,
+    fit_widths,
     library_records,
     package_records,
     python_records,
@@ -188,6 +190,23 @@ def test_clip_keeps_the_end_of_paths() -> None:
     assert clip("/" + "a" * 60 + "/tail.py", 20) == "…" + ("a" * 60 + "/tail.py")[-19:]
     assert clip("short") == "short"
     assert clip("x" * 60, 10) == "x" * 9 + "…"
+
+
+def test_clip_keeps_the_start_of_search_paths_and_cuts_styled_cells() -> None:
+    # PATH's first entries decide what runs, so they are what a narrow column must keep.
+    assert clip("/opt/venv/bin:/usr/local/bin:/usr/bin:/bin", 16) == "/opt/venv/bin:/…"
+    assert clip("/usr/bin/python3.11:responses:requests", 16) == "…ponses:requests"
+    cut = clip(Text("python-requirement-broken", style="red"), 10)
+    assert isinstance(cut, Text) and cut.plain == "python-re…" and cut.style == "red"
+
+
+def test_fit_widths_narrows_the_widest_columns_first() -> None:
+    assert fit_widths([6, 8, 27, 48, 5], 200) == [6, 8, 27, 48, 5]
+    fitted = fit_widths([6, 8, 27, 48, 5], 68)
+    assert fitted == [6, 8, 24, 24, 5] and sum(fitted) <= 68
+    assert fit_widths([6, 8, 27, 48, 5], 60) == [6, 8, 20, 20, 5]
+    # Too narrow for everything: no column goes below the minimum (or its own smaller width).
+    assert fit_widths([6, 30, 30], 10) == [6, 8, 8]
 
 
 def test_only_search_paths_are_split_at_colons() -> None:
