@@ -7,17 +7,24 @@ the default view, the rows after turning one kind off, and a path search (the fi
 every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
 creating the app until the tree's first screen has been drawn (the tree is built in it), and from a few
 key presses until the tree has been redrawn. App figures follow the whole review app as `layerdiff view`
-runs it: parsing and checking the saved report, the first screen, then a few keys.
+runs it, headless: reading and checking the saved report, the first screen, then a few keys. Terminal
+figures run the real command in tmux and read the screen, as a person sees it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
+import shutil
+import statistics
+import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +33,11 @@ from textual.strip import Strip
 from textual.widgets import Footer
 
 from bench.synthetic import synthetic_changes
-from layerdiff.report.load import report_problem
+from layerdiff.report.load import load_report, report_problem
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane, FileTreeView
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
+from tests.support.terminal import Terminal
 
 EXAMPLE_REPORT = Path(__file__).resolve().parents[1] / "tests" / "data" / "review" / "example.json"
 
@@ -50,7 +58,7 @@ class _Host(App[None]):
         self.changes = changes
 
     def compose(self) -> ComposeResult:
-        yield FilesPane(self.changes, {2: "RUN pip install -r requirements.txt"})
+        yield FilesPane(FileTree.from_changes(self.changes), {2: "RUN pip install -r requirements.txt"})
         yield Footer()
 
     def on_mount(self) -> None:
@@ -110,17 +118,19 @@ def synthetic_report(changes: list[dict[str, Any]]) -> dict[str, Any]:
     return report
 
 
-def app_times(report_text: str) -> list[tuple[str, float]]:
-    """The review app as `layerdiff view` runs it: from the parsed report to the first screen, then keys.
-    Each key's figure runs from the press until the app is idle again, so it includes Textual's own
-    re-layout and the tab underline's animation."""
+def app_times(report_path: Path) -> list[tuple[str, float]]:
+    """The review app as `layerdiff view` runs it, headless: from reading the saved report (parse and
+    check) to the first screen, then keys. Each key's figure runs from the press until the app is idle
+    again, so it includes Textual's own re-layout and the tab underline's animation."""
 
     async def scenario() -> list[tuple[str, float]]:
         start = time.perf_counter()
-        app = ReviewApp(json.loads(report_text))
+        report = load_report(str(report_path))
+        gc.freeze()  # as `layerdiff view` does
+        app = ReviewApp(report)
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
-            figures = [("json.loads, then first screen (findings)", time.perf_counter() - start)]
+            figures = [("read and check the report, then first screen", time.perf_counter() - start)]
             steps: list[tuple[list[str], list[str], str]] = [
                 ([], ["3"], "key '3' → files tab shown"),
                 ([], ["d"], "files: key 'd' (removed off) → redrawn"),
@@ -137,7 +147,41 @@ def app_times(report_text: str) -> list[tuple[str, float]]:
                 figures.append((label, time.perf_counter() - pressed))
             return figures
 
-    return asyncio.run(scenario())
+    try:
+        return asyncio.run(scenario())
+    finally:
+        gc.unfreeze()
+
+
+def terminal_times(report_path: Path, repeat: int) -> list[tuple[str, float]]:
+    """`layerdiff view` in a real terminal (tmux, 160x48), medians of ``repeat`` runs: from launching the
+    command until the findings are on screen, and from pressing 3 until the file tree is, once at once
+    (the tree is still being built in the background) and once after the reviewer read for 3 s."""
+    layerdiff = str(Path(sys.executable).with_name("layerdiff"))
+    first: list[float] = []
+    files_at_once: list[float] = []
+    files_later: list[float] = []
+    for run in range(repeat):
+        for reading in (0.0, 3.0):
+            terminal = Terminal(f"bench-{run}-{reading:.0f}", 160, 48)
+            try:
+                terminal.start(["sleep", "600"], {"TERM": "xterm-256color"})
+                launched = time.perf_counter()
+                terminal.launch([layerdiff, "view", str(report_path)])
+                first.append(terminal.first_seen(r"\d+ of \d+ findings") - launched)
+                time.sleep(reading)
+                pressed = time.perf_counter()
+                terminal.tmux("send-keys", "3")
+                (files_later if reading else files_at_once).append(
+                    terminal.first_seen(r"\[x\] added") - pressed
+                )
+            finally:
+                terminal.close()
+    return [
+        ("launch → findings on screen", statistics.median(first)),
+        ("key '3' at once → file tree on screen", statistics.median(files_at_once)),
+        ("key '3' after 3 s → file tree on screen", statistics.median(files_later)),
+    ]
 
 
 def main() -> None:
@@ -166,14 +210,22 @@ def main() -> None:
     expanded_rows = len(tree.rows(ALL_KINDS))
     expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
     widget = widget_times(changes)
-    report_text = json.dumps(synthetic_report(changes))
-    start = time.perf_counter()
-    parsed = json.loads(report_text)
-    parse = time.perf_counter() - start
-    check = best_of(args.repeat, lambda: report_problem(parsed))
-    app = app_times(report_text)
-    small = app_times(json.dumps(synthetic_report(synthetic_changes(10))))
-    small_report_screen = widget_times(synthetic_changes(10))[0][1]
+    scratch = Path(tempfile.mkdtemp(prefix="layerdiff-bench-"))
+    try:
+        report_path = scratch / "report.json"
+        report_path.write_text(json.dumps(synthetic_report(changes)))
+        small_path = scratch / "small.json"
+        small_path.write_text(json.dumps(synthetic_report(synthetic_changes(10))))
+        report_text = report_path.read_text()
+        parse = best_of(args.repeat, lambda: json.loads(report_text))
+        check = best_of(args.repeat, partial(report_problem, json.loads(report_text)))
+        app = app_times(report_path)
+        small = app_times(small_path)
+        small_report_screen = widget_times(synthetic_changes(10))[0][1]
+        terminal = terminal_times(report_path, args.repeat) if shutil.which("tmux") else []
+        small_terminal = terminal_times(small_path, args.repeat) if shutil.which("tmux") else []
+    finally:
+        shutil.rmtree(scratch)
 
     print(f"{args.changes} changes under {directories} directories, {default_rows} rows in the default view")
     figures = [
@@ -191,7 +243,13 @@ def main() -> None:
         *app,
         ("the same app with a report of 10 file changes:", 0.0),
         *((f"  {label}", seconds) for label, seconds in small),
+        (f"`layerdiff view` in tmux, median of {args.repeat}:", 0.0),
+        *((f"  {label}", seconds) for label, seconds in terminal),
+        ("  the same with a report of 10 file changes:", 0.0),
+        *((f"    {label}", seconds) for label, seconds in small_terminal),
     ]
+    if not terminal:
+        print("tmux is not installed: no figures in a real terminal")
     width = max(len(label) for label, _ in figures) + 2
     for label, seconds in figures:
         print(f"{label:<{width}}{seconds * 1000:>10.2f} ms")

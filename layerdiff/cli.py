@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -232,6 +233,9 @@ def _review(report: dict[str, Any], args: argparse.Namespace) -> None:
         # NO_COLOR (no-color.org): with the terminal's own palette Textual drops colour entirely.
         ansi_color="NO_COLOR" in os.environ,
     )
+    # A large report is millions of objects that live until the app closes; every full pass of the cyclic
+    # collector would walk them all and stall the app for half a second. Frozen, they are left alone.
+    gc.freeze()
     app.run()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from layerdiff.errors import UsageError
+from layerdiff.gc_pause import paused_collector
 from layerdiff.report.model import SCHEMA_VERSION, load_schema
 
 _KINDS = frozenset({"added", "removed", "modified", "metadata"})
@@ -23,7 +24,8 @@ _STATE_FIELDS = ("type", "mode", "uid", "gid", "size")
 def load_report(path: str) -> dict[str, Any]:
     """The report at ``path``, or a UsageError saying in one line what is wrong with it."""
     try:
-        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        with paused_collector():
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot read report {path}: {exc.strerror or exc}") from exc
     except ValueError as exc:

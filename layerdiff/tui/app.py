@@ -3,8 +3,10 @@ every change by kind, and approval of what is acceptable. The app only reads the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import gc
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,12 +15,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from layerdiff.approval import build_statement, statement_text
 from layerdiff.errors import UsageError
 from layerdiff.tui import links
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
 from layerdiff.tui.files import FilesPane
+from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import FindingsPane
 from layerdiff.tui.overview import overview
 from layerdiff.tui.records import (
@@ -89,6 +93,7 @@ class ReviewApp(App[None]):
         self.approval_output = approval_output
         self.reviewer = reviewer
         self.initial_approved = frozenset(approved)
+        self._tree_builder: Worker[FileTree] | None = None
         self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
 
     def compose(self) -> ComposeResult:
@@ -100,8 +105,8 @@ class ReviewApp(App[None]):
             with TabPane(f"Findings {len(report['findings'])}", id="findings"):
                 yield FindingsPane(report["findings"], self.initial_approved, id="findings-pane")
             with TabPane(f"Files {len(report['file_changes'])}", id=links.FILES):
-                # Built when first shown: the tree of a large report takes a moment, and the first
-                # screen should not wait for it.
+                # Mounted when first shown, from the tree built in the background (see on_mount): the
+                # first screen does not wait for it.
                 yield Vertical(id="files-slot")
             yield self._records_tab(
                 "Packages",
@@ -163,6 +168,15 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._focus_active)
+        # The file tree of a large report takes a moment: build it while the reviewer reads the first screen.
+        self.call_after_refresh(self._file_tree)
+
+    def _file_tree(self) -> Worker[FileTree]:
+        """The worker building the Files tab's tree, started on first use."""
+        if self._tree_builder is None:
+            build = partial(_frozen_tree, self.report["file_changes"])
+            self._tree_builder = self.run_worker(build, name="file tree", thread=True)
+        return self._tree_builder
 
     async def action_show_tab(self, tab: str) -> None:
         # TabbedContent follows the focus, so a table left focused in the tab being hidden would pull it
@@ -188,7 +202,11 @@ class ReviewApp(App[None]):
         built = self.query(FilesPane)
         if built:
             return built.first()
-        pane = FilesPane(self.report["file_changes"], _instructions(self.report), id="files-pane")
+        tree = await self._file_tree().wait()
+        built = self.query(FilesPane)  # another caller may have mounted it while this one waited
+        if built:
+            return built.first()
+        pane = FilesPane(tree, _instructions(self.report), id="files-pane")
         await self.query_one("#files-slot", Vertical).mount(pane)
         return pane
 
@@ -236,6 +254,13 @@ class ReviewApp(App[None]):
         self.reviewer, self.approval_output = form.reviewer, form.output
         pane.record_approved(accepted)
         self.notify(f"approval of {len(accepted)} findings written to {form.output}", timeout=8)
+
+
+def _frozen_tree(changes: Sequence[Mapping[str, Any]]) -> FileTree:
+    tree = FileTree.from_changes(changes)
+    # The tree lives as long as the app: spare it the cyclic collector's full passes (see cli._review).
+    gc.freeze()
+    return tree
 
 
 def _instructions(report: Mapping[str, Any]) -> dict[int, str]:

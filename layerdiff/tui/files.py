@@ -8,7 +8,7 @@ repaints, it never builds widgets per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -457,11 +457,9 @@ class FilesPane(Container):
     FilesPane.-wide #files-detail { height: 1fr; width: 40%; border-top: none; border-left: solid $accent; }
     """
 
-    def __init__(
-        self, changes: Sequence[Mapping[str, Any]], instructions: Mapping[int, str], id: str | None = None
-    ) -> None:
+    def __init__(self, tree: FileTree, instructions: Mapping[int, str], id: str | None = None) -> None:
         super().__init__(id=id)
-        self.file_tree = FileTree.from_changes(changes)
+        self.file_tree = tree
         self.instructions = dict(instructions)
         self._composed = False
         self.tree_view = FileTreeView(self.file_tree, self._refresh_panels, self.open_search, id="files-tree")

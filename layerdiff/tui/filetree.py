@@ -8,9 +8,10 @@ children to the rows, which keeps the default view of a large report short and c
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from layerdiff.gc_pause import paused_collector
 
 KINDS: tuple[str, ...] = ("added", "removed", "modified", "metadata")
 KIND_INDEX: dict[str, int] = {kind: index for index, kind in enumerate(KINDS)}
@@ -126,11 +127,7 @@ class FileTree:
     def from_changes(cls, changes: Sequence[Mapping[str, Any]]) -> FileTree:
         tree = cls()
         by_path = tree.by_path
-        # The build allocates one object graph that lives as long as the tree; the cyclic collector's
-        # repeated passes over it while it grows would take more time than the build itself.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_collector():
             for change in changes:
                 path = _normalise(str(change["path"]))
                 node = by_path.get(path)
@@ -140,9 +137,6 @@ class FileTree:
                     tree.changed.append(node)
                 node.change = change
             tree._finish()
-        finally:
-            if collecting:
-                gc.enable()
         return tree
 
     def _add(self, path: str) -> Node:

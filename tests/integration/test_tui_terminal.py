@@ -7,9 +7,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,72 +15,11 @@ import pytest
 
 from layerdiff.approval import read_approval
 from tests.support.cli import run
+from tests.support.terminal import Terminal
 
 pytestmark = pytest.mark.engine
 
 LAYERDIFF = str(Path(sys.executable).with_name("layerdiff"))
-
-
-class Terminal:
-    """One tmux server of our own (-L), so a user's sessions are never touched."""
-
-    def __init__(self, name: str, width: int, height: int) -> None:
-        self.socket = f"layerdiff-test-{os.getpid()}-{name}"
-        self.width, self.height = width, height
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True)
-        return done.stdout
-
-    def start(self, command: list[str], env: dict[str, str]) -> None:
-        settings = [f"{key}={value}" for key, value in env.items()]
-        self.tmux(
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            str(self.width),
-            "-y",
-            str(self.height),
-            *(part for setting in settings for part in ("-e", setting)),
-            "sleep 600",
-        )
-        # Detached windows follow tmux's default size; fix ours, then start the app in it.
-        self.tmux("set-option", "-g", "window-size", "manual")
-        self.tmux("resize-window", "-x", str(self.width), "-y", str(self.height))
-        self.tmux("respawn-pane", "-k", " ".join(_quote(part) for part in command))
-
-    def screen(self, escapes: bool = False) -> str:
-        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []))
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.tmux("send-keys", key)
-            time.sleep(0.15)
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-l", text)
-
-    def wait_for(self, text: str, timeout: float = 20) -> str:
-        """The screen once ``text`` is on it and drawing has settled (two captures 0.3 s apart agree)."""
-        deadline = time.monotonic() + timeout
-        previous = ""
-        while True:
-            screen = self.screen()
-            if text in screen and screen == previous:
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
-            previous = screen
-            time.sleep(0.3)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
-
-
-def _quote(part: str) -> str:
-    return part if re.fullmatch(r"[\w./=:-]+", part) else "'" + part.replace("'", "'\\''") + "'"
 
 
 @pytest.fixture(scope="module")

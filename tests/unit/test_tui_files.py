@@ -254,7 +254,7 @@ class Host(App[None]):
         self.changes = changes
 
     def compose(self) -> ComposeResult:
-        yield FilesPane(self.changes, INSTRUCTIONS, id="files")
+        yield FilesPane(FileTree.from_changes(self.changes), INSTRUCTIONS, id="files")
         yield Footer()
 
     def on_mount(self) -> None:
