@@ -11,3 +11,13 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{size} B"
+
+
+def compact_size(size: int) -> str:
+    """The same decimal units in as few cells as a tree row allows: 4200, 12.3k, 3.0M, 1.2G (exact bytes
+    while they take no more cells than a rounded figure would)."""
+    if size < 10_000:
+        return str(size)
+    shown = human_size(size)
+    number, unit = shown.split(" ")
+    return number + unit[0]

@@ -23,24 +23,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from layerdiff.render.units import compact_size
 from layerdiff.tui.filetree import ALL_KINDS, KIND_INDEX, KINDS, FileTree, Node, Row
 
 # The marker characters carry the kind on their own; colour only repeats it.
 KIND_MARKER = {"added": "+", "removed": "-", "modified": "~", "metadata": "*"}
 _KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "magenta"}
 WIDE_LAYOUT_MIN_WIDTH = 120
-
-
-def human_size(size: int) -> str:
-    """Compact byte count: 812, 4.1K, 3.0M, 1.2G."""
-    if size < 1024:
-        return str(size)
-    value, unit = size / 1024, "K"
-    for larger in ("M", "G"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, larger
-    return f"{value:.1f}{unit}"
 
 
 def _owner(state: Mapping[str, Any]) -> str:
@@ -50,7 +39,7 @@ def _owner(state: Mapping[str, Any]) -> str:
 def _state_facts(state: Mapping[str, Any]) -> str:
     facts = [str(state["mode"]), _owner(state)]
     if state["type"] == "file":
-        facts.append(human_size(int(state["size"])))
+        facts.append(compact_size(int(state["size"])))
     elif state["type"] in ("symlink", "hardlink") and state.get("link"):
         facts.append(f"→ {state['link']}")
     elif state["type"] != "dir":
@@ -72,7 +61,10 @@ def change_facts(change: Mapping[str, Any]) -> str:
     if _owner(before) != _owner(after):
         facts.append(f"{_owner(before)}→{_owner(after)}")
     if before["size"] != after["size"]:
-        facts.append(f"{human_size(int(before['size']))}→{human_size(int(after['size']))}")
+        old, new = compact_size(int(before["size"])), compact_size(int(after["size"]))
+        if old == new:  # a few bytes more or less: the rounded figures would look unchanged
+            old, new = str(before["size"]), str(after["size"])
+        facts.append(f"{old}→{new}")
     elif before.get("sha256") != after.get("sha256"):
         facts.append("content")
     if before.get("link") != after.get("link"):
@@ -102,7 +94,7 @@ def _size_cell(state: Mapping[str, Any]) -> str:
     size = int(state["size"])
     if state["type"] != "file" and not size:
         return "-"  # directories and links carry no size of their own in a tar
-    compact = human_size(size)
+    compact = compact_size(size)
     return compact if compact == str(size) else f"{compact} ({size})"
 
 

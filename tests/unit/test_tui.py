@@ -290,3 +290,21 @@ def test_g_filters_findings_by_the_layer_that_caused_them(report: dict[str, Any]
         assert f"from layer {layers[0]}" in str(app.query_one("#findings-pane .status", Static).render())
 
     drive(ReviewApp(report), steps)
+
+
+def test_every_column_fits_the_terminal_and_refits_on_resize(report: dict[str, Any]) -> None:
+    def widths(table: DataTable[Any]) -> list[int]:
+        return [column.get_render_width(table) for column in table.columns.values()]
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        table = findings_table(app)
+        await pilot.pause()
+        narrow = widths(table)
+        assert sum(narrow) <= table.size.width  # the layer column is on screen at 80 columns
+        assert [str(column.label) for column in table.columns.values()][-1] == "layer"
+        await pilot.resize_terminal(200, 48)
+        await pilot.pause()
+        wide = widths(table)
+        assert sum(wide) <= table.size.width and sum(wide) > sum(narrow)
+
+    drive(ReviewApp(report), steps)

@@ -4,7 +4,6 @@ FilesPane widget driven with Textual's Pilot."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -14,7 +13,8 @@ from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
 from bench.synthetic import synthetic_changes
-from layerdiff.tui.files import FilesPane, FileTreeView, change_facts, human_size
+from layerdiff.render.units import compact_size
+from layerdiff.tui.files import FilesPane, FileTreeView, change_facts
 from layerdiff.tui.filetree import ALL_KINDS, EXPAND_LIMIT, FileTree, Row
 
 
@@ -221,26 +221,33 @@ def test_reveal_expands_ancestors_and_ignores_unknown_paths() -> None:
 
 
 def test_facts_and_sizes() -> None:
-    assert human_size(812) == "812" and human_size(4200) == "4.1K" and human_size(3 * 1024**3) == "3.0G"
+    assert [compact_size(n) for n in (812, 4200, 12_345, 2_500_000, 3 * 10**9)] == [
+        "812",
+        "4200",
+        "12.3k",
+        "2.5M",
+        "3.0G",
+    ]
     passwd, shadow, _, _, main, *_ = CHANGES
     assert change_facts(passwd) == "900→1000"
     assert change_facts(shadow) == "0:0→42:42"
-    assert change_facts(main) == "0644 0:0 4.9K"
+    assert change_facts(main) == "0644 0:0 5000"
+    grown = change("/big", "modified", 2, ("size",), state(size=20_000_000), state(size=20_000_004))
+    assert change_facts(grown) == "20000000→20000004"  # "20.0M→20.0M" would hide the change
+    assert change_facts(change("/big", "modified", 2, ("size",), state(size=10**6), state(size=10**7))) == (
+        "1.0M→10.0M"
+    )
 
 
-def test_a_hundred_thousand_changes_build_and_filter_quickly() -> None:
+def test_a_hundred_thousand_changes_build_and_filter() -> None:
+    # How fast: bench/tui_bench.py prints the figures.
     changes = synthetic_changes(100_000)
-    start = time.perf_counter()
     files = FileTree.from_changes(changes)
-    built = time.perf_counter() - start
     assert len(files) == 100_000
-    start = time.perf_counter()
-    rows = files.rows(ALL_KINDS - {"added"})
+    without_added = files.rows(ALL_KINDS - {"added"})
+    assert without_added and all(row.node.mask & ~1 for row in without_added)
     searched = files.rows(ALL_KINDS, "pkg01")
-    filtered = time.perf_counter() - start
-    assert rows and searched and all("pkg01" in row.node.path or row.node.sorted for row in searched)
-    # Generous bounds for slow CI machines; bench/tui_bench.py gives the real figures.
-    assert built < 2.0 and filtered < 1.0
+    assert searched and all("pkg01" in row.node.path or row.node.sorted for row in searched)
 
 
 # The widget
