@@ -60,6 +60,8 @@ def images_table(report: Mapping[str, Any]) -> Table:
 
     row("reference", base["reference"], derived["reference"])
     row("image id", base["image_id"][:19], derived["image_id"][:19])
+    if base["manifest_digest"] or derived["manifest_digest"]:
+        row("digest", (base["manifest_digest"] or "-")[:19], (derived["manifest_digest"] or "-")[:19])
     row("size", human_size(base["size"]), human_size(derived["size"]))
     row("layers", str(len(base["layers"])), str(len(derived["layers"])))
     row("USER", base["user"] or "(root)", derived["user"] or "(root)")

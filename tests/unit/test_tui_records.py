@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,10 @@ def test_overview_shows_verdict_images_and_reviewed_layers(report: dict[str, Any
     for layer in report["comparison"]["reviewed_layers"]:
         assert (layer["instruction"] or layer["created_by"])[:30] in text
     assert "USER" in text and "HEALTHCHECK" in text
+    # docker save archives carry no manifest digest; a registry or engine source does.
+    assert "digest" not in text
+    digested = dict(report, derived=dict(report["derived"], manifest_digest="sha256:" + "5" * 64))
+    assert re.search(r"(?m)^\s*digest\s+-\s+sha256:555555555555\b", plain(overview(digested)))
 
 
 def test_human_size() -> None:
