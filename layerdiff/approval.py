@@ -46,6 +46,8 @@ def build_statement(
     them, or those whose fingerprints are in ``only``."""
     if not reviewer.strip() or not reason.strip():
         raise UsageError("an approval needs a --reviewer and a --reason")
+    if expires is not None and expires < now.date():
+        raise UsageError(f"expires {expires.isoformat()} is in the past: the approval would never count")
     derived, base = report["derived"], report["base"]
     chosen = [f for f in report["findings"] if only is None or f["fingerprint"] in only]
     if only is not None and not chosen:

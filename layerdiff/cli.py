@@ -207,11 +207,11 @@ def review_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")
 
 
-def _review(report: dict[str, Any], args: argparse.Namespace) -> None:
+def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path | None = None) -> None:
     from layerdiff.approval import read_approval
     from layerdiff.tui.app import ReviewApp
 
-    approved: frozenset[str] = frozenset()
+    approval = None
     if args.approval:
         try:
             approval = read_approval(Path(args.approval).read_text(encoding="utf-8"), args.approval)
@@ -221,13 +221,13 @@ def _review(report: dict[str, Any], args: argparse.Namespace) -> None:
             raise UsageError(
                 f"{args.approval} approves {approval.derived_image_id}, not {report['derived']['image_id']}"
             )
-        approved = approval.accepted
     # Textual reads keys from stdin and draws on stderr.
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise UsageError("the review app needs a terminal; use --format to write the report instead")
     app = ReviewApp(
         report,
-        approved=approved,
+        approval=approval,
+        report_path=report_path,
         approval_output=Path(args.approval_output),
         reviewer=args.reviewer or os.environ.get("USER") or os.environ.get("LOGNAME") or "",
         # NO_COLOR (no-color.org): with the terminal's own palette Textual drops colour entirely.
@@ -378,7 +378,7 @@ def _run_sbom_diff(args: argparse.Namespace) -> int:
 def _run_view(args: argparse.Namespace) -> int:
     from layerdiff.report.load import load_report
 
-    _review(load_report(args.report), args)
+    _review(load_report(args.report), args, Path(args.report))
     return int(ExitCode.OK)
 
 

@@ -4,8 +4,8 @@ every change by kind, and approval of what is acceptable. The app only reads the
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,13 +17,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from layerdiff.approval import build_statement, statement_text
+from layerdiff.approval import Approval, build_statement, statement_text
 from layerdiff.errors import UsageError
 from layerdiff.tui import links
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
 from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import FileTree
-from layerdiff.tui.findings import FindingsPane
+from layerdiff.tui.findings import Acceptance, FindingsPane
 from layerdiff.tui.overview import overview
 from layerdiff.tui.records import (
     config_records,
@@ -40,8 +40,10 @@ HELP = """\
 Tabs        1 overview  2 findings  3 files  4 packages
             5 libraries  6 python  7 config  (or click a tab)
 Anywhere    ? help  q quit  / search (Enter applies, Esc clears)
-Tables      up/down or j/k move  o sort (or click a column header)
+Tables      up/down j/k PageUp/PageDown Home/End move
+            o sort (or click a column header)
             g group filter: layer, ecosystem or kind
+            J/K scroll the detail pane down/up (also on Files)
 Findings    s severity: all, high+, medium+, low+
             Enter show the file, package, library... it concerns
             a or space mark for approval  A mark all shown
@@ -83,16 +85,20 @@ class ReviewApp(App[None]):
     def __init__(
         self,
         report: Mapping[str, Any],
-        approved: Collection[str] = (),
+        approval: Approval | None = None,
         approval_output: Path = Path("approval.json"),
         reviewer: str = "",
         ansi_color: bool = False,
+        report_path: Path | None = None,
     ) -> None:
+        """``approval``: an earlier record for this derived image; ``report_path``: the saved report being
+        reviewed, which the approval form never overwrites."""
         super().__init__(ansi_color=ansi_color)
         self.report = report
         self.approval_output = approval_output
         self.reviewer = reviewer
-        self.initial_approved = frozenset(approved)
+        self.approval = approval
+        self.report_path = report_path
         self._tree_builder: Worker[FileTree] | None = None
         self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
 
@@ -103,7 +109,9 @@ class ReviewApp(App[None]):
             with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
                 yield Static(overview(report), id="overview-text")
             with TabPane(f"Findings {len(report['findings'])}", id="findings"):
-                yield FindingsPane(report["findings"], self.initial_approved, id="findings-pane")
+                yield FindingsPane(
+                    report["findings"], self._earlier_acceptances(), date.today(), id="findings-pane"
+                )
             with TabPane(f"Files {len(report['file_changes'])}", id=links.FILES):
                 # Mounted when first shown, from the tree built in the background (see on_mount): the
                 # first screen does not wait for it.
@@ -166,8 +174,22 @@ class ReviewApp(App[None]):
     def _records_tab(title: str, tab: str, pane: RecordsPane) -> TabPane:
         return TabPane(f"{title} {len(pane.records)}", pane, id=tab)
 
+    def _earlier_acceptances(self) -> dict[str, Acceptance]:
+        approval = self.approval
+        if approval is None:
+            return {}
+        acceptance = Acceptance(approval.reviewer, approval.reason, approval.expires)
+        return dict.fromkeys(approval.accepted, acceptance)
+
     def on_mount(self) -> None:
         self.call_after_refresh(self._focus_active)
+        if self.approval is not None and self.approval.is_expired(date.today()):
+            self.notify(
+                f"The approval by {self.approval.reviewer} expired on {self.approval.expires}: "
+                "its findings show as expired and are not approved.",
+                severity="warning",
+                timeout=10,
+            )
         # The file tree of a large report takes a moment: build it while the reviewer reads the first screen.
         self.call_after_refresh(self._file_tree)
 
@@ -233,14 +255,18 @@ class ReviewApp(App[None]):
             self.call_after_refresh(files.tree_view.focus)
 
     def on_findings_pane_approval_requested(self, event: FindingsPane.ApprovalRequested) -> None:
-        def write(form: ApprovalForm | None) -> None:
-            if form is not None:
-                self.write_approval(form, event.fingerprints)
+        screen = ApprovalScreen(
+            len(event.fingerprints),
+            self.reviewer,
+            self.approval_output,
+            write=partial(self.write_approval, marked=event.fingerprints),
+            protected=self.report_path,
+        )
+        self.push_screen(screen)
 
-        self.push_screen(ApprovalScreen(len(event.fingerprints), self.reviewer, self.approval_output), write)
-
-    def write_approval(self, form: ApprovalForm, marked: frozenset[str]) -> None:
-        """Write the record `layerdiff approve` writes, for the marked findings and any approved before."""
+    def write_approval(self, form: ApprovalForm, marked: frozenset[str]) -> str | None:
+        """Write the record `layerdiff approve` writes, for the marked findings and any still approved
+        before; what went wrong, if anything."""
         pane = self.query_one(FindingsPane)
         accepted = marked | pane.approved
         try:
@@ -248,12 +274,18 @@ class ReviewApp(App[None]):
                 self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
             )
             form.output.write_text(statement_text(statement), encoding="utf-8")
-        except (UsageError, OSError) as exc:
-            self.notify(f"approval not written: {exc}", severity="error", timeout=8)
-            return
+        except UsageError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"cannot write {form.output}: {exc.strerror or exc}"
         self.reviewer, self.approval_output = form.reviewer, form.output
-        pane.record_approved(accepted)
-        self.notify(f"approval of {len(accepted)} findings written to {form.output}", timeout=8)
+        pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
+        self.notify(f"approval of {_findings(len(accepted))} written to {form.output}", timeout=8)
+        return None
+
+
+def _findings(count: int) -> str:
+    return f"{count} finding" if count == 1 else f"{count} findings"
 
 
 def _frozen_tree(changes: Sequence[Mapping[str, Any]]) -> FileTree:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -52,11 +53,23 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
     ApprovalScreen Horizontal { height: auto; margin-top: 1; }
     """
 
-    def __init__(self, count: int, reviewer: str, output: Path) -> None:
+    def __init__(
+        self,
+        count: int,
+        reviewer: str,
+        output: Path,
+        write: Callable[[ApprovalForm], str | None],
+        protected: Path | None = None,
+    ) -> None:
+        """``write`` writes the record and returns what went wrong, if anything: the form stays open
+        then, with everything typed kept. ``protected`` (the report under review) is never written."""
         super().__init__()
         self.count = count
         self.default_reviewer = reviewer
         self.default_output = output
+        self.write = write
+        self.protected = protected
+        self._replace_confirmed: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -97,7 +110,20 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
         if isinstance(form, str):
             self.query_one("#approval-error", Static).update(form)
             return
+        problem = self._output_problem(form.output) or self.write(form)
+        if problem is not None:
+            self.query_one("#approval-error", Static).update(problem)
+            return
         self.dismiss(form)
+
+    def _output_problem(self, output: Path) -> str | None:
+        """Refuse the report under review; ask once before replacing any other existing file."""
+        if self.protected is not None and output.resolve() == self.protected.resolve():
+            return f"{output} is the report under review; choose another file"
+        if output.exists() and self._replace_confirmed != output:
+            self._replace_confirmed = output
+            return f"{output} exists: Enter again replaces it"
+        return None
 
     def action_cancel(self) -> None:
         self.dismiss(None)

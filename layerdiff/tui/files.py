@@ -438,6 +438,11 @@ class PathFilterInput(Input):
 class FilesPane(Container):
     """Status line, path filter, tree of changed paths and the highlighted path's detail."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("J", "scroll_detail(3)", "detail down", show=False),
+        Binding("K", "scroll_detail(-3)", "detail up", show=False),
+    ]
+
     DEFAULT_CSS = """
     FilesPane { height: 1fr; layout: vertical; }
     FilesPane #files-status { height: 1; padding: 0 1; background: $panel; }
@@ -490,12 +495,16 @@ class FilesPane(Container):
         self.query_one("#files-status", Static).update(self.status_text())
         detail = self.query_one("#files-detail-text", Static)
         node = self.tree_view.current
+        self.query_one("#files-detail", VerticalScroll).scroll_home(animate=False)
         if node is not None:
             detail.update(detail_text(node, self.tree_view.kinds, self.instructions))
         elif not self.file_tree.changed:
             detail.update("This report has no file changes.")
         else:
             detail.update("No changed path matches the kind toggles and the path filter.")
+
+    def action_scroll_detail(self, lines: int) -> None:
+        self.query_one("#files-detail", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def open_search(self) -> None:
         search = self.query_one("#files-search", PathFilterInput)

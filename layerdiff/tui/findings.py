@@ -4,7 +4,9 @@ they concern."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any, ClassVar
 
@@ -16,11 +18,32 @@ from textual.widgets import DataTable
 from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, Record
 from layerdiff.tui.tables import RecordsPane
 
-APPROVED, WAIVED, MARKED = "approved", "waived", "marked"
-_STATUS_STYLE = {APPROVED: "bold green", WAIVED: "green", MARKED: "bold reverse"}
+APPROVED, WAIVED, MARKED, EXPIRED = "approved", "waived", "marked", "expired"
+_STATUS_STYLE = {APPROVED: "bold green", WAIVED: "green", MARKED: "bold reverse", EXPIRED: "yellow"}
 
 
-def finding_detail(finding: Mapping[str, Any], status: str) -> Text:
+@dataclass(frozen=True)
+class Acceptance:
+    """A reviewer's approval of a finding: from the record given with --approval, or written in the app."""
+
+    reviewer: str
+    reason: str
+    expires: date | None
+
+    def is_expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def describe(self, today: date) -> str:
+        if self.expires is None:
+            until = ""
+        elif self.is_expired(today):
+            until = f", expired on {self.expires.isoformat()} (the gate no longer counts it)"
+        else:
+            until = f" until {self.expires.isoformat()}"
+        return f"approved by {self.reviewer}{until}: {self.reason}"
+
+
+def finding_detail(finding: Mapping[str, Any], status: str, approval: Text | None = None) -> Text:
     text = Text()
     text.append(f"{finding['severity'].upper()} {finding['rule']}", style=SEVERITY_STYLE[finding["severity"]])
     if status:
@@ -41,15 +64,19 @@ def finding_detail(finding: Mapping[str, Any], status: str) -> Text:
         waiver = finding["waived"]
         until = f" until {waiver['expires']}" if waiver["expires"] else ""
         text.append(f"waived by policy{until}: {waiver['reason']}\n", style="green")
+    if approval is not None:
+        text.append_text(approval)
+        text.append("\n")
     text.append("\nEnter: show what it concerns   a: mark for approval   w: write approval", style="dim")
     return text
 
 
-def _detail_now(finding: Mapping[str, Any], status: Callable[[str], str]) -> Text:
-    return finding_detail(finding, status(finding["fingerprint"]))
+def _detail_now(finding: Mapping[str, Any], pane: FindingsPane) -> Text:
+    fingerprint = finding["fingerprint"]
+    return finding_detail(finding, pane.status(fingerprint), pane.approval_note(fingerprint))
 
 
-def finding_records(findings: Sequence[Mapping[str, Any]], status: Callable[[str], str]) -> list[Record]:
+def finding_records(findings: Sequence[Mapping[str, Any]], pane: FindingsPane) -> list[Record]:
     return [
         Record(
             cells=(
@@ -60,7 +87,7 @@ def finding_records(findings: Sequence[Mapping[str, Any]], status: Callable[[str
             ),
             keys=frozenset({f["fingerprint"]}),
             search_text=f"{f['rule']} {f['subject']} {f['message']}".lower(),
-            detail=partial(_detail_now, f, status),
+            detail=partial(_detail_now, f, pane),
             group="config" if f["layer"] is None else f"layer {f['layer']}",
             ident=f["fingerprint"],
         )
@@ -88,10 +115,15 @@ class FindingsPane(RecordsPane):
             self.fingerprints = fingerprints
 
     def __init__(
-        self, findings: Sequence[Mapping[str, Any]], approved: Collection[str], id: str | None = None
+        self,
+        findings: Sequence[Mapping[str, Any]],
+        accepted: Mapping[str, Acceptance],
+        today: date,
+        id: str | None = None,
     ):
         self.findings = list(findings)
-        self.approved = set(approved)
+        self.accepted = dict(accepted)
+        self.today = today
         self.marked: set[str] = set()
         self.minimum: str | None = None  # severity filter: this and above
         self.by_fingerprint = {f["fingerprint"]: f for f in self.findings}
@@ -99,18 +131,33 @@ class FindingsPane(RecordsPane):
         super().__init__(
             "findings",
             ("status", "severity", "rule", "subject", "layer"),
-            finding_records(self.findings, self.status),
+            finding_records(self.findings, self),
             "from",
             "No findings: the derived layers changed nothing a rule flags.",
             id=id,
         )
 
+    @property
+    def approved(self) -> set[str]:
+        """Fingerprints approved by a record that still counts."""
+        return {fp for fp, acceptance in self.accepted.items() if not acceptance.is_expired(self.today)}
+
     def status(self, fingerprint: str) -> str:
         if fingerprint in self.marked:
             return MARKED
-        if fingerprint in self.approved:
+        acceptance = self.accepted.get(fingerprint)
+        if acceptance is not None and not acceptance.is_expired(self.today):
             return APPROVED
-        return WAIVED if fingerprint in self.waived else ""
+        if fingerprint in self.waived:
+            return WAIVED
+        return EXPIRED if acceptance is not None else ""
+
+    def approval_note(self, fingerprint: str) -> Text | None:
+        acceptance = self.accepted.get(fingerprint)
+        if acceptance is None:
+            return None
+        expired = acceptance.is_expired(self.today)
+        return Text(acceptance.describe(self.today), style=_STATUS_STYLE[EXPIRED if expired else APPROVED])
 
     def finding_of(self, record: Record) -> Mapping[str, Any]:
         return self.by_fingerprint[record.ident]
@@ -169,7 +216,7 @@ class FindingsPane(RecordsPane):
             return
         self.post_message(self.ApprovalRequested(frozenset(self.marked)))
 
-    def record_approved(self, fingerprints: Collection[str]) -> None:
-        self.approved |= set(fingerprints)
+    def record_approved(self, fingerprints: Collection[str], acceptance: Acceptance) -> None:
+        self.accepted.update(dict.fromkeys(fingerprints, acceptance))
         self.marked -= set(fingerprints)
         self.refresh_rows(self.current())

@@ -44,6 +44,15 @@ class SearchInput(Input):
         self.post_message(self.Submitted(self, ""))
 
 
+class RecordsTable(DataTable[Any]):
+    """Home and End go to the first and last row (in row mode DataTable's own only scroll sideways)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "first row", show=False),
+        Binding("end", "scroll_bottom", "last row", show=False),
+    ]
+
+
 class RecordsPane(Vertical):
     """Records in a DataTable. Filtering rebuilds only the rows that pass; the detail pane renders only the
     highlighted record."""
@@ -54,6 +63,8 @@ class RecordsPane(Vertical):
         Binding("o", "cycle_sort", "sort"),
         Binding("j", "cursor_down", "down", show=False),
         Binding("k", "cursor_up", "up", show=False),
+        Binding("J", "scroll_detail(3)", "detail down", show=False),
+        Binding("K", "scroll_detail(-3)", "detail up", show=False),
     ]
     SCOPED_CSS = False  # the rules below name the screen's width class, which is outside this widget
     DEFAULT_CSS = """
@@ -100,7 +111,7 @@ class RecordsPane(Vertical):
         yield SearchInput(placeholder=f"search {self.noun} (Enter applies, Esc clears)")
         yield Static(classes="status")
         with Horizontal(classes="split"):
-            yield DataTable(classes="records", cursor_type="row", zebra_stripes=True)
+            yield RecordsTable(classes="records", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(classes="detail"):
                 yield Static(classes="detail-text")
 
@@ -184,6 +195,7 @@ class RecordsPane(Vertical):
 
     def show_detail(self, row: int) -> None:
         pane = self.query_one(".detail-text", Static)
+        self.query_one(".detail", VerticalScroll).scroll_home(animate=False)
         if 0 <= row < len(self.shown):
             pane.update(self.shown[row].detail())
         else:
@@ -207,6 +219,9 @@ class RecordsPane(Vertical):
 
     def action_cursor_up(self) -> None:
         self.table.action_cursor_up()
+
+    def action_scroll_detail(self, lines: int) -> None:
+        self.query_one(".detail", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_cycle_group(self) -> None:
         options: list[str | None] = [None, *self.groups]

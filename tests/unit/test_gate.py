@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,21 @@ def test_an_approval_for_another_base_fails(images: dict[str, str], tmp_path: Pa
 
 
 def test_an_expired_approval_stops_counting(images: dict[str, str], tmp_path: Path) -> None:
-    result, outcome = gate(images, "derived", approve(images, tmp_path, "--expires", "2020-01-01"))
+    approval = approve(images, tmp_path, "--expires", date.today().isoformat())
+    # Time passes: the record's last day is behind us.
+    statement = json.loads(approval.read_text())
+    statement["predicate"]["expires"] = "2020-01-01"
+    approval.write_text(json.dumps(statement))
+    result, outcome = gate(images, "derived", approval)
     assert result.code == 1 and "expired on 2020-01-01" in outcome["reasons"][0]
+
+
+def test_an_expiry_in_the_past_is_refused(images: dict[str, str], tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    made = run("diff", images["base"], images["derived"], "--format", "json", "-o", str(report), *NO_SBOM)
+    assert made.code in (0, 1), made.stderr
+    result = run("approve", str(report), "--reviewer", "a", "--reason", "b", "--expires", "2020-01-01")
+    assert_one_line_error(result, 2, "expires 2020-01-01 is in the past")
 
 
 def test_waivers_cover_what_the_approval_does_not_until_they_expire(

@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
-from layerdiff.approval import read_approval
+from layerdiff.approval import Approval, read_approval
 from layerdiff.tui.app import HelpScreen, ReviewApp
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen, parse_form
 from layerdiff.tui.files import FilesPane
@@ -189,9 +190,90 @@ def test_an_earlier_approval_shows_and_is_kept(report: dict[str, Any], tmp_path:
         await pilot.press("enter")
         await pilot.pause()
 
-    drive(ReviewApp(report, approved={earlier}, reviewer="bob", approval_output=output), steps)
+    approval = earlier_approval(report, {earlier}, expires=None)
+    drive(ReviewApp(report, approval=approval, reviewer="bob", approval_output=output), steps)
     accepted = read_approval(output.read_text(), str(output)).accepted
     assert accepted == {earlier, report["findings"][1]["fingerprint"]}
+
+
+def earlier_approval(report: dict[str, Any], fingerprints: set[str], expires: date | None) -> Approval:
+    return Approval(
+        derived_image_id=report["derived"]["image_id"],
+        base_image_id=report["base"]["image_id"],
+        base_reference=report["base"]["reference"],
+        accepted=frozenset(fingerprints),
+        policy_digest=None,
+        reviewer="erin",
+        reason="reviewed last quarter",
+        expires=expires,
+    )
+
+
+def test_an_expired_approval_shows_as_expired_and_is_not_carried_over(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    first, second = (f["fingerprint"] for f in report["findings"][:2])
+    output = tmp_path / "renewed.json"
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        assert str(findings_table(app).get_row_at(0)[0]) == "expired"
+        assert "approved by erin, expired on 2020-01-31" in detail_text(app)
+        assert "expired on 2020-01-31" in str([n.message for n in app._notifications])
+        await pilot.press("j", "a", "w")
+        await pilot.pause()
+        app.screen.query_one("#reason", Input).value = "renewed"
+        await pilot.press("enter")
+        await pilot.pause()
+
+    approval = earlier_approval(report, {first}, expires=date(2020, 1, 31))
+    drive(ReviewApp(report, approval=approval, reviewer="bob", approval_output=output), steps)
+    assert read_approval(output.read_text(), str(output)).accepted == {second}
+
+
+def fill_form(app: ReviewApp, **values: str) -> ApprovalScreen:
+    form = app.screen
+    assert isinstance(form, ApprovalScreen)
+    for name, value in values.items():
+        form.query_one(f"#{name}", Input).value = value
+    return form
+
+
+def form_error(form: ApprovalScreen) -> str:
+    return str(form.query_one("#approval-error", Static).render())
+
+
+def test_the_form_stays_open_with_what_was_typed_when_the_record_cannot_be_written(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps(report))
+    existing = tmp_path / "existing.json"
+    existing.write_text("keep me")
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.press("a", "w")
+        await pilot.pause()
+        form = fill_form(app, reason="ok for now", expires="2020-01-01", output=str(tmp_path / "a.json"))
+        await pilot.press("enter")
+        assert "is in the past" in form_error(form) and app.screen is form
+        form = fill_form(app, expires="", output="/proc/no/such/approval.json")
+        await pilot.press("enter")
+        assert "cannot write /proc/no/such/approval.json" in form_error(form) and app.screen is form
+        assert form.query_one("#reason", Input).value == "ok for now"
+        form = fill_form(app, output=str(saved))
+        await pilot.press("enter")
+        assert "is the report under review" in form_error(form) and app.screen is form
+        form = fill_form(app, output=str(existing))
+        await pilot.press("enter")
+        assert "exists: Enter again replaces it" in form_error(form) and app.screen is form
+        assert existing.read_text() == "keep me"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not form
+
+    drive(ReviewApp(report, reviewer="dan", report_path=saved), steps)
+    assert read_approval(existing.read_text(), str(existing)).reviewer == "dan"
+    assert json.loads(saved.read_text()) == report
 
 
 def test_the_form_says_what_is_missing() -> None:
@@ -306,5 +388,24 @@ def test_every_column_fits_the_terminal_and_refits_on_resize(report: dict[str, A
         await pilot.pause()
         wide = widths(table)
         assert sum(wide) <= table.size.width and sum(wide) > sum(narrow)
+
+    drive(ReviewApp(report), steps)
+
+
+def test_home_end_move_the_cursor_and_shift_jk_scroll_the_detail(report: dict[str, Any]) -> None:
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        table = findings_table(app)
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        detail = app.query_one("#findings-pane .detail")
+        assert detail.max_scroll_y > 0  # 80x24 shows only the start of a finding's detail
+        await pilot.press("J", "J")
+        assert detail.scroll_y == 6
+        await pilot.press("K")
+        assert detail.scroll_y == 3
+        await pilot.press("j")  # another finding's detail starts at its top
+        assert detail.scroll_y == 0
 
     drive(ReviewApp(report), steps)
