@@ -90,6 +90,7 @@ def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) 
             "broken_dependencies": [
                 {
                     "package": b.package.name,
+                    "ecosystem": b.package.ecosystem,
                     "version": b.package.version,
                     "field": b.field,
                     "relation": b.relation.text,

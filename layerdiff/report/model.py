@@ -17,7 +17,7 @@ from layerdiff.report.inventory import inventory_section, packages_section
 from layerdiff.report.redact import Redactor, redact_inspect, redact_report
 from layerdiff.rules.model import Finding, Severity
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 
 def load_schema(name: str = "report") -> dict[str, Any]:

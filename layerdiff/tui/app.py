@@ -21,7 +21,7 @@ from layerdiff.approval import Approval, build_statement, statement_text
 from layerdiff.errors import UsageError
 from layerdiff.tui import links
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
-from layerdiff.tui.files import FilesPane
+from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import Acceptance, FindingsPane
 from layerdiff.tui.overview import overview
@@ -39,8 +39,9 @@ TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, li
 HELP = """\
 Tabs        1 overview  2 findings  3 files  4 packages
             5 libraries  6 python  7 config  (or click a tab)
-Anywhere    ? help  q quit  / search (Enter applies, Esc clears)
-Tables      up/down j/k PageUp/PageDown Home/End move
+Anywhere    ? help  q quit
+Tables      / search (Enter applies, Esc clears)
+            up/down j/k PageUp/PageDown Home/End move
             o sort (or click a column header)
             g group filter: layer, ecosystem or kind
             J/K scroll the detail pane down/up (also on Files)
@@ -65,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
 class ReviewApp(App[None]):
     TITLE = "layerdiff"
     # Screen classes by width: the tables put their detail pane below (narrow) or beside (wide) them.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - textual types it so
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_LAYOUT_MIN_WIDTH, "-wide")]  # noqa: RUF012 - textual types it so
     CSS = """
     #overview-text { padding: 0 1; }
     #help {
@@ -103,6 +104,11 @@ class ReviewApp(App[None]):
         self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
 
     def compose(self) -> ComposeResult:
+        # The breakpoint classes arrive with the first resize, after the first frame: set them now, so a
+        # narrow terminal does not flash the wide layout first.
+        wide = self.size.width >= WIDE_LAYOUT_MIN_WIDTH
+        self.screen.set_class(wide, "-wide")
+        self.screen.set_class(not wide, "-narrow")
         report = self.report
         yield Header()
         with TabbedContent(initial="findings" if report["findings"] else "overview"):
@@ -246,9 +252,8 @@ class ReviewApp(App[None]):
         else:
             found = self.query_one(f"#{target.tab}-pane", RecordsPane).reveal(target.keys)
         if not found:
-            self.notify(
-                f"{event.finding['subject']} is not among the {target.tab} changes.", severity="warning"
-            )
+            where = _CHANGES_NOUN[target.tab]
+            self.notify(f"{event.finding['subject']} is not among the {where}.", severity="warning")
             return
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
@@ -282,6 +287,15 @@ class ReviewApp(App[None]):
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
         self.notify(f"approval of {_findings(len(accepted))} written to {form.output}", timeout=8)
         return None
+
+
+_CHANGES_NOUN = {
+    links.FILES: "changed files",
+    links.PACKAGES: "package changes",
+    links.LIBRARIES: "library changes",
+    links.PYTHON: "Python changes",
+    links.CONFIG: "config changes",
+}
 
 
 def _findings(count: int) -> str:

@@ -162,6 +162,10 @@ def _state_table(change: Mapping[str, Any]) -> Text:
         table.append(
             f"{'≠' if differs else ' '} {label:<8}{old:<{width}}{new}\n", style="bold" if differs else ""
         )
+    # The table shows digests by their first 12 digits; whole, they can be checked against the image.
+    for side, state in (("before", before), ("after", after)):
+        if state and state.get("sha256"):
+            table.append(f"  sha256 {side}: {state['sha256']}\n", style="dim")
     return table
 
 
@@ -445,7 +449,7 @@ class FilesPane(Container):
 
     DEFAULT_CSS = """
     FilesPane { height: 1fr; layout: vertical; }
-    FilesPane #files-status { height: 1; padding: 0 1; background: $panel; }
+    FilesPane #files-status { height: auto; padding: 0 1; background: $panel; }
     FilesPane #files-search { display: none; }
     FilesPane.-searching #files-search { display: block; }
     FilesPane #files-body { height: 1fr; layout: vertical; }
@@ -471,6 +475,7 @@ class FilesPane(Container):
 
     def on_mount(self) -> None:
         self._composed = True
+        self.set_class(self.app.size.width >= WIDE_LAYOUT_MIN_WIDTH, "-wide")  # before the first resize
         self._refresh_panels()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -478,15 +483,15 @@ class FilesPane(Container):
 
     def status_text(self) -> Text:
         text = Text()
+        if self.tree_view.needle:  # first: on a narrow terminal the line wraps, and this must not be missed
+            text.append(f"/{self.tree_view.needle}", style="bold reverse")
+            text.append(f" {len(self.tree_view.rows)} rows  ")
         for kind in KINDS:
             shown = kind in self.tree_view.kinds
             count = self.file_tree.root.counts[KIND_INDEX[kind]]
             label = f"[{'x' if shown else ' '}] {kind} {count}"
             text.append(label, style=_KIND_STYLE[kind] if shown else "dim")
             text.append("  ")
-        if self.tree_view.needle:
-            text.append(f"/{self.tree_view.needle}", style="bold")
-            text.append(f" {len(self.tree_view.rows)} rows")
         return text
 
     def _refresh_panels(self) -> None:

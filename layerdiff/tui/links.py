@@ -49,6 +49,14 @@ class Jump:
     paths: tuple[str, ...]  # absolute paths named by the finding, for the file tree
 
 
+# The Python tab's row kind each Python rule is about (rows carry "kind:environment[:distribution]" keys).
+_PYTHON_KIND = {
+    "python-distribution-lost": "lost",
+    "python-package-shadowed": "shadowed",
+    "python-requirement-broken": "broken",
+}
+
+
 def jump_target(finding: Mapping[str, Any]) -> Jump | None:
     subject = str(finding["subject"])
     tab = CONFIG if subject.startswith("ENV:") else _TAB_BY_RULE.get(str(finding["rule"]))
@@ -58,6 +66,11 @@ def jump_target(finding: Mapping[str, Any]) -> Jump | None:
     keys = [subject, *parts]
     if len(parts) >= 2:
         keys.insert(1, f"{parts[0]}:{parts[1]}")
+    kind = _PYTHON_KIND.get(str(finding["rule"]))
+    if kind is not None and parts:
+        # Most specific first: the distribution's row of that kind, then any row of that kind there.
+        keys[:0] = [f"{kind}:{parts[0]}:{parts[1]}"] if len(parts) >= 2 else []
+        keys.insert(1 if len(parts) >= 2 else 0, f"{kind}:{parts[0]}")
     paths = [part for part in parts if part.startswith("/")]
     evidence = finding.get("evidence") or {}
     for name in ("path", "object", "file", "directory"):

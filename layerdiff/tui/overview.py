@@ -38,13 +38,32 @@ def _command(value: Any) -> str:
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _healthcheck(value: Any) -> str:
     if not value:
         return "-"
     test = value.get("Test") or []
     if test[:1] == ["NONE"]:
         return "disabled (NONE)"
-    return " ".join(test[1:] if test[:1] in (["CMD"], ["CMD-SHELL"]) else test) or json.dumps(value)
+    command = " ".join(test[1:] if test[:1] in (["CMD"], ["CMD-SHELL"]) else test) or json.dumps(value)
+    # Timing changes what the check does as much as the command does (a shorter timeout fails a slow
+    # scheduler), so the options are shown too. Durations are in nanoseconds, as the engine stores them.
+    options = [
+        f"{label} {_seconds(value[key])}"
+        for key, label in (("Interval", "every"), ("Timeout", "timeout"), ("StartPeriod", "start period"))
+        if value.get(key)
+    ]
+    if value.get("Retries"):
+        options.append(f"{value['Retries']} retries")
+    return f"{command} ({', '.join(options)})" if options else command
+
+
+def _seconds(nanoseconds: int) -> str:
+    seconds = nanoseconds / 1e9
+    return f"{seconds:g}s"
 
 
 def images_table(report: Mapping[str, Any]) -> Table:
@@ -96,10 +115,11 @@ def layers_table(report: Mapping[str, Any]) -> Table:
 
 def overview(report: Mapping[str, Any]) -> RenderableType:
     summary = report["summary"]["file_changes"]
+    config, packages = report["summary"]["config_changes"], len(report["packages"]["changes"])
     changes = Text(
         f"{summary['added']} added, {summary['removed']} removed, {summary['modified']} modified, "
-        f"{summary['metadata']} metadata-only files; {report['summary']['config_changes']} config changes; "
-        f"{len(report['packages']['changes'])} package changes",
+        f"{summary['metadata']} metadata-only files; {_count(config, 'config change')}; "
+        f"{_count(packages, 'package change')}",
         style="dim",
     )
     parts: list[RenderableType] = [verdict_line(report), changes, Text(), images_table(report), Text()]

@@ -29,6 +29,9 @@ KIND_STYLE = {
     "unresolved": "red",
     "shadowed": "yellow",
     "resolved": "green",
+    "broken": "red",
+    "lost": "red",
+    "files changed": "yellow",
 }
 
 Cell = str | Text
@@ -103,9 +106,10 @@ def fit_widths(natural: Sequence[int], available: int, minimum: int = 8) -> list
 
 def _before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
-    table.add_column("", style="bold")
-    table.add_column("before")
-    table.add_column("after")
+    table.add_column("", style="bold", no_wrap=True)
+    # Folded, never cut: the detail pane is where a reviewer reads whole purls, paths and digests.
+    table.add_column("before", overflow="fold")
+    table.add_column("after", overflow="fold")
     for label, before, after in rows:
         table.add_row(label, _shown(before), _shown(after))
     return table
@@ -166,6 +170,26 @@ def package_records(report: Mapping[str, Any]) -> list[Record]:
                 [("architecture", change["architecture"], change["architecture"])],
                 broken.get(change["name"], []),
                 modified.get(change["name"], []),
+            )
+        )
+    # Packages that did not change themselves but whose dependencies broke or whose files were changed
+    # outside the package manager (python3-psycopg2 after libpq5 was purged).
+    shown = {bare for _, bare in seen} | {_bare(change["name"]) for change in inventory["changes"]}
+    for name in sorted((broken.keys() | modified.keys()) - shown):
+        problems = broken.get(name, [])
+        ecosystem = problems[0].get("ecosystem", "os") if problems else "deb"  # dpkg --verify: deb
+        version = problems[0]["version"] if problems else None
+        records.append(
+            _package_record(
+                ecosystem,
+                name,
+                "broken" if problems else "files changed",
+                version,
+                version,
+                None,
+                [],
+                problems,
+                modified.get(name, []),
             )
         )
     records.sort(key=lambda r: r.sort_values)
@@ -248,7 +272,7 @@ def library_records(report: Mapping[str, Any]) -> list[Record]:
                         ("resolves to", b.get("path"), a.get("path")),
                         ("real file", b.get("real_path"), a.get("real_path")),
                         ("found via", b.get("via"), a.get("via")),
-                        ("sha256", _short(b.get("sha256")), _short(a.get("sha256"))),
+                        ("sha256", _bare_digest(b.get("sha256")), _bare_digest(a.get("sha256"))),
                     ]
                 ),
             )
@@ -274,8 +298,8 @@ def library_records(report: Mapping[str, Any]) -> list[Record]:
     return records
 
 
-def _short(digest: str | None) -> str | None:
-    return digest.removeprefix("sha256:")[:12] if digest else None
+def _bare_digest(digest: str | None) -> str | None:
+    return digest.removeprefix("sha256:") if digest else None
 
 
 # --- Python environments ---------------------------------------------------------------------------------
@@ -337,7 +361,15 @@ def _python_record(kind: str, environment: str, name: str, message: str, facts: 
 
     return Record(
         cells=(kind_text(kind), environment, name, message),
-        keys=frozenset({name, environment, f"{environment}:{name}"}),
+        keys=frozenset(
+            {
+                name,
+                environment,
+                f"{environment}:{name}",
+                f"{kind}:{environment}",
+                f"{kind}:{environment}:{name}",
+            }
+        ),
         search_text=f"{kind} {environment} {name} {message}".lower(),
         detail=detail,
         group=kind,

@@ -70,7 +70,7 @@ class RecordsPane(Vertical):
     DEFAULT_CSS = """
     RecordsPane SearchInput { display: none; }
     RecordsPane SearchInput.visible { display: block; }
-    RecordsPane .status { height: 1; padding: 0 1; color: $text-muted; }
+    RecordsPane .status { height: auto; padding: 0 1; color: $text-muted; }
     RecordsPane .preamble { height: auto; max-height: 6; padding: 0 1; }
     RecordsPane .split { height: 1fr; }
     RecordsPane .records { height: 1fr; width: 1fr; }

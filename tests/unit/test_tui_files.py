@@ -320,6 +320,7 @@ def test_rows_markers_and_detail_of_the_highlighted_path() -> None:
         assert "/etc/passwd" in text and "modified" in text and "changed: sha256, size" in text
         assert "layer 3: RUN useradd app" in text
         assert "≠ sha256  abababababab  cdcdcdcdcdcd" in text and "≠ size" in text
+        assert f"sha256 before: {'ab' * 32}" in text and f"sha256 after: {'cd' * 32}" in text
         await pilot.press("j")
         assert "≠ owner   0:0" in detail(app) and "42:42" in detail(app)
         await pilot.press("k", "k")

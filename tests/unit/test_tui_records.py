@@ -43,6 +43,8 @@ def test_overview_shows_verdict_images_and_reviewed_layers(report: dict[str, Any
     for layer in report["comparison"]["reviewed_layers"]:
         assert (layer["instruction"] or layer["created_by"])[:30] in text
     assert "USER" in text and "HEALTHCHECK" in text
+    assert "airflow jobs check (every 30s)" in text  # the check's timing, not only its command
+    assert "1 config change;" in text  # singular
     # docker save archives carry no manifest digest; a registry or engine source does.
     assert "digest" not in text
     digested = dict(report, derived=dict(report["derived"], manifest_digest="sha256:" + "5" * 64))
@@ -122,6 +124,72 @@ def test_package_rows_prefer_syft_and_add_only_what_syft_missed() -> None:
     assert "deb:libpq5" in records[0].keys
 
 
+@pytest.mark.parametrize(
+    ("rule", "kind", "name"),
+    [("python-distribution-lost", "lost", "requests"), ("python-requirement-broken", "broken", "responses")],
+)
+def test_python_findings_lead_to_a_row_of_their_kind(
+    report: dict[str, Any], rule: str, kind: str, name: str
+) -> None:
+    records = python_records(report)
+    finding = next(f for f in report["findings"] if f["rule"] == rule)
+    target = jump_target(finding)
+    assert target is not None and target.tab == PYTHON
+    row = best_match(target.keys, [record.keys for record in records])
+    assert row is not None and (str(records[row].cells[0]), records[row].cells[2]) == (kind, name)
+
+
+def test_unchanged_packages_with_broken_dependencies_or_changed_files_get_a_row() -> None:
+    removed = {"ecosystem": "deb", "name": "libpq5", "architecture": "amd64", "kind": "removed"}
+    report = {
+        "packages": {"sbom_tool": None, "changes": []},
+        "inventory": {
+            "os_packages": {
+                "changes": [removed | {"before": "15.5", "after": None}],
+                "broken_dependencies": [
+                    {
+                        "package": "python3-psycopg2",
+                        "ecosystem": "deb",
+                        "version": "2.9.5-1+b1",
+                        "field": "Depends",
+                        "relation": "libpq5 (>= 10~~)",
+                        "reason": "missing",
+                        "installed": None,
+                        "detail": "libpq5 (>= 10~~) but it is not installed",
+                    }
+                ],
+                "modified_files": [
+                    {"package": "base-files", "path": "/etc/issue", "conffile": True, "missing": False}
+                    | {
+                        "expected_md5": "a" * 32,
+                        "actual_md5": "b" * 32,
+                        "dpkg_verify": "??5?????? c /etc/issue",
+                    }
+                ],
+            }
+        },
+    }
+    records = package_records(report)
+    rows = [(r.cells[0], r.cells[1], str(r.cells[2]), r.cells[3], r.cells[4]) for r in records]
+    assert rows == [
+        ("deb", "base-files", "files changed", "-", "-"),
+        ("deb", "libpq5", "removed", "15.5", "-"),
+        ("deb", "python3-psycopg2", "broken", "2.9.5-1+b1", "2.9.5-1+b1"),
+    ]
+    detail = plain(records[2].detail())
+    assert "broken dependencies" in detail and "libpq5 (>= 10~~) but it is not installed" in detail
+    assert "??5?????? c /etc/issue" in plain(records[0].detail())
+    # The finding about the broken dependency leads to the package that has it, not to libpq5.
+    finding = {
+        "rule": "os-package-dependency-broken",
+        "subject": "deb:python3-psycopg2:libpq5",
+        "evidence": {},
+    }
+    target = jump_target(finding)
+    assert target is not None and target.tab == PACKAGES
+    assert best_match(target.keys, [record.keys for record in records]) == 2
+
+
 def test_library_rows() -> None:
     report = {
         "inventory": {
@@ -165,7 +233,13 @@ def test_library_rows() -> None:
             "/usr/lib/x.so:libpq.so.5",
             ("/usr/lib/x.so",),
         ),
-        ("python-requirement-broken", "/usr/bin/python3.11:responses:requests", PYTHON, None, None),
+        (
+            "python-requirement-broken",
+            "/usr/bin/python3.11:responses:requests",
+            PYTHON,
+            "broken:/usr/bin/python3.11:responses",
+            None,
+        ),
         ("secret-in-image", "ENV:AWS_SECRET_ACCESS_KEY", CONFIG, "ENV:AWS_SECRET_ACCESS_KEY", ()),
         ("path-command-shadowed", "python3", CONFIG, "python3", ()),
     ],
