@@ -81,7 +81,7 @@ def test_a_reviewer_finds_the_broken_library_and_approves_it(
     terminal.wait_for("Approve 1 finding")
     terminal.type("psycopg2 is unused in this image")
     terminal.keys("Enter")
-    terminal.wait_for("approval of 1 findings written")
+    terminal.wait_for("approval of 1 finding written")
     assert "approved  high      library-unresolved" in terminal.wait_for("approved")
     terminal.keys("q")
 
