@@ -79,6 +79,7 @@ def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]
     try:
 
         async def scenario() -> list[tuple[str, float]]:
+            gc.freeze()  # the report's objects are frozen in the app too (see layerdiff.cli._review)
             start = time.perf_counter()
             app = _Host(changes)
             async with app.run_test(size=(160, 48)) as pilot:
@@ -105,6 +106,7 @@ def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]
 
         return asyncio.run(scenario())
     finally:
+        gc.unfreeze()
         FileTreeView.render_line = original  # type: ignore[method-assign]
 
 
