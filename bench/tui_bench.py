@@ -33,7 +33,7 @@ from textual.strip import Strip
 from textual.widgets import Footer
 
 from bench.synthetic import synthetic_changes
-from layerdiff.report.load import load_report, report_problem
+from layerdiff.report.load import parse_report, report_problem
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane, FileTreeView
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
@@ -127,7 +127,7 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
 
     async def scenario() -> list[tuple[str, float]]:
         start = time.perf_counter()
-        report = load_report(str(report_path))
+        report = parse_report(report_path.read_text(encoding="utf-8"), str(report_path))
         gc.freeze()  # as `layerdiff view` does
         app = ReviewApp(report)
         async with app.run_test(size=(160, 48)) as pilot:

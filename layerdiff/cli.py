@@ -272,9 +272,8 @@ def _diff_report(
 
 def _run_approve(args: argparse.Namespace) -> int:
     from layerdiff.approval import build_statement, statement_text
-    from layerdiff.report.load import load_report
 
-    report = load_report(args.report)
+    report = _read_report(args.report)
     try:
         expires = date.fromisoformat(args.expires) if args.expires else None
     except ValueError as exc:
@@ -376,10 +375,21 @@ def _run_sbom_diff(args: argparse.Namespace) -> int:
 
 
 def _run_view(args: argparse.Namespace) -> int:
-    from layerdiff.report.load import load_report
-
-    _review(load_report(args.report), args, Path(args.report))
+    _review(_read_report(args.report), args, Path(args.report))
     return int(ExitCode.OK)
+
+
+def _read_report(path: str) -> dict[str, Any]:
+    """A saved `diff --format json` report, checked; any problem is a one-line usage error."""
+    from layerdiff.report.load import parse_report
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read report {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not JSON (not UTF-8 text)") from exc
+    return parse_report(text, path)
 
 
 def _run_rules(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Read a saved diff report and check it before anything trusts it: `view` and `approve` take files from CI
+"""Parse a saved diff report and check it before anything trusts it: `view` and `approve` take files from CI
 artifacts, hand edits and older releases, and a missing field must be a one-line error, not a traceback.
 
 Everything but ``file_changes`` is validated against the published JSON Schema. A report can hold hundreds
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from layerdiff.errors import UsageError
@@ -21,18 +20,16 @@ _KINDS = frozenset({"added", "removed", "modified", "metadata"})
 _STATE_FIELDS = ("type", "mode", "uid", "gid", "size")
 
 
-def load_report(path: str) -> dict[str, Any]:
-    """The report at ``path``, or a UsageError saying in one line what is wrong with it."""
+def parse_report(text: str, source: str) -> dict[str, Any]:
+    """The report in ``text`` (read from ``source``), or a UsageError saying in one line what is wrong."""
     try:
         with paused_collector():
-            report = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read report {path}: {exc.strerror or exc}") from exc
+            report = json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"{path}: not JSON ({exc})") from exc
+        raise UsageError(f"{source}: not JSON ({exc})") from exc
     problem = report_problem(report)
     if problem is not None:
-        raise UsageError(f"{path}: not a layerdiff diff report: {problem}")
+        raise UsageError(f"{source}: not a layerdiff diff report: {problem}")
     return dict(report)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from layerdiff.report.load import load_report, report_problem
+from layerdiff.report.load import parse_report, report_problem
 from layerdiff.report.model import load_schema
 from tests.support.cli import assert_one_line_error, run
 
@@ -28,7 +28,7 @@ def saved() -> Report:
 def test_saved_reports_pass(saved: Report) -> None:
     for path in sorted(SAVED.glob("*.json")):
         assert report_problem(json.loads(path.read_text())) is None, path
-    assert load_report(str(SAVED / "purge.json")) == saved
+    assert parse_report((SAVED / "purge.json").read_text(), "purge.json") == saved
 
 
 def _without(key: str) -> Callable[[Report], None]:
@@ -93,3 +93,9 @@ def test_view_and_approve_refuse_what_is_not_a_report(tmp_path: Path, content: s
 
 def test_a_missing_report_is_a_usage_error(tmp_path: Path) -> None:
     assert_one_line_error(run("view", str(tmp_path / "nowhere.json")), 2, "cannot read report")
+
+
+def test_a_binary_file_is_not_a_report(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    assert_one_line_error(run("view", str(path)), 2, "not JSON (not UTF-8 text)")
