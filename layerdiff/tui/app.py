@@ -44,7 +44,7 @@ Tables      / search (Enter applies, Esc clears)
             up/down j/k PageUp/PageDown Home/End move
             o sort (or click a column header)
             g group filter: layer, ecosystem or kind
-            J/K scroll the detail pane down/up (also on Files)
+            J/K scroll the detail pane, z zooms it (also on Files)
 Findings    s severity: all, high+, medium+, low+
             Enter show the file, package, library... it concerns
             a or space mark for approval  A mark all shown

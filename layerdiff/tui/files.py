@@ -445,6 +445,7 @@ class FilesPane(Container):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("J", "scroll_detail(3)", "detail down", show=False),
         Binding("K", "scroll_detail(-3)", "detail up", show=False),
+        Binding("z", "zoom_detail", "zoom detail", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -456,6 +457,8 @@ class FilesPane(Container):
     FilesPane.-wide #files-body { layout: horizontal; }
     FilesPane #files-detail { height: 10; padding: 0 1; border-top: solid $accent; }
     FilesPane.-wide #files-detail { height: 1fr; width: 40%; border-top: none; border-left: solid $accent; }
+    FilesPane.-zoomed #files-detail { height: 80%; }
+    FilesPane.-wide.-zoomed #files-detail { height: 1fr; width: 75%; }
     """
 
     def __init__(self, tree: FileTree, instructions: Mapping[int, str], id: str | None = None) -> None:
@@ -510,6 +513,10 @@ class FilesPane(Container):
 
     def action_scroll_detail(self, lines: int) -> None:
         self.query_one("#files-detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_zoom_detail(self) -> None:
+        """Give the detail pane most of the room (again: back to the usual split)."""
+        self.toggle_class("-zoomed")
 
     def open_search(self) -> None:
         search = self.query_one("#files-search", PathFilterInput)

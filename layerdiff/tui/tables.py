@@ -65,6 +65,7 @@ class RecordsPane(Vertical):
         Binding("k", "cursor_up", "up", show=False),
         Binding("J", "scroll_detail(3)", "detail down", show=False),
         Binding("K", "scroll_detail(-3)", "detail up", show=False),
+        Binding("z", "zoom_detail", "zoom detail", show=False),
     ]
     SCOPED_CSS = False  # the rules below name the screen's width class, which is outside this widget
     DEFAULT_CSS = """
@@ -79,6 +80,8 @@ class RecordsPane(Vertical):
     Screen.-narrow RecordsPane .detail { height: 40%; border-top: solid $accent; }
     Screen.-wide RecordsPane .split { layout: horizontal; }
     Screen.-wide RecordsPane .detail { width: 45%; height: 1fr; border-left: solid $accent; }
+    Screen.-narrow RecordsPane.-zoomed .detail { height: 80%; }
+    Screen.-wide RecordsPane.-zoomed .detail { width: 75%; }
     """
 
     def __init__(
@@ -222,6 +225,10 @@ class RecordsPane(Vertical):
 
     def action_scroll_detail(self, lines: int) -> None:
         self.query_one(".detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_zoom_detail(self) -> None:
+        """Give the detail pane most of the room (again: back to the usual split)."""
+        self.toggle_class("-zoomed")
 
     def action_cycle_group(self) -> None:
         options: list[str | None] = [None, *self.groups]

@@ -409,3 +409,17 @@ def test_home_end_move_the_cursor_and_shift_jk_scroll_the_detail(report: dict[st
         assert detail.scroll_y == 0
 
     drive(ReviewApp(report), steps)
+
+
+def test_z_zooms_the_detail_pane(report: dict[str, Any]) -> None:
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        detail = app.query_one("#findings-pane .detail")
+        usual = detail.size.height
+        await pilot.press("z")
+        await pilot.pause()
+        assert detail.size.height > usual * 1.5
+        await pilot.press("z")
+        await pilot.pause()
+        assert detail.size.height == usual
+
+    drive(ReviewApp(report), steps)
