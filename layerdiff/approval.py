@@ -50,8 +50,12 @@ def build_statement(
         raise UsageError(f"expires {expires.isoformat()} is in the past: the approval would never count")
     derived, base = report["derived"], report["base"]
     chosen = [f for f in report["findings"] if only is None or f["fingerprint"] in only]
-    if only is not None and not chosen:
-        raise UsageError("no finding of the report is selected for approval")
+    if only is not None:
+        unknown = sorted(set(only) - {f["fingerprint"] for f in report["findings"]})
+        if unknown:
+            raise UsageError(f"the report has no finding with fingerprint {', '.join(unknown)}")
+        if not chosen:
+            raise UsageError("no finding of the report is selected for approval")
     accepted = sorted(
         ({key: f[key] for key in ("fingerprint", "rule", "subject", "severity")} for f in chosen),
         key=lambda item: item["fingerprint"],

@@ -223,7 +223,8 @@ def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path 
             )
     # Textual reads keys from stdin and draws on stderr.
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise UsageError("the review app needs a terminal; use --format to write the report instead")
+        hint = "use --format to write the report instead" if report_path is None else "run it in a terminal"
+        raise UsageError(f"the review app needs a terminal; {hint}")
     app = ReviewApp(
         report,
         approval=approval,
@@ -274,6 +275,8 @@ def _run_approve(args: argparse.Namespace) -> int:
     from layerdiff.approval import build_statement, statement_text
 
     report = _read_report(args.report)
+    if args.output not in (None, "-") and Path(args.output).resolve() == Path(args.report).resolve():
+        raise UsageError(f"-o {args.output} is the report being approved; write the approval elsewhere")
     try:
         expires = date.fromisoformat(args.expires) if args.expires else None
     except ValueError as exc:

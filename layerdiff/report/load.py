@@ -39,6 +39,10 @@ def report_problem(report: Any) -> str | None:
         return "the document is not a JSON object"
     version = report.get("schema_version")
     major = SCHEMA_VERSION.split(".", 1)[0]
+    if version is None:
+        if "predicateType" in report:
+            return "it is an in-toto Statement (an approval record?), not a report"
+        return "it has no schema_version"
     if not isinstance(version, str) or version.split(".", 1)[0] != major:
         return f"schema_version {version!r}, expected {major}.x"
     changes = report.get("file_changes")

@@ -100,6 +100,7 @@ class ReviewApp(App[None]):
         self.reviewer = reviewer
         self.approval = approval
         self.report_path = report_path
+        self._warned_unwritten = False  # q with unwritten marks warns once, then quits
         self._tree_builder: Worker[FileTree] | None = None
         self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
 
@@ -189,6 +190,13 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._focus_active)
+        if self.report["warnings"]:
+            count = len(self.report["warnings"])
+            self.notify(
+                f"The report has {count} warning{'s' if count != 1 else ''}: see Overview (1).",
+                severity="warning",
+                timeout=10,
+            )
         if self.approval is not None and self.approval.is_expired(date.today()):
             self.notify(
                 f"The approval by {self.approval.reviewer} expired on {self.approval.expires}: "
@@ -260,14 +268,33 @@ class ReviewApp(App[None]):
             self.call_after_refresh(files.tree_view.focus)
 
     def on_findings_pane_approval_requested(self, event: FindingsPane.ApprovalRequested) -> None:
+        pane = self.query_one(FindingsPane)
+        # One record has one reviewer, reason and expiry: findings approved before are renewed under
+        # them. The form says so, and proposes the earliest expiry they had, so none is silently extended.
+        carried = pane.approved - event.fingerprints
+        expiries = [e for fp in carried if (e := pane.accepted[fp].expires) is not None]
         screen = ApprovalScreen(
             len(event.fingerprints),
             self.reviewer,
             self.approval_output,
             write=partial(self.write_approval, marked=event.fingerprints),
             protected=self.report_path,
+            carried=len(carried),
+            expires=min(expiries, default=None),
         )
         self.push_screen(screen)
+
+    async def action_quit(self) -> None:
+        marked = self.query_one(FindingsPane).marked
+        if marked and not self._warned_unwritten:
+            self._warned_unwritten = True
+            self.notify(
+                f"{_findings(len(marked))} marked but not written: w writes the approval, q again quits.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self.exit()
 
     def write_approval(self, form: ApprovalForm, marked: frozenset[str]) -> str | None:
         """Write the record `layerdiff approve` writes, for the marked findings and any still approved

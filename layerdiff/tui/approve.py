@@ -60,11 +60,16 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
         output: Path,
         write: Callable[[ApprovalForm], str | None],
         protected: Path | None = None,
+        carried: int = 0,
+        expires: date | None = None,
     ) -> None:
         """``write`` writes the record and returns what went wrong, if anything: the form stays open
-        then, with everything typed kept. ``protected`` (the report under review) is never written."""
+        then, with everything typed kept. ``protected`` (the report under review) is never written.
+        ``carried`` findings approved before go into the record too; ``expires`` prefills the expiry."""
         super().__init__()
         self.count = count
+        self.carried = carried
+        self.default_expires = expires
         self.default_reviewer = reviewer
         self.default_output = output
         self.write = write
@@ -73,15 +78,19 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                f"Approve {self.count} finding{'s' if self.count != 1 else ''} for this derived image"
-            )
+            title = f"Approve {self.count} finding{'s' if self.count != 1 else ''} for this derived image"
+            if self.carried:
+                title += (
+                    f"\nand renew {self.carried} approved before: the record gives them this reviewer,"
+                    " reason and expiry"
+                )
+            yield Static(title)
             yield Label("reviewer")
             yield Input(self.default_reviewer, id="reviewer")
             yield Label("reason")
             yield Input(placeholder="why these findings are acceptable", id="reason")
             yield Label("expires (YYYY-MM-DD, optional)")
-            yield Input(id="expires")
+            yield Input(self.default_expires.isoformat() if self.default_expires else "", id="expires")
             yield Label("write the record to")
             yield Input(str(self.default_output), id="output")
             yield Static(id="approval-error")

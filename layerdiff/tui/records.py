@@ -65,7 +65,7 @@ def _facts(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
     return text
 
 
-CLIP_WIDTH = 48  # the widest a table cell gets; the detail pane has the whole value
+CLIP_WIDTH = 80  # the widest a table cell gets when there is room; the detail pane has the whole value
 _SEARCH_PATH = re.compile(r"/[^:]*(?::/[^:]*)+")
 
 
@@ -343,13 +343,18 @@ def python_records(report: Mapping[str, Any]) -> list[Record]:
         )
     for item in python["distribution_changes"]:
         before, after = item["before"] or {}, item["after"] or {}
+        facts = {
+            key: _shown(before.get(key))
+            + ("" if before.get(key) == after.get(key) else f" -> {_shown(after.get(key))}")
+            for key in ("version", "location")
+        }
         records.append(
             _python_record(
                 item["kind"],
                 item["environment"],
                 item["name"],
                 f"{before.get('version', '-')} -> {after.get('version', '-')}",
-                {"before": item["before"], "after": item["after"]},
+                facts,
             )
         )
     return records

@@ -66,6 +66,7 @@ class RecordsPane(Vertical):
         Binding("J", "scroll_detail(3)", "detail down", show=False),
         Binding("K", "scroll_detail(-3)", "detail up", show=False),
         Binding("z", "zoom_detail", "zoom detail", show=False),
+        Binding("escape", "clear_search", "clear search", show=False),
     ]
     SCOPED_CSS = False  # the rules below name the screen's width class, which is outside this widget
     DEFAULT_CSS = """
@@ -225,6 +226,12 @@ class RecordsPane(Vertical):
 
     def action_scroll_detail(self, lines: int) -> None:
         self.query_one(".detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_clear_search(self) -> None:
+        if self.needle:
+            self.needle = ""
+            self.query_one(SearchInput).value = ""
+            self.refresh_rows(self.current())
 
     def action_zoom_detail(self) -> None:
         """Give the detail pane most of the room (again: back to the usual split)."""

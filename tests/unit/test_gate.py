@@ -191,4 +191,15 @@ def test_approving_an_unknown_fingerprint_is_a_usage_error(images: dict[str, str
         "--finding",
         "0" * 16,
     )
-    assert_one_line_error(done, 2, "no finding of the report is selected")
+    assert_one_line_error(done, 2, f"the report has no finding with fingerprint {'0' * 16}")
+
+
+def test_the_approval_never_overwrites_the_report(images: dict[str, str], tmp_path: Path) -> None:
+    approve(images, tmp_path)
+    report = tmp_path / "report.json"
+    before = report.read_text()
+    done = run(
+        "approve", str(report), "--reviewer", "a", "--reason", "b", "-o", str(tmp_path / "." / "report.json")
+    )
+    assert_one_line_error(done, 2, "is the report being approved")
+    assert report.read_text() == before

@@ -91,6 +91,16 @@ def test_view_and_approve_refuse_what_is_not_a_report(tmp_path: Path, content: s
     assert_one_line_error(approve, 2, expected)
 
 
+def test_an_approval_record_is_named_for_what_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "approval.json"
+    path.write_text(
+        json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": "x", "subject": []})
+    )
+    assert_one_line_error(
+        run("view", str(path)), 2, "an in-toto Statement (an approval record?), not a report"
+    )
+
+
 def test_a_missing_report_is_a_usage_error(tmp_path: Path) -> None:
     assert_one_line_error(run("view", str(tmp_path / "nowhere.json")), 2, "cannot read report")
 

@@ -75,6 +75,8 @@ def test_severity_filter_search_and_sort(report: dict[str, Any]) -> None:
         await pilot.press("slash", *"pip", "enter")
         matching = [f for f in high if "pip" in f"{f['rule']} {f['subject']} {f['message']}".lower()]
         assert table.row_count == len(matching) >= 1
+        await pilot.press("escape")  # in the table, Escape clears the search too
+        assert table.row_count == len(high)
         await pilot.press("slash", *"no such thing", "enter")
         assert table.row_count == 0 and detail_text(app) == "No findings match."
         await pilot.press("slash", "escape", "s", "s", "s")  # clear the search; severity back to all
@@ -423,3 +425,47 @@ def test_z_zooms_the_detail_pane(report: dict[str, Any]) -> None:
         assert detail.size.height == usual
 
     drive(ReviewApp(report), steps)
+
+
+def notices(app: ReviewApp) -> str:
+    return " | ".join(str(notification.message) for notification in app._notifications)
+
+
+def test_quitting_with_unwritten_marks_warns_once(report: dict[str, Any]) -> None:
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.press("a", "q")
+        await pilot.pause()
+        assert app.is_running and "1 finding marked but not written" in notices(app)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+    drive(ReviewApp(report), steps)
+
+
+def test_report_warnings_are_announced_on_the_first_screen(report: dict[str, Any]) -> None:
+    warned = dict(report, warnings=["syft not found: no SBOM", "layer 4: duplicate entry /a"])
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        assert "The report has 2 warnings: see Overview (1)." in notices(app)
+
+    drive(ReviewApp(warned), steps)
+
+
+def test_renewing_earlier_approvals_is_said_and_keeps_their_earliest_expiry(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    first = report["findings"][0]["fingerprint"]
+    later = date.today().replace(year=date.today().year + 1)
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.press("j", "a", "w")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ApprovalScreen)
+        title = str(form.query_one(Static).render())
+        assert "Approve 1 finding" in title and "renew 1 approved before" in title
+        assert form.query_one("#expires", Input).value == later.isoformat()
+
+    approval = earlier_approval(report, {first}, expires=later)
+    drive(ReviewApp(report, approval=approval, approval_output=tmp_path / "a.json"), steps)

@@ -68,6 +68,10 @@ def test_python_rows_put_broken_requirements_first(report: dict[str, Any]) -> No
     broken = records[0]
     assert "responses" in broken.keys and "requests" in plain(broken.detail())
     assert "/usr/bin/python3.11:responses" in broken.keys
+    downgrade = next(record for record in records if record.group == "downgraded")
+    detail = plain(downgrade.detail())
+    assert "version: 2.31.0 -> 2.28.1" in detail or "version: 2.0.7 -> 1.26.18" in detail
+    assert "location: /home/airflow/.local/lib/python3.11/site-packages\n" in detail and "{" not in detail
 
 
 def test_config_rows_split_path_entry_by_entry(report: dict[str, Any]) -> None:
