@@ -31,7 +31,12 @@ class Approval:
     expires: date | None
 
     def is_expired(self, today: date) -> bool:
-        return self.expires is not None and today > self.expires
+        return has_expired(self.expires, today)
+
+
+def has_expired(expires: date | None, today: date) -> bool:
+    """An approval counts through its expiry day and stops the day after."""
+    return expires is not None and today > expires
 
 
 def build_statement(

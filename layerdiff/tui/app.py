@@ -27,6 +27,7 @@ from layerdiff.tui.findings import Acceptance, FindingsPane
 from layerdiff.tui.overview import overview
 from layerdiff.tui.records import (
     config_records,
+    counted,
     environment_summary,
     library_records,
     package_records,
@@ -193,7 +194,7 @@ class ReviewApp(App[None]):
         if self.report["warnings"]:
             count = len(self.report["warnings"])
             self.notify(
-                f"The report has {count} warning{'s' if count != 1 else ''}: see Overview (1).",
+                f"The report has {counted(count, 'warning')}: see Overview (1).",
                 severity="warning",
                 timeout=10,
             )
@@ -289,7 +290,8 @@ class ReviewApp(App[None]):
         if marked and not self._warned_unwritten:
             self._warned_unwritten = True
             self.notify(
-                f"{_findings(len(marked))} marked but not written: w writes the approval, q again quits.",
+                f"{counted(len(marked), 'finding')} marked but not written: "
+                "w writes the approval, q again quits.",
                 severity="warning",
                 timeout=8,
             )
@@ -312,7 +314,7 @@ class ReviewApp(App[None]):
             return f"cannot write {form.output}: {exc.strerror or exc}"
         self.reviewer, self.approval_output = form.reviewer, form.output
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
-        self.notify(f"approval of {_findings(len(accepted))} written to {form.output}", timeout=8)
+        self.notify(f"approval of {counted(len(accepted), 'finding')} written to {form.output}", timeout=8)
         return None
 
 
@@ -323,10 +325,6 @@ _CHANGES_NOUN = {
     links.PYTHON: "Python changes",
     links.CONFIG: "config changes",
 }
-
-
-def _findings(count: int) -> str:
-    return f"{count} finding" if count == 1 else f"{count} findings"
 
 
 def _frozen_tree(changes: Sequence[Mapping[str, Any]]) -> FileTree:

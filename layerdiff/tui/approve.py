@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from layerdiff.tui.records import counted
+
 
 @dataclass(frozen=True)
 class ApprovalForm:
@@ -78,7 +80,7 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            title = f"Approve {self.count} finding{'s' if self.count != 1 else ''} for this derived image"
+            title = f"Approve {counted(self.count, 'finding')} for this derived image"
             if self.carried:
                 title += (
                     f"\nand renew {self.carried} approved before: the record gives them this reviewer,"

@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 
 from layerdiff.render.units import compact_size
 from layerdiff.tui.filetree import ALL_KINDS, KIND_INDEX, KINDS, FileTree, Node, Row
+from layerdiff.tui.tables import DETAIL_KEYS
 
 # The marker characters carry the kind on their own; colour only repeats it.
 KIND_MARKER = {"added": "+", "removed": "-", "modified": "~", "metadata": "*"}
@@ -442,11 +443,7 @@ class PathFilterInput(Input):
 class FilesPane(Container):
     """Status line, path filter, tree of changed paths and the highlighted path's detail."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("J", "scroll_detail(3)", "detail down", show=False),
-        Binding("K", "scroll_detail(-3)", "detail up", show=False),
-        Binding("z", "zoom_detail", "zoom detail", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = DETAIL_KEYS
 
     DEFAULT_CSS = """
     FilesPane { height: 1fr; layout: vertical; }

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from layerdiff.approval import has_expired
 from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, Record
 from layerdiff.tui.tables import RecordsPane
 
@@ -31,7 +32,7 @@ class Acceptance:
     expires: date | None
 
     def is_expired(self, today: date) -> bool:
-        return self.expires is not None and today > self.expires
+        return has_expired(self.expires, today)
 
     def describe(self, today: date) -> str:
         if self.expires is None:

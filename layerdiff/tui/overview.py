@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from layerdiff.render.units import human_size
-from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE
+from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, counted
 
 
 def verdict_line(report: Mapping[str, Any]) -> Text:
@@ -36,10 +36,6 @@ def _command(value: Any) -> str:
     if not value:
         return "-"
     return " ".join(value) if isinstance(value, list) else str(value)
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _healthcheck(value: Any) -> str:
@@ -118,8 +114,8 @@ def overview(report: Mapping[str, Any]) -> RenderableType:
     config, packages = report["summary"]["config_changes"], len(report["packages"]["changes"])
     changes = Text(
         f"{summary['added']} added, {summary['removed']} removed, {summary['modified']} modified, "
-        f"{summary['metadata']} metadata-only files; {_count(config, 'config change')}; "
-        f"{_count(packages, 'package change')}",
+        f"{summary['metadata']} metadata-only files; {counted(config, 'config change')}; "
+        f"{counted(packages, 'package change')}",
         style="dim",
     )
     parts: list[RenderableType] = [verdict_line(report), changes, Text(), images_table(report), Text()]

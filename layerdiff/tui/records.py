@@ -48,6 +48,11 @@ class Record:
     sort_values: tuple[Any, ...] = field(default=())
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 finding", "3 findings"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def kind_text(kind: str) -> Text:
     return Text(kind, style=KIND_STYLE.get(kind, ""))
 

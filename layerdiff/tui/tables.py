@@ -44,6 +44,15 @@ class SearchInput(Input):
         self.post_message(self.Submitted(self, ""))
 
 
+# The detail pane's keys, shared by every table pane and the Files pane (each has action_scroll_detail
+# and action_zoom_detail for its own detail pane).
+DETAIL_KEYS: list[BindingType] = [
+    Binding("J", "scroll_detail(3)", "detail down", show=False),
+    Binding("K", "scroll_detail(-3)", "detail up", show=False),
+    Binding("z", "zoom_detail", "zoom detail", show=False),
+]
+
+
 class RecordsTable(DataTable[Any]):
     """Home and End go to the first and last row (in row mode DataTable's own only scroll sideways)."""
 
@@ -63,9 +72,7 @@ class RecordsPane(Vertical):
         Binding("o", "cycle_sort", "sort"),
         Binding("j", "cursor_down", "down", show=False),
         Binding("k", "cursor_up", "up", show=False),
-        Binding("J", "scroll_detail(3)", "detail down", show=False),
-        Binding("K", "scroll_detail(-3)", "detail up", show=False),
-        Binding("z", "zoom_detail", "zoom detail", show=False),
+        *DETAIL_KEYS,
         Binding("escape", "clear_search", "clear search", show=False),
     ]
     SCOPED_CSS = False  # the rules below name the screen's width class, which is outside this widget
@@ -229,9 +236,7 @@ class RecordsPane(Vertical):
 
     def action_clear_search(self) -> None:
         if self.needle:
-            self.needle = ""
-            self.query_one(SearchInput).value = ""
-            self.refresh_rows(self.current())
+            self.query_one(SearchInput).action_leave()
 
     def action_zoom_detail(self) -> None:
         """Give the detail pane most of the room (again: back to the usual split)."""
