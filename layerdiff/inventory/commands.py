@@ -63,6 +63,22 @@ def shebang(files: ImageFiles, path: str) -> str | None:
     return data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip() or None
 
 
+def shebang_program(line: str | None) -> tuple[str, bool] | None:
+    """The program a ``#!`` line runs, and whether ``env`` looks it up on PATH."""
+    words = (line or "").split()
+    if not words:
+        return None
+    if posixpath.basename(words[0]) != "env":
+        return words[0], False
+    name = next((w for w in words[1:] if not w.startswith("-") and "=" not in w), None)
+    return (name, True) if name is not None else None
+
+
+def config_keyword(field: str) -> str:
+    """A config field of ``commands_used`` as the Dockerfile instruction that sets it: ENTRYPOINT."""
+    return field.upper()
+
+
 def commands_used(config: Mapping[str, Any]) -> dict[str, str]:
     """Command words that ENTRYPOINT, CMD and HEALTHCHECK run, each mapped to where it is used."""
     used: dict[str, str] = {}

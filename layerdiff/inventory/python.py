@@ -21,6 +21,7 @@ from layerdiff.model import EntryType
 _INTERPRETER_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 _VERSIONED_NAME = re.compile(r"^python(\d+\.\d+)$")
 _STDLIB_DIR = re.compile(r"^python(\d+\.\d+)$")
+METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,16 @@ class Unsatisfied:
     requirement: str
     installed: str | None  # the version found, None when not installed
 
+    @property
+    def needed(self) -> str:
+        """The canonical name of the distribution the requirement asks for."""
+        return canonicalize_name(Requirement(self.requirement).name)
+
     def message(self) -> str:
         """The line ``pip check`` prints: canonical names and the requirement in its normal form."""
         requirement = Requirement(self.requirement)
         who = f"{self.distribution.name} {self.distribution.version}"
-        needed = canonicalize_name(requirement.name)
+        needed = self.needed
         if self.installed is None:
             return f"{who} requires {needed}, which is not installed."
         return f"{who} has requirement {requirement}, but you have {needed} {self.installed}."
@@ -84,13 +90,18 @@ def python_environments(
         base = posixpath.basename(path)
         if base == "pyvenv.cfg":
             environment = _venv(files, posixpath.dirname(path), user, env)
-        elif _INTERPRETER_NAME.match(base) and posixpath.basename(posixpath.dirname(path)) == "bin":
+        elif is_interpreter_name(base) and posixpath.basename(posixpath.dirname(path)) == "bin":
             environment = _system(files, path, user, env)
         else:
             continue
         if environment is not None and environment.key not in found:
             found[environment.key] = environment
     return tuple(found[key] for key in sorted(found))
+
+
+def is_interpreter_name(name: str) -> bool:
+    """``python``, ``python3``, ``python3.11``: a file name that is a Python interpreter."""
+    return _INTERPRETER_NAME.match(name) is not None
 
 
 def environment_for(
@@ -243,11 +254,8 @@ def _distributions(
 ) -> tuple[tuple[Distribution, ...], tuple[Shadowing, ...]]:
     copies: dict[str, list[Distribution]] = {}
     for directory in sys_path:
-        for name in files.listdir(directory):
-            if name.endswith((".dist-info", ".egg-info")):
-                distribution = _read_distribution(files, directory, name)
-                if distribution is not None:
-                    copies.setdefault(distribution.name, []).append(distribution)
+        for distribution in site_distributions(files, directory):
+            copies.setdefault(distribution.name, []).append(distribution)
     winners = tuple(found[0] for _, found in sorted(copies.items()))
     shadowed = tuple(
         Shadowing(n, found[0], tuple(found[1:])) for n, found in sorted(copies.items()) if len(found) > 1
@@ -255,7 +263,19 @@ def _distributions(
     return winners, shadowed
 
 
-def _read_distribution(files: ImageFiles, directory: str, name: str) -> Distribution | None:
+def site_distributions(files: ImageFiles, directory: str) -> tuple[Distribution, ...]:
+    """The distributions whose metadata is in ``directory`` (a site dir), in the order of their folders."""
+    return tuple(
+        distribution
+        for name in files.listdir(directory)
+        if name.endswith(METADATA_SUFFIXES)
+        and (distribution := read_distribution(files, directory, name)) is not None
+    )
+
+
+def read_distribution(files: ImageFiles, directory: str, name: str) -> Distribution | None:
+    """The distribution whose ``.dist-info`` / ``.egg-info`` is ``name`` in ``directory``; its name and
+    version come from the metadata, never from the folder's name."""
     path = posixpath.join(directory, name)
     if name.endswith(".dist-info"):
         data = files.read(posixpath.join(path, "METADATA"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from layerdiff.rules.config import classify_env_secret, redact_text
+from layerdiff.text.secrets import classify_env_secret, redact_text
 
 
 class Redactor:

@@ -1,22 +1,18 @@
 """Rules about the runtime user and the image config: USER, loader variables in ENV, HEALTHCHECK,
-ENTRYPOINT and CMD.
-
-Also here: how a credential is recognised in an ENV variable and how values are redacted. The
-``secret-in-image`` rule itself lives in ``layerdiff.rules.filesystem`` (it covers files and ENV under one id)
-and uses these helpers.
+ENTRYPOINT and CMD. Instructions and commands in the evidence are redacted (``layerdiff.text.secrets``);
+credentials in ENV are ``secret-in-image``'s (``layerdiff.rules.credentials``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from layerdiff.diff.changes import ConfigChange
+from layerdiff.inventory.evidence import describe_user, user_evidence
 from layerdiff.inventory.users import RuntimeUser
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
 from layerdiff.rules.registry import rule
+from layerdiff.text.secrets import redact_text
 
 LOADER_VARIABLES = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE")
 _NANOSECONDS = 1_000_000_000
@@ -36,16 +32,11 @@ def RUNTIME_USER_ROOT(context: RuleContext) -> Iterator[Finding]:
     before, after = context.diff.base_inventory.user, context.diff.derived_inventory.user
     if not after.is_root or before.is_root:
         return
-    instruction = _user_instruction(context)
-    yield RUNTIME_USER_ROOT.finding(
+    yield _user_finding(
+        RUNTIME_USER_ROOT,
         context,
-        subject="USER",
-        message=(
-            f"The container now runs as root (HOME {after.home}) where the base ran as "
-            f"{_describe_user(before)} (HOME {before.home})."
-        ),
-        evidence=_user_evidence(before, after, instruction),
-        instruction=instruction,
+        f"The container now runs as root (HOME {after.home}) where the base ran as "
+        f"{describe_user(before)} (HOME {before.home}).",
     )
 
 
@@ -59,35 +50,31 @@ def RUNTIME_USER_CHANGED(context: RuleContext) -> Iterator[Finding]:
     before, after = context.diff.base_inventory.user, context.diff.derived_inventory.user
     if before.is_root or after.is_root or before.uid == after.uid:
         return
+    yield _user_finding(
+        RUNTIME_USER_CHANGED,
+        context,
+        f"The container now runs as {describe_user(after)} (HOME {after.home}) instead of "
+        f"{describe_user(before)} (HOME {before.home}).",
+    )
+
+
+def _user_finding(the_rule: Rule, context: RuleContext, message: str) -> Finding:
+    before, after = context.diff.base_inventory.user, context.diff.derived_inventory.user
     instruction = _user_instruction(context)
-    yield RUNTIME_USER_CHANGED.finding(
+    return the_rule.finding(
         context,
         subject="USER",
-        message=(
-            f"The container now runs as {_describe_user(after)} (HOME {after.home}) instead of "
-            f"{_describe_user(before)} (HOME {before.home})."
-        ),
+        message=message,
         evidence=_user_evidence(before, after, instruction),
         instruction=instruction,
     )
 
 
-def _describe_user(user: RuntimeUser) -> str:
-    return f"uid {user.uid} ({user.name})" if user.name else f"uid {user.uid}"
-
-
 def _user_evidence(before: RuntimeUser, after: RuntimeUser, instruction: str | None) -> dict[str, Any]:
+    """Both users side by side: ``uid_before``, ``uid_after``, ... and the instruction that changed it."""
     return {
-        "user_before": before.spec,  # as written in the config; "" means the engine's default, root
-        "user_after": after.spec,
-        "uid_before": before.uid,
-        "uid_after": after.uid,
-        "name_before": before.name,
-        "name_after": after.name,
-        "home_before": before.home,
-        "home_after": after.home,
-        "groups_before": sorted(before.groups),
-        "groups_after": sorted(after.groups),
+        **{f"{key}_before": value for key, value in user_evidence(before).items()},
+        **{f"{key}_after": value for key, value in user_evidence(after).items()},
         "instruction": instruction,
     }
 
@@ -245,121 +232,3 @@ def _command_text(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(f'"{word}"' for word in value) + "]"
     return repr(value)
-
-
-# --- recognising and redacting credentials (used by secret-in-image) ----------------------------------------
-
-
-@dataclass(frozen=True)
-class SecretMatch:
-    kind: str  # what it looks like, for a reviewer: "AWS access key id", "private key", ...
-    redacted: str  # never the value: at most a well-known prefix and the length
-
-
-_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
-_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
-_TOKEN_FORMATS = (
-    (
-        re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"),
-        "GitHub token",
-    ),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "GitLab token"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "Slack token"),
-)
-_SERVICE_ACCOUNT_JSON = re.compile(r'"type"\s*:\s*"service_account"')
-
-# Words of a variable name (split on "_") that say its value is a credential. "SECRETS" (Airflow's
-# secrets backend settings) and a bare "KEY" (GPG_KEY in the official python images: a public key id) don't.
-_SECRET_WORDS = frozenset(
-    {"PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "CREDENTIALS"}
-)
-_SECRET_KEY_QUALIFIERS = frozenset({"API", "ACCESS", "PRIVATE", "FERNET", "ENCRYPTION", "SIGNING", "AUTH"})
-# The value names where the secret is (a file, a command, a secrets-backend key), not the secret itself.
-_REFERENCE_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_CMD")
-_AIRFLOW_REFERENCE_SUFFIXES = ("_SECRET",)  # AIRFLOW__X__Y_SECRET: the name of a secret in the backend
-_NOT_A_SECRET = frozenset({"", "true", "false", "yes", "no", "0", "1", "none", "null"})
-_ASSIGNMENT = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
-_NETRC_PASSWORD = re.compile(r"\b(password|passwd)(\s+)\S+", re.IGNORECASE)
-_PRIVATE_KEY_BLOCK = re.compile(
-    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL
-)
-_REDACTED = "<redacted>"
-
-
-def classify_env_secret(name: str, value: str) -> SecretMatch | None:
-    """What credential ``name=value`` holds, if it looks like one: by the value's format, else by the name."""
-    if match := _AWS_KEY_ID.search(value):
-        return SecretMatch("AWS access key id", f"{match.group()[:4]}… ({len(value)} characters)")
-    if _PRIVATE_KEY.search(value):
-        return SecretMatch("private key", _length_only(value))
-    if _SERVICE_ACCOUNT_JSON.search(value):
-        return SecretMatch("GCP service account JSON", _length_only(value))
-    for pattern, kind in _TOKEN_FORMATS:
-        if pattern.search(value):
-            return SecretMatch(kind, _length_only(value))
-    if _URL_CREDENTIALS.search(value):
-        return SecretMatch("password in a URL", _length_only(value))
-    if is_secret_name(name) and not _is_reference(value):
-        return SecretMatch("password/token variable", _length_only(value))
-    return None
-
-
-def _is_reference(value: str) -> bool:
-    """A value that points at the credential (a file path, another variable) or is a flag, not a secret."""
-    stripped = value.strip()
-    return (
-        stripped.lower() in _NOT_A_SECRET
-        or stripped.startswith("${")
-        or (stripped.startswith("/") and not any(c.isspace() for c in stripped))
-    )
-
-
-def is_secret_name(name: str) -> bool:
-    upper = name.upper()
-    if upper.endswith(_REFERENCE_SUFFIXES):
-        return False
-    if upper.startswith("AIRFLOW__") and upper.endswith(_AIRFLOW_REFERENCE_SUFFIXES):
-        return False
-    words = [word for word in re.split(r"[_.\-]+", upper) if word]
-    if any(word in _SECRET_WORDS for word in words):
-        return True
-    return any(
-        word == "KEY" and index > 0 and words[index - 1] in _SECRET_KEY_QUALIFIERS
-        for index, word in enumerate(words)
-    )
-
-
-def _length_only(value: str) -> str:
-    return f"<redacted: {len(value)} characters>"
-
-
-def redact_text(text: str | None, *values: str) -> str | None:
-    """``text`` (an instruction) with the given values and anything credential-shaped replaced.
-
-    Best effort for text we can't parse: URL passwords, AWS key ids, private key blocks, token formats,
-    ``password x`` (netrc) and ``NAME=value`` where NAME names a credential.
-    """
-    if text is None:
-        return None
-    for value in sorted((v for v in values if v), key=len, reverse=True):
-        text = text.replace(value, _REDACTED)
-    text = _PRIVATE_KEY_BLOCK.sub(_REDACTED, text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{_REDACTED}@", text)
-    text = _AWS_KEY_ID.sub(lambda m: f"{m.group()[:4]}{_REDACTED}", text)
-    for pattern, _ in _TOKEN_FORMATS:
-        text = pattern.sub(_REDACTED, text)
-    text = _NETRC_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}{_REDACTED}", text)
-    return _ASSIGNMENT.sub(
-        lambda m: f"{m.group(1)}={_REDACTED}" if is_secret_name(m.group(1)) else m.group(), text
-    )
-
-
-def env_secrets(context: RuleContext) -> Iterator[tuple[ConfigChange, SecretMatch]]:
-    """ENV variables the derived image set or changed to a credential-looking value."""
-    for change in context.diff.config_changes:
-        if change.field != "Env" or change.key is None or not isinstance(change.after, str):
-            continue
-        match = classify_env_secret(change.key, change.after)
-        if match is not None:
-            yield change, match

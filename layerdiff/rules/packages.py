@@ -17,9 +17,9 @@ from typing import Any
 from layerdiff.diff.inventory import OsPackageChange
 from layerdiff.diff.packages import PackageChange
 from layerdiff.inventory.dpkg import FileProblem
+from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.ospkg import APK_INSTALLED, DPKG_STATUS, RPMDB_PATHS, BrokenDependency, OsPackage
-from layerdiff.model import Entry
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
 from layerdiff.rules.registry import rule
 
 OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
@@ -75,8 +75,8 @@ def package_file_modified(context: RuleContext) -> Iterator[Finding]:
                 "dpkg_verify": problem.dpkg_line(),
                 "expected_md5": problem.expected_md5,
                 "actual_md5": problem.actual_md5,
-                "before": _entry_evidence(context.diff.base_files.lookup(problem.path)),
-                "after": _entry_evidence(context.diff.derived_files.lookup(problem.path)),
+                "before": entry_evidence(context.diff.base_files.lookup(problem.path)),
+                "after": entry_evidence(context.diff.derived_files.lookup(problem.path)),
             },
             layer=context.layer_that_changed(problem.path),
             severity=severity,
@@ -93,20 +93,6 @@ def _what_happened(problem: FileProblem) -> str:
     if problem.not_regular:
         return "was replaced by something that is not a regular file"
     return "was changed (its md5 differs from the package's)"
-
-
-def _entry_evidence(entry: Entry | None) -> dict[str, Any] | None:
-    if entry is None:
-        return None
-    return {
-        "type": entry.type.value,
-        "sha256": entry.sha256,
-        "size": entry.size,
-        "mode": oct(entry.mode),
-        "uid": entry.uid,
-        "gid": entry.gid,
-        "link": entry.link,
-    }
 
 
 # --- os-package-dependency-broken ---------------------------------------------------------------------------
@@ -247,61 +233,51 @@ def _change_findings(context: RuleContext, kinds: frozenset[str]) -> Iterator[tu
         yield change, message
 
 
-@rule(
+def _version_change_rule(
+    rule_id: str, severity: Severity, title: str, remediation: str, kinds: frozenset[str]
+) -> Rule:
+    """A rule with one finding per package change of one of ``kinds``."""
+
+    def check(context: RuleContext) -> Iterator[Finding]:
+        for change, message in _change_findings(context, kinds):
+            yield registered.finding(context, change.subject, message, _evidence(change), layer=change.layer)
+
+    registered = rule(rule_id, severity, title, remediation)(check)
+    return registered
+
+
+package_downgraded = _version_change_rule(
     "package-downgraded",
     Severity.MEDIUM,
     "A package is older than in the base",
     "Do not pin below the base's version; if the older version is required, say why in the Dockerfile and "
     "check that everything depending on the package accepts it.",
+    frozenset({"downgraded"}),
 )
-def package_downgraded(context: RuleContext) -> Iterator[Finding]:
-    for change, message in _change_findings(context, frozenset({"downgraded"})):
-        yield package_downgraded.finding(
-            context, change.subject, message, _evidence(change), layer=change.layer
-        )
-
-
-@rule(
+package_removed = _version_change_rule(
     "package-removed",
     Severity.MEDIUM,
     "A package of the base is no longer installed",
     "Keep the base's packages; if one must go, remove it with its package manager and check what used it.",
+    frozenset({"removed"}),
 )
-def package_removed(context: RuleContext) -> Iterator[Finding]:
-    for change, message in _change_findings(context, frozenset({"removed"})):
-        yield package_removed.finding(context, change.subject, message, _evidence(change), layer=change.layer)
-
-
-@rule(
+package_added = _version_change_rule(
     "package-added",
     Severity.INFO,
     "A package was installed",
     "Nothing to fix; review that the package is needed at run time.",
+    frozenset({"added"}),
 )
-def package_added(context: RuleContext) -> Iterator[Finding]:
-    for change, message in _change_findings(context, frozenset({"added"})):
-        yield package_added.finding(context, change.subject, message, _evidence(change), layer=change.layer)
-
-
-@rule(
+package_upgraded = _version_change_rule(
     "package-upgraded",
     Severity.INFO,
     "A package is newer than in the base (or its version changed in a way that cannot be ordered)",
     "Nothing to fix; review that the new version is compatible with what the base runs.",
+    frozenset({"upgraded", "changed"}),
 )
-def package_upgraded(context: RuleContext) -> Iterator[Finding]:
-    for change, message in _change_findings(context, frozenset({"upgraded", "changed"})):
-        yield package_upgraded.finding(
-            context, change.subject, message, _evidence(change), layer=change.layer
-        )
+
+_CHANGE_FIELDS = ("ecosystem", "name", "kind", "before", "after")
 
 
 def _evidence(change: VersionChange) -> dict[str, Any]:
-    return {
-        "ecosystem": change.ecosystem,
-        "name": change.name,
-        "kind": change.kind,
-        "before": change.before,
-        "after": change.after,
-        **change.evidence,
-    }
+    return {**{name: getattr(change, name) for name in _CHANGE_FIELDS}, **change.evidence}

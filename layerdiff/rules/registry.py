@@ -49,4 +49,14 @@ def _load_catalog() -> None:
         importlib.import_module(f"layerdiff.rules.{module}")
 
 
-CATALOG_MODULES: tuple[str, ...] = ("config", "filesystem", "environment", "packages")
+CATALOG_MODULES: tuple[str, ...] = (
+    "config",
+    "permissions",
+    "deleted",
+    "credentials",
+    "waste",
+    "python",
+    "commands",
+    "libraries",
+    "packages",
+)

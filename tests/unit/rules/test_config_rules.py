@@ -11,8 +11,6 @@ from layerdiff.rules.config import (
     LOADER_ENV_CHANGED,
     RUNTIME_USER_CHANGED,
     RUNTIME_USER_ROOT,
-    classify_env_secret,
-    redact_text,
 )
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from tests.support import pairs
@@ -201,31 +199,3 @@ def test_credentials_in_commands_are_redacted(tmp_path: Path) -> None:
 def test_unchanged_entrypoint_is_silent(tmp_path: Path) -> None:
     derived = pairs.derived([], [nop('CMD ["airflow", "scheduler"]')], Cmd=["airflow", "scheduler"])
     assert findings(ENTRYPOINT_CHANGED, context_for(tmp_path, derived)) == []
-
-
-# --- credential recognition (the rule is tested in test_filesystem_rules) -----------------------------------
-
-
-def test_env_secret_classification() -> None:
-    aws = classify_env_secret("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    assert aws is not None and aws.kind == "AWS access key id"
-    assert classify_env_secret("AIRFLOW__CORE__FERNET_KEY", "x" * 44) is not None
-    assert classify_env_secret("SQL_CONN", "postgresql://airflow:pw@db/airflow") is not None
-    for name, value in [
-        ("AIRFLOW__SECRETS__BACKEND", "airflow.providers.amazon.aws.secrets.SecretsManagerBackend"),
-        ("GPG_KEY", "A035C8C19219BA821ECEA86B64E628F8D684696D"),
-        ("DB_PASSWORD_FILE", "/run/secrets/db"),
-        ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET", "sql_alchemy_conn"),
-        ("TOKEN_REFRESH_ENABLED", "true"),
-        ("GOOGLE_APPLICATION_CREDENTIALS", "/opt/airflow/creds/gcp.json"),
-        ("PATH", "/usr/bin:/bin"),
-    ]:
-        assert classify_env_secret(name, value) is None, name
-
-
-def test_redaction_of_instructions() -> None:
-    text = redact_text(
-        "RUN pip install --index-url https://me:hunter2@pypi.example/simple x && TOKEN=abc123 make"
-    )
-    assert text is not None and "hunter2" not in text and "abc123" not in text
-    assert "https://me:<redacted>@pypi.example" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from layerdiff.rules.filesystem import BASE_FILE_DELETED
+from layerdiff.rules.deleted import BASE_FILE_DELETED
 from layerdiff.rules.packages import package_file_modified, package_removed
 from tests.support.imagebuilder import F
 from tests.support.rules import diff_context, findings

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from layerdiff.rules.environment import (
-    library_shadowed,
-    library_unresolved,
-    path_command_shadowed,
+from layerdiff.rules.commands import path_command_shadowed
+from layerdiff.rules.libraries import library_shadowed, library_unresolved
+from layerdiff.rules.model import Finding, Rule, Severity
+from layerdiff.rules.python import (
     python_distribution_lost,
     python_package_shadowed,
     python_requirement_broken,
 )
-from layerdiff.rules.model import Finding, Rule, Severity
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.pyimage import SYSTEM_SITE, USER_SITE, dist, os_layer, user_site_layer

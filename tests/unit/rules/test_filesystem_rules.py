@@ -7,21 +7,19 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from layerdiff.inventory.capabilities import describe_capabilities
 from layerdiff.rules import config as config_rules
-from layerdiff.rules.filesystem import (
-    BASE_FILE_DELETED,
-    CACHE_LEFT_BEHIND,
+from layerdiff.rules.credentials import SECRET_IN_IMAGE
+from layerdiff.rules.deleted import BASE_FILE_DELETED
+from layerdiff.rules.model import Finding, Rule, Severity
+from layerdiff.rules.permissions import (
     CAPABILITY_ADDED,
-    LAYER_WASTE,
     OWNERSHIP_CHANGED,
     RUNTIME_USER_LOST_WRITE,
-    SECRET_IN_IMAGE,
     SETUID_ADDED,
     WORLD_WRITABLE_ADDED,
-    describe_capabilities,
-    secret_file_kind,
 )
-from layerdiff.rules.model import Finding, Rule, Severity
+from layerdiff.rules.waste import CACHE_LEFT_BEHIND, LAYER_WASTE
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.rules import diff_context, findings
@@ -91,9 +89,10 @@ def test_root_owned_airflow_home_and_logs(tmp_path: Path) -> None:
     assert set(found) == {"/opt/airflow", "/opt/airflow/logs"}
     home = found["/opt/airflow"]
     assert (home.rule, home.severity, home.layer) == ("runtime-user-lost-write", Severity.HIGH, 2)
-    assert home.evidence["before"] == {"type": "dir", "uid": UID, "gid": 0, "mode": "0775"}
-    assert home.evidence["after"] == {"type": "dir", "uid": 0, "gid": 0, "mode": "0755"}
-    assert home.evidence["user"]["uid"] == UID and home.evidence["user"]["gids"] == [0]
+    directory = {"type": "dir", "size": 0, "link": None, "sha256": None, "xattrs": {}}
+    assert home.evidence["before"] == {**directory, "uid": UID, "gid": 0, "mode": "0775"}
+    assert home.evidence["after"] == {**directory, "uid": 0, "gid": 0, "mode": "0755"}
+    assert home.evidence["user"]["uid"] == UID and home.evidence["user"]["groups"] == [0]
     assert "AIRFLOW_HOME=/opt/airflow" in home.evidence["writable_because"]
     assert home.instruction == "RUN mkdir -p /opt/airflow/logs && chown root /opt/airflow"
     logs = found["/opt/airflow/logs"]
@@ -235,6 +234,32 @@ def test_pip_replacing_a_distribution_is_only_low(tmp_path: Path) -> None:
     assert finding.evidence["replaced_by"] == "requests-2.28.1.dist-info"
 
 
+def test_pip_replacing_an_egg_info_with_a_python_tag_is_only_low(tmp_path: Path) -> None:
+    # egg-info folders carry a Python tag after the version: foo-1.0-py3.11.egg-info names "foo"
+    def egg(version: str) -> F:
+        metadata = f"Metadata-Version: 1.1\nName: foo\nVersion: {version}\n".encode()
+        return F(f"{SITE}/foo-{version}-py3.11.egg-info/PKG-INFO", metadata, uid=UID)
+
+    base = pairs.base_image()
+    assert base.history is not None
+    base = Image(
+        layers=[*base.layers, layer_tar([egg("1.0")])],
+        config=base.config,
+        history=[*base.history, run("pip install --user foo==1.0")],
+    )
+    assert base.history is not None
+    upgrade = layer_tar([F(f"{SITE}/.wh.foo-1.0-py3.11.egg-info"), egg("2.0")])
+    derived = Image(
+        layers=[*base.layers, upgrade],
+        config=base.config,
+        history=[*base.history, run("pip install foo==2.0")],
+    )
+    finding = only(findings(BASE_FILE_DELETED, diff_context(tmp_path, base, derived)))
+    assert finding.subject == f"/{SITE}/foo-1.0-py3.11.egg-info"
+    assert finding.severity is Severity.LOW
+    assert finding.evidence["replaced_by"] == "foo-2.0-py3.11.egg-info"
+
+
 def test_ownership_change_of_a_base_directory(tmp_path: Path) -> None:
     entries = [F("opt/airflow/dags/", kind="dir", mode=0o755, uid=0)]
     finding = only(check(OWNERSHIP_CHANGED, tmp_path, image((entries, "chown root /opt/airflow/dags"))))
@@ -330,15 +355,6 @@ def test_look_alike_files_and_variables_are_not_secrets(tmp_path: Path) -> None:
         "DB_PASSWORD_FILE=/run/secrets/db",
     ]
     assert check(SECRET_IN_IMAGE, tmp_path, image((entries, "install"), Env=env)) == []
-
-
-def test_secret_file_kinds() -> None:
-    assert secret_file_kind("/home/airflow/.docker/config.json") == "docker config (registry auths)"
-    assert secret_file_kind("/root/.aws/credentials") == "AWS credentials file"
-    assert secret_file_kind("/opt/airflow/gcp-service-account.json") == "GCP service account JSON"
-    assert secret_file_kind("/etc/ssl/private/server.key") == "private key"
-    assert secret_file_kind("/opt/airflow/config/airflow.cfg") is None
-    assert secret_file_kind("/etc/ssh/id_rsa") is None  # an identity only counts inside .ssh
 
 
 def test_file_named_by_google_application_credentials(tmp_path: Path) -> None:

@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from layerdiff.rules.environment import (
-    library_shadowed,
-    library_unresolved,
-    path_command_shadowed,
-    python_distribution_lost,
-    python_package_shadowed,
-    python_requirement_broken,
-)
+from layerdiff.rules.commands import path_command_shadowed
+from layerdiff.rules.libraries import library_shadowed, library_unresolved
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from layerdiff.rules.packages import (
     os_package_dependency_broken,
@@ -24,6 +18,11 @@ from layerdiff.rules.packages import (
     package_file_modified,
     package_removed,
     package_upgraded,
+)
+from layerdiff.rules.python import (
+    python_distribution_lost,
+    python_package_shadowed,
+    python_requirement_broken,
 )
 from layerdiff.sbom.syft import find_syft
 from tests.support import pairs
@@ -121,6 +120,7 @@ def test_files_changed_outside_dpkg_are_reported_like_dpkg_verify(tmp_path: Path
     assert binary.evidence["dpkg_verify"] == "??5??????   /usr/bin/tool"
     assert binary.evidence["expected_md5"] == md5(TOOL)
     assert binary.evidence["before"]["sha256"] != binary.evidence["after"]["sha256"]
+    assert binary.evidence["after"]["mode"] == "0755"  # as chmod takes it, like every mode in a report
     assert binary.message == (
         "/usr/bin/tool of package tool was changed (its md5 differs from the package's) outside dpkg."
     )

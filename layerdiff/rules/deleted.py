@@ -1,0 +1,126 @@
+"""The rule about files of the base image the derived layers deleted. A deleted tree (``rm -rf``) is one
+finding for its top-most path; what pip deletes when it replaces a distribution with another version of it
+is only low."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping
+
+from layerdiff.diff.changes import ChangeKind, FileChange
+from layerdiff.fs.ancestry import is_under, top_most
+from layerdiff.inventory.evidence import entry_evidence
+from layerdiff.inventory.python import METADATA_SUFFIXES, read_distribution, site_distributions
+from layerdiff.model import Entry, EntryType
+from layerdiff.rules.file_findings import collapsed, file_finding, layer_evidence
+from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.registry import rule
+from layerdiff.text.words import counted
+
+_DPKG_INFO = "/var/lib/dpkg/info/"
+
+
+@rule(
+    "base-file-deleted",
+    Severity.MEDIUM,
+    "A file of the base image was deleted",
+    "Don't delete what the base ships (its own code, entrypoint and packages may use it); if it must go, "
+    "remove it with the package manager that installed it. Note the bytes stay in the base's layers anyway.",
+)
+def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
+    # What an OS package owns is judged by the package rules: package-removed when the package manager
+    # removed it, package-file-modified when something else did.
+    owned = _package_owned_paths(context)
+    removed = {
+        c.path: c
+        for c in context.diff.file_changes
+        if c.kind is ChangeKind.REMOVED and c.path not in owned and not c.path.startswith(_DPKG_INFO)
+    }
+    replaced = _reinstalled_distribution_files(context, removed)
+    for path, descendants in sorted(top_most(removed).items()):
+        change = removed[path]
+        assert change.before is not None
+        group = [path, *descendants]
+        size = sum(_file_size(removed[p].before) for p in group)
+        reinstalled = replaced.get(path) if all(p in replaced for p in group) else None
+        count = f" and {counted(len(descendants), 'entry', 'entries')} below it" if descendants else ""
+        message = f"{path}{count} from the base image was deleted by layer {change.layer}"
+        message += f" when pip replaced the distribution with {reinstalled}." if reinstalled else "."
+        yield file_finding(
+            BASE_FILE_DELETED,
+            context,
+            subject=path,
+            message=message,
+            evidence={
+                "path": path,
+                "before": entry_evidence(change.before),
+                "entries_removed": len(group),
+                "bytes_removed": size,
+                "replaced_by": reinstalled,
+                **layer_evidence(context, change.layer),
+                **collapsed(descendants),
+            },
+            layer=change.layer,
+            # pip uninstalling the old version of what it installs is routine; the package rules report it
+            severity=Severity.LOW if reinstalled else None,
+        )
+
+
+def _package_owned_paths(context: RuleContext) -> frozenset[str]:
+    """Paths the base's OS packages own, as they appear in the image: packages list ``/lib/...`` where a
+    merged-/usr image stores ``/usr/lib/...``, so each listed directory is resolved inside the base."""
+    files = context.diff.base_files
+    real_dirs: dict[str, str | None] = {}
+    owned = set()
+    for package in context.diff.base_inventory.os_packages:
+        for path in package.files:
+            directory, name = posixpath.split(path)
+            if directory not in real_dirs:
+                real_dirs[directory] = files.resolve(directory)
+            real = real_dirs[directory]
+            owned.add(path)
+            if real is not None:
+                owned.add(posixpath.join(real, name))
+    return frozenset(owned)
+
+
+def _file_size(entry: Entry | None) -> int:
+    return entry.size if entry is not None and entry.type is EntryType.FILE else 0
+
+
+def _reinstalled_distribution_files(
+    context: RuleContext, removed: Mapping[str, FileChange]
+) -> dict[str, str]:
+    """Removed paths that belonged to a Python distribution pip replaced by another version of it in the same
+    site directory (its metadata directory and the files its RECORD lists), mapped to the new metadata."""
+    replaced: dict[str, str] = {}
+    successors: dict[str, dict[str, str]] = {}  # site dir -> distribution name -> its metadata's name there
+    for path in removed:
+        site, folder = posixpath.split(path)
+        if not folder.endswith(METADATA_SUFFIXES):
+            continue
+        old = read_distribution(context.diff.base_files, site, folder)
+        if old is None:
+            continue
+        if site not in successors:
+            successors[site] = {}
+            for new in site_distributions(context.diff.derived_files, site):
+                successors[site].setdefault(new.name, posixpath.basename(new.metadata))
+        successor = successors[site].get(old.name)
+        if successor is None:
+            continue
+        replaced[path] = successor
+        for other in removed:
+            if is_under(other, path):
+                replaced[other] = successor
+        for listed in _record_paths(context, path, site):
+            replaced.setdefault(listed, successor)
+    return replaced
+
+
+def _record_paths(context: RuleContext, dist_info: str, site: str) -> Iterator[str]:
+    record = context.diff.base_files.read(f"{dist_info}/RECORD")
+    for line in (record or b"").decode("utf-8", "replace").splitlines():
+        relative = line.split(",", 1)[0]
+        if relative:
+            yield posixpath.normpath(posixpath.join(site, relative))

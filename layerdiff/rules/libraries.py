@@ -1,0 +1,146 @@
+"""Rules about the file each ``DT_NEEDED`` of an ELF object loads, as ``ldd`` in the derived image shows.
+
+Evidence names objects and libraries by path, so that a reviewer can confirm a finding with ``ldd``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from layerdiff.diff.inventory import LibraryChange
+from layerdiff.fs.view import ImageFiles
+from layerdiff.inventory.collect import Inventory
+from layerdiff.inventory.evidence import resolution_evidence
+from layerdiff.inventory.libraries import Via
+from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.registry import rule
+from layerdiff.text.words import counted, listed
+
+
+@rule(
+    "library-unresolved",
+    Severity.HIGH,
+    "A shared library an ELF object needs no longer resolves",
+    "Keep the package that provides the library installed (apt-mark manual it before autoremove, or install "
+    "it again), or remove the object that needs it.",
+)
+def library_unresolved(context: RuleContext) -> Iterator[Finding]:
+    base = context.diff.base_inventory
+    for change in context.diff.inventory.libraries:
+        if change.kind != "unresolved":
+            continue
+        before = change.before
+        # An object the derived image added that never loaded may be an optional plugin: worth a look, but
+        # nothing that worked in the base stopped working.
+        severity = Severity.HIGH if before is not None else Severity.MEDIUM
+        if before is None:
+            message = (
+                f"{change.object}, new in the derived image, needs {change.soname}, which does not resolve."
+            )
+        else:
+            message = f"{change.object} needs {change.soname}, which no longer resolves (was {before.path})."
+        owner = (
+            _package_owning(base, context.diff.base_files, before.real_path)
+            if before is not None and before.real_path
+            else None
+        )
+        paths = [p for p in (before.real_path, before.path) if p] if before is not None else []
+        yield library_unresolved.finding(
+            context,
+            subject=f"{change.object}:{change.soname}",
+            message=message,
+            evidence={
+                "object": change.object,
+                "soname": change.soname,
+                "ldd": f"{change.soname} => not found",
+                "before": resolution_evidence(before, change.before_sha256),
+                "before_package": owner,
+                "after": None,
+                "ld_library_path": _ld_library_path(context),
+            },
+            layer=context.layer_that_changed(*paths, change.object),
+            severity=severity,
+        )
+
+
+@rule(
+    "library-shadowed",
+    Severity.HIGH,
+    "A shared library resolves to another file than in the base",
+    "Do not put copies of system libraries ahead of the system's (LD_LIBRARY_PATH, /usr/local/lib, "
+    "ld.so.conf.d); build against the system's library, or give the private copy its own soname and RPATH.",
+)
+def library_shadowed(context: RuleContext) -> Iterator[Finding]:
+    derived = context.diff.derived_inventory
+    groups: dict[tuple[str, str, str], list[LibraryChange]] = {}
+    for change in context.diff.inventory.libraries:
+        before, after = change.before, change.after
+        if change.kind == "unresolved" or before is None or after.path is None:
+            continue
+        if before.path != after.path:
+            kind = "shadowed"  # another location is searched first
+        elif after.real_path and _package_owning(derived, context.diff.derived_files, after.real_path):
+            # Same location, other content, and the file is a package's: the package manager upgraded it
+            # (package-upgraded) or it was changed behind its back (package-file-modified).
+            continue
+        else:
+            kind = "replaced"
+        groups.setdefault((change.soname, kind, after.path), []).append(change)
+    for (soname, kind, path), changes in sorted(groups.items()):
+        yield _shadowed_finding(context, soname, kind, path, changes)
+
+
+def _shadowed_finding(
+    context: RuleContext, soname: str, kind: str, path: str, changes: list[LibraryChange]
+) -> Finding:
+    after = changes[0].after
+    objects = [c.object for c in changes]
+    old_paths = sorted({c.before.path for c in changes if c.before is not None and c.before.path})
+    if kind == "shadowed":
+        message = (
+            f"{soname} now resolves to {path} (via {after.via.value}) instead of {', '.join(old_paths)} "
+            f"for {counted(len(objects), 'object')} ({listed(objects)})."
+        )
+    else:
+        message = (
+            f"{path} ({soname}) was replaced with other content outside the package manager, for "
+            f"{counted(len(objects), 'object')} ({listed(objects)})."
+        )
+    ld_path_change = context.config_change("Env", "LD_LIBRARY_PATH")
+    layer = context.layer_that_changed(*(p for p in (after.real_path, after.path) if p))
+    instruction = ld_path_change.instruction if ld_path_change and after.via is Via.LD_LIBRARY_PATH else None
+    return library_shadowed.finding(
+        context,
+        subject=f"{soname}:{kind}:{path}",
+        message=message,
+        evidence={
+            "soname": soname,
+            "kind": kind,
+            "after": resolution_evidence(after, changes[0].after_sha256),
+            "objects": [
+                {"object": c.object, "before": resolution_evidence(c.before, c.before_sha256)}
+                for c in changes
+            ],
+            "ld_library_path": _ld_library_path(context),
+        },
+        layer=None if instruction else layer,
+        instruction=instruction,
+    )
+
+
+def _ld_library_path(context: RuleContext) -> dict[str, str | None]:
+    return {
+        "base": context.diff.base_inventory.env.get("LD_LIBRARY_PATH"),
+        "derived": context.diff.derived_inventory.env.get("LD_LIBRARY_PATH"),
+    }
+
+
+def _package_owning(inventory: Inventory, files: ImageFiles, real_path: str) -> str | None:
+    """The OS package whose file list names ``real_path`` (through symlinks such as merged /usr)."""
+    name = posixpath.basename(real_path)
+    for package in inventory.os_packages:
+        for listed_path in package.files:
+            if posixpath.basename(listed_path) == name and files.resolve(listed_path) == real_path:
+                return package.name
+    return None
