@@ -7,9 +7,8 @@ from pathlib import Path
 from layerdiff.index.cache import IndexCache
 from layerdiff.model import ImageSnapshot, LayerDescriptor
 from layerdiff.pipeline import compare, load_image
-from layerdiff.refs import parse_ref
 from layerdiff.sources.base import ImageSource, LayerStream
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support import pairs
 from tests.support.imagebuilder import write_oci_layout
 
