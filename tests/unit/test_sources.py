@@ -10,6 +10,8 @@ from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound, UsageErr
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, load_image
 from layerdiff.refs import ImageRef
+from layerdiff.sources.base import ImageSource
+from layerdiff.sources.interface import Transport
 from layerdiff.sources.transports import TRANSPORTS, open_source, parse_ref
 from tests.support.cli import assert_one_line_error, run
 from tests.support.imagebuilder import (
@@ -104,6 +106,17 @@ def test_every_transport_tells_syft_how_to_read_the_same_image(tmp_path: Path) -
         len(json.loads(Path(single.source.removeprefix("oci-dir:"), "index.json").read_text())["manifests"])
         == 1
     )
+
+
+def test_a_transport_that_does_not_say_how_syft_reads_it_cannot_exist() -> None:
+    class NoSyft(Transport):
+        name = "no-syft"
+
+        def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+            raise AssertionError("not reached")
+
+    with pytest.raises(TypeError, match="syft_target"):
+        NoSyft()  # type: ignore[abstract]
 
 
 @pytest.mark.parametrize(
