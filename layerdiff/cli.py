@@ -28,12 +28,12 @@ from layerdiff.policy import (
     load_policy,
     policy_digest,
 )
-from layerdiff.refs import ImageRef, parse_ref
+from layerdiff.refs import ImageRef
 from layerdiff.report.model import PolicyInfo
 from layerdiff.rules.model import RuleContext, Severity
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 
 FORMATS = ("table", "json")
 DIFF_FORMATS = ("table", "json", "markdown", "sarif", "junit", "cyclonedx")

@@ -15,8 +15,9 @@ from layerdiff.errors import ImageError
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.index.cache import IndexCache
+from layerdiff.index.capture import CaptureSpec
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
-from layerdiff.inventory.collect import Inventory, collect
+from layerdiff.inventory.collect import CAPTURE, Inventory, collect
 from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sources.base import ImageSource
@@ -38,14 +39,17 @@ def load_image(
     progress: ProgressHook | None = None,
     max_entries: int = DEFAULT_MAX_ENTRIES,
     snapshot: ImageSnapshot | None = None,
+    capture: CaptureSpec = CAPTURE,
 ) -> LoadedImage:
+    """Every layer's index, from the cache or else from the source; ``capture`` says which file contents
+    the indexes keep (by default, what the inventory's collectors read)."""
     snapshot = snapshot or source.snapshot()
     found: dict[str, LayerIndex] = {}
     missing: list[LayerDescriptor] = []
     for layer in snapshot.layers:
         if layer.diff_id in found or any(m.diff_id == layer.diff_id for m in missing):
             continue
-        cached = cache.get(layer.diff_id)
+        cached = cache.get(layer.diff_id, capture)
         if cached is not None:
             found[layer.diff_id] = cached
         else:
@@ -60,10 +64,12 @@ def load_image(
                 if progress
                 else item.stream
             )
-            index = index_layer(stream, item.layer.diff_id if item.layer else None, label, max_entries)
+            index = index_layer(
+                stream, item.layer.diff_id if item.layer else None, label, capture, max_entries
+            )
             if index.diff_id in wanted:
                 found[index.diff_id] = index
-                cache.put(index)
+                cache.put(index, capture)
         absent = [layer for layer in missing if layer.diff_id not in found]
         if absent:
             raise ImageError(

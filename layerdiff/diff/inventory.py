@@ -8,9 +8,9 @@ from packaging.version import InvalidVersion, Version
 
 from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
 from layerdiff.inventory.commands import Command
-from layerdiff.inventory.dpkg import FileProblem
+from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.libraries import NeededResolution
-from layerdiff.inventory.ospkg import BrokenDependency
+from layerdiff.inventory.ospkg_interface import BrokenDependency
 from layerdiff.inventory.python import Distribution, PythonEnvironment, Shadowing, Unsatisfied
 from layerdiff.inventory.versions import change_kind
 

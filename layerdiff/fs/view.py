@@ -26,7 +26,7 @@ class ImageFiles(Protocol):
     def read(self, path: str) -> bytes | None:
         """Content of the file at ``path`` (symlinks followed) if it was captured while indexing, else None.
 
-        Captured: see ``layerdiff.index.capture``.
+        Captured: what the collectors declare (``layerdiff.inventory.collect.CAPTURE``).
         """
 
     def elf(self, path: str) -> ElfInfo | None:

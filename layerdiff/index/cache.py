@@ -13,18 +13,25 @@ from pathlib import Path
 
 import platformdirs
 
+from layerdiff.index.capture import CaptureSpec
 from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 
-# Bump when the meaning or layout of a cached index changes; older rows are then ignored.
-INDEX_FORMAT = 2
+# Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
+# keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
+INDEX_FORMAT = 3
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older
 # layerdiff) is dropped and recreated rather than migrated.
 _TABLES = {
     "layer_index": (
-        ("diff_id TEXT NOT NULL", "format INTEGER NOT NULL", "tar_size INTEGER NOT NULL"),
-        ("payload BLOB NOT NULL", "contents BLOB NOT NULL", "PRIMARY KEY (diff_id, format)"),
+        (
+            "diff_id TEXT NOT NULL",
+            "format INTEGER NOT NULL",
+            "capture TEXT NOT NULL",
+            "tar_size INTEGER NOT NULL",
+        ),
+        ("payload BLOB NOT NULL", "contents BLOB NOT NULL", "PRIMARY KEY (diff_id, format, capture)"),
     ),
     "sbom": (
         ("image_id TEXT NOT NULL", "tool TEXT NOT NULL"),
@@ -47,8 +54,9 @@ def default_cache_dir() -> Path:
 
 
 class IndexCache:
-    """Maps diff_id to LayerIndex. A layer's content never changes for a given diff_id, so entries never
-    expire; each row is written in one transaction, and readers see either nothing or the whole index."""
+    """Maps diff_id (and what was captured) to LayerIndex. A layer's content never changes for a given
+    diff_id, so entries never expire; each row is written in one transaction, and readers see either
+    nothing or the whole index."""
 
     def __init__(self, directory: Path | None) -> None:
         self.hits = 0
@@ -69,13 +77,15 @@ class IndexCache:
             detail = f"{path} is not a usable layerdiff cache ({exc}); remove it or use --no-cache"
             raise OSError(detail) from exc
 
-    def get(self, diff_id: str) -> LayerIndex | None:
+    def get(self, diff_id: str, capture: CaptureSpec) -> LayerIndex | None:
+        """The index of the layer made while capturing what ``capture`` declares."""
         if self._db is None:
             self.misses += 1
             return None
         row = self._db.execute(
-            "SELECT tar_size, payload, contents FROM layer_index WHERE diff_id = ? AND format = ?",
-            (diff_id, INDEX_FORMAT),
+            "SELECT tar_size, payload, contents FROM layer_index"
+            " WHERE diff_id = ? AND format = ? AND capture = ?",
+            (diff_id, INDEX_FORMAT, capture.key),
         ).fetchone()
         if row is None:
             self.misses += 1
@@ -83,14 +93,15 @@ class IndexCache:
         self.hits += 1
         return _decode(diff_id, row[0], row[1], row[2])
 
-    def put(self, index: LayerIndex) -> None:
+    def put(self, index: LayerIndex, capture: CaptureSpec) -> None:
+        """Keep ``index``, made while capturing what ``capture`` declares."""
         if self._db is None:
             return
         payload, contents = _encode(index)
         self._db.execute(
-            "INSERT OR REPLACE INTO layer_index (diff_id, format, tar_size, payload, contents)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (index.diff_id, INDEX_FORMAT, index.tar_size, payload, contents),
+            "INSERT OR REPLACE INTO layer_index (diff_id, format, capture, tar_size, payload, contents)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (index.diff_id, INDEX_FORMAT, capture.key, index.tar_size, payload, contents),
         )
 
     def get_sbom(self, image_id: str, tool: str) -> str | None:

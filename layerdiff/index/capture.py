@@ -1,56 +1,55 @@
 """Which file contents the indexer keeps, so that collectors never read an image a second time.
 
-Only small, structured files that the inventory parses are kept; ELF objects are reduced to ElfInfo.
+Each collector declares the files it reads as a ``Capture`` next to its reader (as syft's catalogers
+declare globs); the inventory combines them into one ``CaptureSpec`` that is passed to the indexer. Only
+small, structured files are kept; ELF objects are reduced to ElfInfo whatever the declaration.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 MAX_CAPTURED_BYTES = 64 << 20  # an rpmdb.sqlite can be tens of MB; anything larger is not a database we read
 MAX_SCRIPT_BYTES = (
     64 << 10
 )  # console scripts and entrypoints are small; their first line names the interpreter
 
-_EXACT = {
-    "/etc/passwd",
-    "/etc/group",
-    "/etc/os-release",
-    "/usr/lib/os-release",
-    "/etc/ld.so.conf",
-    "/var/lib/dpkg/status",
-    "/lib/apk/db/installed",
-    "/var/lib/rpm/rpmdb.sqlite",
-    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
-}
-_PATTERNS = [
-    "/etc/ld.so.conf.d/*",
-    "/var/lib/dpkg/status.d/*",
-    "/var/lib/dpkg/info/*.list",
-    "/var/lib/dpkg/info/*.md5sums",
-    "/var/lib/dpkg/info/*.conffiles",
-    # Python: distribution metadata, path configuration, virtualenv markers
-    "*.dist-info/METADATA",
-    "*.dist-info/RECORD",
-    "*.dist-info/top_level.txt",
-    "*.dist-info/entry_points.txt",
-    "*.egg-info/PKG-INFO",
-    "*.egg-info/requires.txt",
-    "*.egg-info/top_level.txt",
-    "*.egg-info",  # a single-file egg-info is PKG-INFO itself
-    "*/site-packages/*.pth",
-    "*/dist-packages/*.pth",
-    "*/pyvenv.cfg",
-    "*/python3*/_sysconfigdata_*.py",
-]
-_COMPILED = re.compile("|".join(fnmatch.translate(p) for p in _PATTERNS))
+
+@dataclass(frozen=True)
+class Capture:
+    """The files one collector reads."""
+
+    paths: tuple[str, ...] = ()  # absolute paths, exactly
+    patterns: tuple[str, ...] = ()  # fnmatch patterns over the absolute path (``*`` matches ``/`` too)
+    scripts: bool = False  # executable files of at most MAX_SCRIPT_BYTES that start with ``#!``
 
 
-def is_captured(path: str) -> bool:
-    return path in _EXACT or _COMPILED.match(path) is not None
+class CaptureSpec:
+    """Every collector's ``Capture`` at once, compiled for the indexer."""
 
+    def __init__(self, captures: Iterable[Capture]) -> None:
+        captures = tuple(captures)
+        self.paths = frozenset(path for capture in captures for path in capture.paths)
+        self.patterns = tuple(sorted({pattern for capture in captures for pattern in capture.patterns}))
+        self.scripts = any(capture.scripts for capture in captures)
+        self._compiled = re.compile("|".join(fnmatch.translate(p) for p in self.patterns) or r"(?!)")
 
-def is_captured_script(size: int, mode: int, first_bytes: bytes) -> bool:
-    """Small executable scripts (console scripts, entrypoints): their first line names the interpreter."""
-    return size <= MAX_SCRIPT_BYTES and mode & 0o111 != 0 and first_bytes.startswith(b"#!")
+    @property
+    def key(self) -> str:
+        """Identifies what is captured: layer indexes made under another declaration are not reused."""
+        declaration = [sorted(self.paths), self.patterns, self.scripts, MAX_CAPTURED_BYTES, MAX_SCRIPT_BYTES]
+        return hashlib.sha256(json.dumps(declaration).encode()).hexdigest()[:16]
+
+    def wants(self, path: str) -> bool:
+        return path in self.paths or self._compiled.match(path) is not None
+
+    def wants_script(self, size: int, mode: int, first_bytes: bytes) -> bool:
+        """Small executable scripts (console scripts, entrypoints): their first line names the interpreter."""
+        return (
+            self.scripts and size <= MAX_SCRIPT_BYTES and mode & 0o111 != 0 and first_bytes.startswith(b"#!")
+        )

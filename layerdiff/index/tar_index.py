@@ -8,9 +8,9 @@ import tarfile
 from typing import IO, cast
 
 from layerdiff.errors import CorruptLayer, HostileLayer
-from layerdiff.index.capture import MAX_CAPTURED_BYTES, is_captured, is_captured_script
+from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec
+from layerdiff.index.elf import is_elf_magic, parse_elf
 from layerdiff.index.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
-from layerdiff.inventory.elf import is_elf_magic, parse_elf
 from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.sources.streams import CHUNK, ByteStream, DigestReader, ForwardReader
 
@@ -36,17 +36,18 @@ def index_layer(
     stream: ByteStream,
     expected_diff_id: str | None,
     what: str,
+    capture: CaptureSpec,
     max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> LayerIndex:
     """Index an uncompressed layer tar, verifying it hashes to ``expected_diff_id`` when one is given.
 
     Duplicate paths keep the last entry (what extraction would leave). A hard link's digest is taken from
     its target when the target is earlier in this layer; otherwise it is resolved against lower layers
-    when layers are merged. The contents the inventory parses (see ``capture``) are kept, and ELF objects
-    are reduced to their loader facts, in the same pass.
+    when layers are merged. The contents ``capture`` declares are kept, and ELF objects are reduced to their
+    loader facts, in the same pass.
     """
     hashed = DigestReader(stream, expected_diff_id, what)
-    layer = _LayerReader(what)
+    layer = _LayerReader(what, capture)
     count = 0
     try:
         reader = cast(IO[bytes], ForwardReader(hashed))
@@ -73,8 +74,9 @@ def index_layer(
 class _LayerReader:
     """Accumulates one layer's entries, captured contents and ELF facts as its members stream past."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, capture: CaptureSpec) -> None:
         self.what = what
+        self.capture = capture
         self.entries: dict[tuple[str, bool], Entry] = {}  # keyed by (path, is a whiteout/opaque marker)
         self.contents: dict[str, bytes] = {}
         self.elf: dict[str, ElfInfo] = {}
@@ -146,9 +148,9 @@ class _LayerReader:
             while chunk := content.read(CHUNK):
                 if first:
                     first = False
-                    script = is_captured_script(member.size, member.mode, chunk)
+                    script = self.capture.wants_script(member.size, member.mode, chunk)
                     if member.size <= MAX_CAPTURED_BYTES and (
-                        script or is_captured(path) or is_elf_magic(chunk)
+                        script or self.capture.wants(path) or is_elf_magic(chunk)
                     ):
                         kept = []
                 if kept is not None:
@@ -161,7 +163,7 @@ class _LayerReader:
                 info = parse_elf(data)
                 if info is not None:
                     self.elf[path] = info
-            if is_captured(path) or is_captured_script(member.size, member.mode, data):
+            if self.capture.wants(path) or self.capture.wants_script(member.size, member.mode, data):
                 self.contents[path] = data
         return sha256.hexdigest(), md5.hexdigest()
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-from layerdiff.inventory.ospkg import (
+from layerdiff.index.capture import Capture
+from layerdiff.inventory.ospkg_interface import (
     BreakReason,
     BrokenDependency,
     OsPackage,
+    PackageDatabase,
     PackageRef,
     Relation,
     group_by_name,
 )
+
+APK_INSTALLED = "/lib/apk/db/installed"
+CAPTURE = Capture(paths=(APK_INSTALLED,))
 
 # --- the installed database ---------------------------------------------------------------------------------
 
@@ -108,6 +113,12 @@ def parse_installed(data: bytes) -> list[OsPackage]:
     """Packages of an apk ``installed`` database, with their files (directories included) and Z: digests."""
     packages = (block.package() for block in _blocks(data))
     return [package for package in packages if package is not None]
+
+
+def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+    """The apk packages of an image from its captured files (absolute path -> bytes)."""
+    installed = captured.get(APK_INSTALLED)
+    return parse_installed(installed) if installed is not None else []
 
 
 # --- version ordering: apk-tools' version.c -----------------------------------------------------------------
@@ -298,3 +309,13 @@ def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDepend
                     )
                 )
     return broken
+
+
+DATABASE = PackageDatabase(
+    ecosystem="apk",
+    capture=CAPTURE,
+    locations=(APK_INSTALLED,),
+    read=read_database,
+    compare_versions=compare_versions,
+    unsatisfied_dependencies=unsatisfied_dependencies,
+)

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from layerdiff.fs.view import TreeView
+from layerdiff.index.capture import CaptureSpec
+from layerdiff.inventory import commands as command_reader
+from layerdiff.inventory import libraries as library_reader
+from layerdiff.inventory import python as python_reader
+from layerdiff.inventory import users as user_reader
 from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
-from layerdiff.inventory.dpkg import FileProblem, package_md5sums, verify_files
+from layerdiff.inventory.dpkg import package_md5sums
+from layerdiff.inventory.dpkg_verify import FileProblem, verify_files
 from layerdiff.inventory.libraries import Loader, NeededResolution
-from layerdiff.inventory.ospkg import (
-    BrokenDependency,
-    OsPackage,
-    broken_dependencies,
-    database_files,
-    read_os_packages,
-)
+from layerdiff.inventory.ospkg import DATABASES, broken_dependencies, database_files, read_os_packages
+from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
+from layerdiff.inventory.owners import PackageOwners
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 from layerdiff.model import env_map
+
+# What the indexer keeps for the collectors: each declares the files it reads next to its reader.
+CAPTURE = CaptureSpec(
+    [
+        user_reader.CAPTURE,
+        library_reader.CAPTURE,
+        python_reader.CAPTURE,
+        command_reader.CAPTURE,
+        *(database.capture for database in DATABASES),
+    ]
+)
 
 PYTHON_COMMANDS = ("python", "python3")
 
@@ -39,9 +52,17 @@ class Inventory:
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
     package_file_problems: tuple[FileProblem, ...]  # dpkg --verify for every installed deb package
+    package_owners: PackageOwners = field(repr=False, compare=False)
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return next((e for e in self.python if e.key == key), None)
+
+    def owner_of(self, path: str) -> OsPackage | None:
+        """The OS package whose database lists ``path`` (see ``layerdiff.inventory.owners``)."""
+        return self.package_owners.owner_of(path)
+
+    def owners_of(self, path: str) -> tuple[OsPackage, ...]:
+        return self.package_owners.owners_of(path)
 
 
 def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
@@ -89,6 +110,7 @@ def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
+        package_owners=PackageOwners(packages, view.resolve),
     )
 
 

@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.index.capture import Capture
 from layerdiff.inventory.users import RuntimeUser, may
 from layerdiff.model import EntryType
+
+# A script's first line names its interpreter (``shebang``).
+CAPTURE = Capture(scripts=True)
 
 # What the Docker engine sets when an image has no PATH.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -1,5 +1,6 @@
-"""dpkg's database: which Debian packages an image has, the files they own, whether those files are still
-what the package installed (``dpkg --verify``), and whether every dependency is still met (``apt-get check``).
+"""dpkg's database: which Debian packages an image has, the files they own, and whether every dependency is
+still met (``apt-get check``). Whether those files are still what the package installed (``dpkg --verify``)
+is ``layerdiff.inventory.dpkg_verify``.
 
 Input is the captured bytes of ``/var/lib/dpkg/status`` (or distroless images' ``status.d/*``) and of
 ``/var/lib/dpkg/info/*.list``, ``*.md5sums``. Versions are ordered by dpkg's own algorithm, reimplemented
@@ -14,27 +15,36 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
-from layerdiff.inventory.ospkg import (
-    DPKG_INFO_DIR,
-    DPKG_STATUS,
-    DPKG_STATUS_DIR,
+from layerdiff.index.capture import Capture
+from layerdiff.inventory.ospkg_interface import (
     BreakReason,
     BrokenDependency,
     OsPackage,
+    PackageDatabase,
     PackageRef,
     Relation,
     group_by_name,
 )
-from layerdiff.model import Entry, EntryType
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+DPKG_STATUS_DIR = "/var/lib/dpkg/status.d/"  # distroless: one file per package, and its NAME.md5sums
+DPKG_INFO_DIR = "/var/lib/dpkg/info/"
+CAPTURE = Capture(
+    paths=(DPKG_STATUS,),
+    patterns=(
+        DPKG_STATUS_DIR + "*",
+        DPKG_INFO_DIR + "*.list",
+        DPKG_INFO_DIR + "*.md5sums",
+        DPKG_INFO_DIR + "*.conffiles",
+    ),
+)
 
 # Package states whose files are on disk; "config-files" and "not-installed" leave only conffiles, if that.
 PRESENT_STATES = frozenset(
     {"installed", "triggers-pending", "triggers-awaited", "half-configured", "unpacked", "half-installed"}
 )
 _CONFFILE_FLAGS = frozenset({"obsolete", "remove-on-upgrade"})
-_SYMLINK_HOPS = 40  # Linux's MAXSYMLINKS
 
 
 # --- control-file syntax ------------------------------------------------------------------------------------
@@ -249,105 +259,6 @@ def package_md5sums(package: OsPackage, captured: Mapping[str, bytes]) -> dict[s
     return {}
 
 
-# --- dpkg --verify ------------------------------------------------------------------------------------------
-
-
-class DigestCheck(StrEnum):
-    MATCH = "match"  # dpkg prints "."
-    MISMATCH = "mismatch"  # "5"
-    UNKNOWN = "unknown"  # "?": not checked, or the content could not be read (not a file, dangling link)
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """One line of ``dpkg --verify``: a packaged file that is gone or no longer what the package installed."""
-
-    package: str
-    path: str
-    conffile: bool  # dpkg marks these "c"; admins are meant to edit conffiles, so rules may set them aside
-    missing: bool = False
-    not_regular: bool = False  # dpkg knows a digest for it, so it must be a regular file, and is not
-    digest: DigestCheck = DigestCheck.UNKNOWN
-    expected_md5: str | None = None
-    actual_md5: str | None = None
-
-    def dpkg_line(self) -> str:
-        """The line ``dpkg --verify`` prints for this problem, e.g. ``??5?????? c /etc/issue``."""
-        if self.missing:
-            result = "missing  "
-        else:
-            digest = {DigestCheck.MATCH: ".", DigestCheck.MISMATCH: "5", DigestCheck.UNKNOWN: "?"}[
-                self.digest
-            ]
-            result = "?" + ("M" if self.not_regular else "?") + digest + "??????"
-        return f"{result} {'c' if self.conffile else ' '} {self.path}"
-
-
-def _content_md5(path: str, entry: Entry, lookup: Callable[[str], Entry | None]) -> str | None:
-    """md5 of what opening ``path`` reads: symlinks followed as open(2) does; None if not a readable file."""
-    for _ in range(_SYMLINK_HOPS):
-        if entry.type in (EntryType.FILE, EntryType.HARDLINK):
-            return entry.md5
-        if entry.type is not EntryType.SYMLINK or not entry.link:
-            return None
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), entry.link))
-        next_entry = lookup(path)
-        if next_entry is None:
-            return None
-        entry = next_entry
-    return None
-
-
-def _verify_path(
-    package: OsPackage, path: str, expected: str | None, lookup: Callable[[str], Entry | None]
-) -> FileProblem | None:
-    conffile = path in package.conffiles
-    entry = lookup(path)
-    if entry is None:
-        return FileProblem(package.name, path, conffile, missing=True, expected_md5=expected)
-    if expected is None:  # directories, symlinks: dpkg records no digest, so only existence is checked
-        return None
-    regular = entry.type in (EntryType.FILE, EntryType.HARDLINK)
-    actual = _content_md5(path, entry, lookup)
-    if actual is None:
-        if regular:  # the index has no digest for this file: nothing to compare, which is not a finding
-            return None
-        digest = DigestCheck.UNKNOWN
-    else:
-        digest = DigestCheck.MATCH if actual == expected else DigestCheck.MISMATCH
-    if regular and digest is DigestCheck.MATCH:
-        return None
-    return FileProblem(
-        package.name,
-        path,
-        conffile,
-        not_regular=not regular,
-        digest=digest,
-        expected_md5=expected,
-        actual_md5=actual,
-    )
-
-
-def verify_files(
-    package: OsPackage, md5sums: Mapping[str, str], lookup: Callable[[str], Entry | None]
-) -> list[FileProblem]:
-    """What ``dpkg --verify PACKAGE`` reports, in the package's file-list order.
-
-    ``md5sums``: absolute path -> md5 (``parse_md5sums``); conffiles' digests come from the status file.
-    ``lookup`` behaves like lstat(2) inside the image: intermediate symlinks followed, the last one not
-    (``ImageFiles.lookup``). Every listed path must exist; those with a known digest must be regular files
-    with that digest. Diversions are not applied (``/var/lib/dpkg/diversions`` is not captured).
-    """
-    conffile_md5 = {path: d.removeprefix("md5:") for path, d in package.digests if d.startswith("md5:")}
-    paths = package.files or tuple(dict.fromkeys([*md5sums, *sorted(package.conffiles)]))
-    problems = []
-    for path in paths:
-        problem = _verify_path(package, path, md5sums.get(path) or conffile_md5.get(path), lookup)
-        if problem is not None:
-            problems.append(problem)
-    return problems
-
-
 # --- version ordering ---------------------------------------------------------------------------------------
 
 
@@ -523,3 +434,13 @@ def unsatisfied_dependencies(
                 if problem is not None:
                     broken.append(problem)
     return broken
+
+
+DATABASE = PackageDatabase(
+    ecosystem="deb",
+    capture=CAPTURE,
+    locations=(DPKG_STATUS, DPKG_STATUS_DIR.rstrip("/")),
+    read=read_database,
+    compare_versions=compare_versions,
+    unsatisfied_dependencies=unsatisfied_dependencies,
+)

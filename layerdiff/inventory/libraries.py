@@ -28,9 +28,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.index.capture import Capture
 from layerdiff.model import ElfInfo
 
 LD_SO_CONF = "/etc/ld.so.conf"
+# ld.so.conf and the directory its usual ``include`` names; an include elsewhere is not read
+CAPTURE = Capture(paths=(LD_SO_CONF,), patterns=("/etc/ld.so.conf.d/*",))
 
 # glibc's built-in search directories are fixed when glibc is built: upstream x86_64 uses /lib64 and
 # /usr/lib64, most 32-bit builds /lib and /usr/lib, and Debian/Ubuntu /lib/<triplet>, /usr/lib/<triplet>,

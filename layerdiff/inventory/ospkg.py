@@ -1,108 +1,27 @@
-"""Operating-system packages (dpkg, apk, rpm): the types the three readers share, and dispatch over them.
+"""The registry of OS package databases (dpkg, apk, rpm), dispatch over them, and package URLs.
 
-Each reader turns a package manager's database, given as bytes captured while indexing, into
-``OsPackage`` values. ``read_os_packages`` picks the readers that apply to an image's captured files,
+Each reader declares itself as a ``PackageDatabase`` (``layerdiff.inventory.ospkg_interface``).
+``read_os_packages`` asks every reader for the packages in an image's captured files,
 ``broken_dependencies`` asks each ecosystem's own rules which dependencies the installed set leaves
 unsatisfied, and ``purl`` names a package the way syft does, so that both inventories can be joined.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Protocol
 
 from packageurl import PackageURL
 
-Ecosystem = Literal["deb", "apk", "rpm"]
+from layerdiff.index.capture import Capture
+from layerdiff.inventory import apk, dpkg, rpm
+from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage, PackageDatabase
 
-# Where each ecosystem keeps its database (see layerdiff.index.capture, which keeps these files' bytes).
-DPKG_STATUS = "/var/lib/dpkg/status"
-DPKG_STATUS_DIR = "/var/lib/dpkg/status.d/"
-DPKG_INFO_DIR = "/var/lib/dpkg/info/"
-APK_INSTALLED = "/lib/apk/db/installed"
-RPMDB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
-
-
-@dataclass(frozen=True)
-class PackageRef:
-    """A package name as a relation or a Provides entry names it: ``libc6:any (>= 2.36)``.
-
-    ``operator`` is written the way the ecosystem writes it (dpkg ``<<``/``<=``/``=``/``>=``/``>>``,
-    apk ``<``/``<=``/``=``/``>=``/``>``/``~``, rpm ``<``/``<=``/``=``/``>=``/``>``); ``arch`` is the
-    qualifier after ``:`` (``any``, ``native``, ``amd64``) or None when none is written.
-    """
-
-    name: str
-    operator: str | None = None
-    version: str | None = None
-    arch: str | None = None
-
-    def __str__(self) -> str:
-        name = f"{self.name}:{self.arch}" if self.arch else self.name
-        return f"{name} ({self.operator} {self.version})" if self.operator else name
-
-
-@dataclass(frozen=True)
-class Relation:
-    """One entry of a dependency field: alternatives of which any one satisfies it (``a | b``)."""
-
-    alternatives: tuple[PackageRef, ...]
-    text: str  # the entry as the database wrote it, for messages
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class OsPackage:
-    """One package the package manager records as present in the image."""
-
-    ecosystem: Ecosystem
-    name: str
-    version: str  # as the ecosystem writes it in full: deb/rpm "[epoch:]version-release", apk "1.2-r0"
-    architecture: str
-    source: str | None = None  # deb Source, apk origin (o:), rpm SOURCERPM
-    source_version: str | None = None  # deb only: from "Source: name (version)"
-    depends: tuple[Relation, ...] = ()
-    pre_depends: tuple[Relation, ...] = ()
-    provides: tuple[PackageRef, ...] = ()
-    files: tuple[str, ...] = ()  # absolute paths the database lists for the package, directories included
-    conffiles: frozenset[str] = frozenset()
-    multi_arch: str | None = None  # deb Multi-Arch: "same", "foreign", "allowed" (None means "no")
-    state: str = (
-        "installed"  # deb: the last word of Status ("installed", "unpacked", ...); others "installed"
-    )
-    checksum: str | None = None  # apk C: (the package's identity as apk writes it, e.g. "Q1...")
-    # (path, "algorithm:hex") pairs the database records: dpkg conffile md5s, apk Z:, rpm FILEDIGESTS
-    digests: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """What identifies "the same package" across two images, whatever its version."""
-        return (self.ecosystem, self.name, self.architecture)
-
-
-class BreakReason(StrEnum):
-    MISSING = "missing"  # nothing installed of that name (or for that architecture) provides it
-    VERSION = "version"  # installed, but in a version outside the constraint
-
-
-@dataclass(frozen=True)
-class BrokenDependency:
-    """A dependency of an installed package that the installed set does not satisfy."""
-
-    package: OsPackage
-    field: str  # "Depends", "Pre-Depends" (deb), "D" (apk), "Requires" (rpm)
-    relation: Relation
-    reason: BreakReason
-    installed_version: str | None = None  # the version found when reason is VERSION
-    detail: str = ""  # one line saying why, in the package manager's terms
-
-    def __str__(self) -> str:
-        return f"{self.package.name}: {self.field}: {self.relation.text}: {self.detail or self.reason}"
+DATABASES: tuple[PackageDatabase, ...] = (dpkg.DATABASE, apk.DATABASE, rpm.DATABASE)
+_WILDCARD = re.compile(r"[*?\[]")
 
 
 class CapturedFiles(Protocol):
@@ -113,15 +32,17 @@ class CapturedFiles(Protocol):
     def read(self, path: str) -> bytes | None: ...
 
 
-_DPKG_INFO_SUFFIXES = (".list", ".md5sums", ".conffiles")
-
-
-def database_files(files: CapturedFiles) -> dict[str, bytes]:
-    """The captured package-database files of one image, absolute path -> bytes, for ``read_os_packages``."""
-    paths = [DPKG_STATUS, APK_INSTALLED, *RPMDB_PATHS]
-    paths += [DPKG_STATUS_DIR + name for name in files.listdir(DPKG_STATUS_DIR.rstrip("/"))]
-    info = files.listdir(DPKG_INFO_DIR.rstrip("/"))
-    paths += [DPKG_INFO_DIR + name for name in info if name.endswith(_DPKG_INFO_SUFFIXES)]
+def captured_files(files: CapturedFiles, capture: Capture) -> dict[str, bytes]:
+    """The captured files ``capture`` names, absolute path -> bytes. A pattern may have wildcards in its
+    last component only: the directory before it is listed (its entries, not the ones below them)."""
+    paths = list(capture.paths)
+    for pattern in capture.patterns:
+        directory, name = posixpath.split(pattern)
+        if _WILDCARD.search(directory):
+            raise ValueError(f"cannot list {pattern!r}: wildcards before its last component")
+        paths += [
+            posixpath.join(directory, n) for n in files.listdir(directory) if fnmatch.fnmatchcase(n, name)
+        ]
     captured = {}
     for path in paths:
         data = files.read(path)
@@ -130,38 +51,29 @@ def database_files(files: CapturedFiles) -> dict[str, bytes]:
     return captured
 
 
-def group_by_name(packages: Iterable[OsPackage]) -> dict[str, list[OsPackage]]:
-    by_name: dict[str, list[OsPackage]] = {}
-    for package in packages:
-        by_name.setdefault(package.name, []).append(package)
-    return by_name
+def database_files(files: CapturedFiles) -> dict[str, bytes]:
+    """The captured package-database files of one image, absolute path -> bytes, for ``read_os_packages``."""
+    captured: dict[str, bytes] = {}
+    for database in DATABASES:
+        captured |= captured_files(files, database.capture)
+    return captured
 
 
 def read_os_packages(captured: Mapping[str, bytes]) -> list[OsPackage]:
     """Every OS package recorded in the captured database files (absolute path -> bytes) of one image."""
-    from layerdiff.inventory import apk, dpkg, rpm
-
-    packages = dpkg.read_database(captured)
-    if (installed := captured.get(APK_INSTALLED)) is not None:
-        packages += apk.parse_installed(installed)
-    # rpm moved its database to /usr/lib/sysimage; when both exist, the old path is a leftover or a link.
-    rpmdb = next((captured[path] for path in RPMDB_PATHS if path in captured), None)
-    if rpmdb is not None:
-        packages += rpm.parse_rpmdb(rpmdb)
-    return packages
+    return [package for database in DATABASES for package in database.read(captured)]
 
 
 def broken_dependencies(packages: Iterable[OsPackage]) -> list[BrokenDependency]:
     """Unsatisfied dependencies, each ecosystem's packages judged by that ecosystem's rules only."""
-    from layerdiff.inventory import apk, dpkg, rpm
-
     by_ecosystem: dict[str, list[OsPackage]] = {}
     for package in packages:
         by_ecosystem.setdefault(package.ecosystem, []).append(package)
-    broken = dpkg.unsatisfied_dependencies(by_ecosystem.get("deb", []))
-    broken += apk.unsatisfied_dependencies(by_ecosystem.get("apk", []))
-    broken += rpm.unsatisfied_dependencies(by_ecosystem.get("rpm", []))
-    return broken
+    return [
+        broken
+        for database in DATABASES
+        for broken in database.unsatisfied_dependencies(by_ecosystem.get(database.ecosystem, []))
+    ]
 
 
 # os-release ID and VERSION_ID joined by "-", as syft writes the distro qualifier ("debian-12").

@@ -15,8 +15,23 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.index.capture import Capture
 from layerdiff.inventory.users import RuntimeUser
 from layerdiff.model import EntryType
+
+# Distribution metadata (RECORD: the files a distribution installed), path configuration, venv markers.
+CAPTURE = Capture(
+    patterns=(
+        "*.dist-info/METADATA",
+        "*.dist-info/RECORD",
+        "*.egg-info/PKG-INFO",
+        "*.egg-info/requires.txt",
+        "*.egg-info",  # a single-file egg-info is PKG-INFO itself
+        "*/site-packages/*.pth",
+        "*/dist-packages/*.pth",
+        "*/pyvenv.cfg",
+    )
+)
 
 _INTERPRETER_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 _VERSIONED_NAME = re.compile(r"^python(\d+\.\d+)$")

@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from layerdiff.inventory.ospkg import BreakReason, BrokenDependency, OsPackage, PackageRef, Relation
+from layerdiff.index.capture import Capture
+from layerdiff.inventory.ospkg_interface import (
+    BreakReason,
+    BrokenDependency,
+    OsPackage,
+    PackageDatabase,
+    PackageRef,
+    Relation,
+)
+
+# rpm >= 4.16 moved its database to /usr/lib/sysimage; when both exist, the old path is a leftover or a link
+RPMDB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
+CAPTURE = Capture(paths=RPMDB_PATHS)
 
 # Header tags (rpmtag.h)
 NAME, VERSION, RELEASE, EPOCH, ARCH = 1000, 1001, 1002, 1003, 1022
@@ -203,6 +215,13 @@ def parse_rpmdb(data: bytes) -> list[OsPackage]:
     return [package_from_header(parse_header(bytes(blob))) for (blob,) in rows]
 
 
+def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+    """The rpm packages of an image from its captured files (absolute path -> bytes), from the newer
+    database location when both exist."""
+    rpmdb = next((captured[path] for path in RPMDB_PATHS if path in captured), None)
+    return parse_rpmdb(rpmdb) if rpmdb is not None else []
+
+
 # --- version ordering: rpmvercmp ----------------------------------------------------------------------------
 
 
@@ -372,3 +391,13 @@ def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDepend
                     )
                 )
     return broken
+
+
+DATABASE = PackageDatabase(
+    ecosystem="rpm",
+    capture=CAPTURE,
+    locations=RPMDB_PATHS,
+    read=read_database,
+    compare_versions=compare_evr,
+    unsatisfied_dependencies=unsatisfied_dependencies,
+)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.index.capture import Capture
 from layerdiff.model import Entry
 
 ROOT_HOME = "/root"
+PASSWD, GROUP = "/etc/passwd", "/etc/group"
+CAPTURE = Capture(paths=(PASSWD, GROUP))
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ def runtime_user(files: ImageFiles, spec: str | None, env: dict[str, str]) -> Ru
     """Resolve USER the way the container runtime does: name or uid, optionally ``:group``."""
     spec = spec or ""
     user_part, _, group_part = spec.partition(":")
-    passwd = parse_passwd(files.read("/etc/passwd"))
-    groups = parse_group(files.read("/etc/group"))
+    passwd = parse_passwd(files.read(PASSWD))
+    groups = parse_group(files.read(GROUP))
     entry = _find_user(passwd, user_part or "root")
     if entry is not None:
         uid, gid, name, home = entry.uid, entry.gid, entry.name, entry.home

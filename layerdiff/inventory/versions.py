@@ -7,7 +7,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from layerdiff.inventory import apk, dpkg, rpm
+from layerdiff.inventory.ospkg import DATABASES
 
 
 def _pypi(a: str, b: str) -> int:
@@ -17,9 +17,7 @@ def _pypi(a: str, b: str) -> int:
 
 # Package managers' own algorithms where univers disagrees with them on real versions (see dpkg.py/apk.py).
 _NATIVE: dict[str, Callable[[str, str], int]] = {
-    "deb": dpkg.compare_versions,
-    "apk": apk.compare_versions,
-    "rpm": rpm.compare_evr,
+    **{database.ecosystem: database.compare_versions for database in DATABASES},
     "pypi": _pypi,
 }
 

@@ -30,11 +30,11 @@ _DPKG_INFO = "/var/lib/dpkg/info/"
 def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
     # What an OS package owns is judged by the package rules: package-removed when the package manager
     # removed it, package-file-modified when something else did.
-    owned = _package_owned_paths(context)
+    owner_of = context.diff.base_inventory.owner_of
     removed = {
         c.path: c
         for c in context.diff.file_changes
-        if c.kind is ChangeKind.REMOVED and c.path not in owned and not c.path.startswith(_DPKG_INFO)
+        if c.kind is ChangeKind.REMOVED and owner_of(c.path) is None and not c.path.startswith(_DPKG_INFO)
     }
     replaced = _reinstalled_distribution_files(context, removed)
     for path, descendants in sorted(top_most(removed).items()):
@@ -64,24 +64,6 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
             # pip uninstalling the old version of what it installs is routine; the package rules report it
             severity=Severity.LOW if reinstalled else None,
         )
-
-
-def _package_owned_paths(context: RuleContext) -> frozenset[str]:
-    """Paths the base's OS packages own, as they appear in the image: packages list ``/lib/...`` where a
-    merged-/usr image stores ``/usr/lib/...``, so each listed directory is resolved inside the base."""
-    files = context.diff.base_files
-    real_dirs: dict[str, str | None] = {}
-    owned = set()
-    for package in context.diff.base_inventory.os_packages:
-        for path in package.files:
-            directory, name = posixpath.split(path)
-            if directory not in real_dirs:
-                real_dirs[directory] = files.resolve(directory)
-            real = real_dirs[directory]
-            owned.add(path)
-            if real is not None:
-                owned.add(posixpath.join(real, name))
-    return frozenset(owned)
 
 
 def _file_size(entry: Entry | None) -> int:

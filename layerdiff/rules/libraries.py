@@ -5,12 +5,9 @@ Evidence names objects and libraries by path, so that a reviewer can confirm a f
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
 from layerdiff.diff.inventory import LibraryChange
-from layerdiff.fs.view import ImageFiles
-from layerdiff.inventory.collect import Inventory
 from layerdiff.inventory.evidence import resolution_evidence
 from layerdiff.inventory.libraries import Via
 from layerdiff.rules.model import Finding, RuleContext, Severity
@@ -40,11 +37,8 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
             )
         else:
             message = f"{change.object} needs {change.soname}, which no longer resolves (was {before.path})."
-        owner = (
-            _package_owning(base, context.diff.base_files, before.real_path)
-            if before is not None and before.real_path
-            else None
-        )
+        package = base.owner_of(before.real_path) if before is not None and before.real_path else None
+        owner = package.name if package is not None else None
         paths = [p for p in (before.real_path, before.path) if p] if before is not None else []
         yield library_unresolved.finding(
             context,
@@ -80,7 +74,7 @@ def library_shadowed(context: RuleContext) -> Iterator[Finding]:
             continue
         if before.path != after.path:
             kind = "shadowed"  # another location is searched first
-        elif after.real_path and _package_owning(derived, context.diff.derived_files, after.real_path):
+        elif after.real_path and derived.owner_of(after.real_path):
             # Same location, other content, and the file is a package's: the package manager upgraded it
             # (package-upgraded) or it was changed behind its back (package-file-modified).
             continue
@@ -134,13 +128,3 @@ def _ld_library_path(context: RuleContext) -> dict[str, str | None]:
         "base": context.diff.base_inventory.env.get("LD_LIBRARY_PATH"),
         "derived": context.diff.derived_inventory.env.get("LD_LIBRARY_PATH"),
     }
-
-
-def _package_owning(inventory: Inventory, files: ImageFiles, real_path: str) -> str | None:
-    """The OS package whose file list names ``real_path`` (through symlinks such as merged /usr)."""
-    name = posixpath.basename(real_path)
-    for package in inventory.os_packages:
-        for listed_path in package.files:
-            if posixpath.basename(listed_path) == name and files.resolve(listed_path) == real_path:
-                return package.name
-    return None

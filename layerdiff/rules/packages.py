@@ -16,20 +16,17 @@ from typing import Any
 
 from layerdiff.diff.inventory import OsPackageChange
 from layerdiff.diff.packages import PackageChange
-from layerdiff.inventory.dpkg import FileProblem
+from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.evidence import entry_evidence
-from layerdiff.inventory.ospkg import APK_INSTALLED, DPKG_STATUS, RPMDB_PATHS, BrokenDependency, OsPackage
+from layerdiff.inventory.ospkg import DATABASES
+from layerdiff.inventory.ospkg_interface import BrokenDependency
 from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
 from layerdiff.rules.registry import rule
 
 OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
 
 # Where each ecosystem's database lives: the layer that rewrote it is the one that changed the packages.
-_DATABASES: dict[str, tuple[str, ...]] = {
-    "deb": (DPKG_STATUS, "/var/lib/dpkg/status.d"),
-    "apk": (APK_INSTALLED,),
-    "rpm": RPMDB_PATHS,
-}
+_DATABASES: dict[str, tuple[str, ...]] = {database.ecosystem: database.locations for database in DATABASES}
 
 # Documentation nothing executes: deleting it is how images are slimmed (and how dpkg's path-exclude
 # leaves packages), not a way to break them.
@@ -58,7 +55,8 @@ def package_file_modified(context: RuleContext) -> Iterator[Finding]:
     derived_packages = {p.name: p for p in context.diff.derived_inventory.os_packages if p.ecosystem == "deb"}
     for problem in context.diff.inventory.package_file_problems:
         owner = base_packages.get(problem.package)
-        if owner is None or not _owns(owner, problem.path) or problem.path.startswith(_DOCUMENTATION_DIRS):
+        owners = context.diff.base_inventory.owners_of(problem.path)
+        if owner is None or owner not in owners or problem.path.startswith(_DOCUMENTATION_DIRS):
             continue  # only what the base's packages installed; a package the derived image added is its own
         # Admins are meant to edit conffiles (dpkg keeps the edits on upgrade): shown, but not a risk.
         severity = Severity.LOW if problem.conffile else Severity.HIGH
@@ -81,10 +79,6 @@ def package_file_modified(context: RuleContext) -> Iterator[Finding]:
             layer=context.layer_that_changed(problem.path),
             severity=severity,
         )
-
-
-def _owns(package: OsPackage, path: str) -> bool:
-    return path in package.files or path in package.conffiles
 
 
 def _what_happened(problem: FileProblem) -> str:

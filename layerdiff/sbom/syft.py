@@ -18,20 +18,11 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from layerdiff.errors import ToolError
-from layerdiff.refs import ImageRef, Transport
-from layerdiff.sources.oci_layout import select_from_layout
-from layerdiff.sources.platforms import select_from_index
-from layerdiff.sources.registry import insecure_registry, parse_registry_ref
+from layerdiff.refs import ImageRef
+from layerdiff.sources.transports import transport_of
 
 TIMEOUT = 1800
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_SCHEMES = {
-    Transport.DOCKER: "docker",
-    Transport.DOCKER_ARCHIVE: "docker-archive",
-    Transport.OCI: "oci-dir",
-    Transport.OCI_ARCHIVE: "oci-archive",
-    Transport.REGISTRY: "registry",
-}
 
 
 @dataclass(frozen=True)
@@ -94,29 +85,16 @@ def _environment(scratch: Path | None = None) -> dict[str, str]:
     return env
 
 
-def syft_source(ref: ImageRef) -> str:
-    return f"{_SCHEMES[ref.transport]}:{ref.target}"
-
-
 def scan(syft: Syft, ref: ImageRef, platform: str | None, scratch_parent: Path | None) -> str:
     """CycloneDX JSON for the image; ToolError when syft fails."""
     if scratch_parent is not None:
         scratch_parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="syft-", dir=scratch_parent) as scratch:
-        source = syft_source(ref)
-        if ref.transport is Transport.OCI:
-            source = f"oci-dir:{_single_image_layout(ref, platform, Path(scratch) / 'layout')}"
-        elif ref.transport is Transport.OCI_ARCHIVE and ref.tag:
-            raise ToolError(
-                f"syft cannot pick tag {ref.tag!r} inside an OCI archive; use --sbom none, "
-                "or an oci: layout directory"
-            )
-        command = [syft.path, "scan", source, "-o", "cyclonedx-json"]
+        target = transport_of(ref).syft_target(ref, platform, Path(scratch))
+        command = [syft.path, "scan", target.source, "-o", "cyclonedx-json"]
         if platform:
             command += ["--platform", platform]
-        env = _environment(Path(scratch))
-        if ref.transport is Transport.REGISTRY and insecure_registry(parse_registry_ref(ref.target).host):
-            env["SYFT_REGISTRY_INSECURE_USE_HTTP"] = "true"
+        env = {**_environment(Path(scratch)), **target.env}
         try:
             done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False, env=env)
         except subprocess.TimeoutExpired as exc:
@@ -134,21 +112,3 @@ def _error_line(stderr: bytes) -> str | None:
     errors = [e for e in errors if "latest version" not in e]  # the update check, not the scan
     details = [line.strip(" -") for line in text.splitlines() if line.startswith("  - ")]
     return "; ".join(dict.fromkeys(details)) or (errors[-1] if errors else None)
-
-
-def _single_image_layout(ref: ImageRef, platform: str | None, target: Path) -> Path:
-    """syft's oci-dir takes a layout holding one image; give it one that names just the selected manifest
-    and links to the original blobs (nothing is copied)."""
-    source = Path(ref.target)
-    try:
-        index = json.loads((source / "index.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ToolError(f"cannot read {source / 'index.json'} for syft ({exc})") from exc
-    descriptor = select_from_layout(index, ref.tag, str(ref))
-    if descriptor is None:
-        descriptor = select_from_index(index, platform, str(ref))
-    target.mkdir(parents=True)
-    (target / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    (target / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [descriptor]}))
-    (target / "blobs").symlink_to((source / "blobs").resolve())
-    return target

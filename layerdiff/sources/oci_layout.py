@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from abc import abstractmethod
+from pathlib import Path
 from typing import IO, Any
 
-from layerdiff.errors import ImageError, ImageNotFound
+from layerdiff.errors import ImageError, ImageNotFound, ToolError
+from layerdiff.refs import ImageRef
 from layerdiff.sources.base import verified_json
 from layerdiff.sources.blobs import MAX_JSON_BLOB, BlobImageSource, check_digest
+from layerdiff.sources.platforms import select_from_index
 from layerdiff.sources.tar_members import TarMembers
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -93,3 +97,22 @@ class OciArchiveSource(_LayoutSource):
 
     def close(self) -> None:
         self.archive.close()
+
+
+def single_image_layout(ref: ImageRef, platform: str | None, target: Path) -> Path:
+    """A layout at ``target`` holding just the image ``ref`` and ``platform`` select, for tools that take a
+    layout of one image (syft): its index names the selected manifest and links to the original blobs, so
+    nothing is copied."""
+    source = Path(ref.target)
+    try:
+        index = json.loads((source / "index.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"cannot read {source / 'index.json'} for syft ({exc})") from exc
+    descriptor = select_from_layout(index, ref.tag, str(ref))
+    if descriptor is None:
+        descriptor = select_from_index(index, platform, str(ref))
+    target.mkdir(parents=True)
+    (target / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    (target / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [descriptor]}))
+    (target / "blobs").symlink_to((source / "blobs").resolve())
+    return target

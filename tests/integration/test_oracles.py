@@ -7,8 +7,7 @@ import pytest
 from layerdiff.index.cache import IndexCache
 from layerdiff.inventory.collect import Inventory
 from layerdiff.pipeline import inventory, load_image
-from layerdiff.refs import parse_ref
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support.engine import engine_client
 from tests.support.oracles import (
     COMMANDS,

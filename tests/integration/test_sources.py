@@ -10,8 +10,7 @@ import pytest
 
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import load_image
-from layerdiff.refs import parse_ref
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support.cli import run
 from tests.support.engine import engine_client, local_registry, push, save, skopeo_copy
 

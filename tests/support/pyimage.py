@@ -8,7 +8,7 @@ from typing import Any
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.index.tar_index import index_layer
-from layerdiff.inventory.collect import Inventory, collect
+from layerdiff.inventory.collect import CAPTURE, Inventory, collect
 from tests.support.imagebuilder import F, layer_tar
 
 USER_SITE = "home/airflow/.local/lib/python3.11/site-packages"
@@ -64,7 +64,7 @@ def user_site_layer() -> bytes:
 
 
 def inventory(*layers: bytes, **config: Any) -> Inventory:
-    indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}") for i, layer in enumerate(layers)]
+    indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}", CAPTURE) for i, layer in enumerate(layers)]
     settings: dict[str, Any] = {
         "User": "airflow",
         "Env": ["PATH=/home/airflow/.local/bin:/usr/local/bin:/usr/bin:/bin"],

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import Sboms, compare, load_image
-from layerdiff.refs import parse_ref
 from layerdiff.rules.model import Finding, Rule, RuleContext
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.syft import find_syft, scan
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support.imagebuilder import Image, write_oci_layout
 
 

@@ -9,17 +9,15 @@ import hashlib
 import pytest
 
 from layerdiff.inventory import apk
+from layerdiff.inventory.apk import APK_INSTALLED
 from layerdiff.inventory.ospkg import (
-    APK_INSTALLED,
-    BreakReason,
-    OsPackage,
-    PackageRef,
     broken_dependencies,
     canonical_purl,
     database_files,
     purl,
     read_os_packages,
 )
+from layerdiff.inventory.ospkg_interface import BreakReason, OsPackage, PackageRef
 
 
 def q1(content: bytes) -> str:

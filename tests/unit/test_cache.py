@@ -5,11 +5,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from layerdiff.index.cache import IndexCache
+from layerdiff.index.capture import Capture, CaptureSpec
+from layerdiff.inventory.collect import CAPTURE
 from layerdiff.model import ImageSnapshot, LayerDescriptor
 from layerdiff.pipeline import compare, load_image
-from layerdiff.refs import parse_ref
 from layerdiff.sources.base import ImageSource, LayerStream
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support import pairs
 from tests.support.imagebuilder import write_oci_layout
 
@@ -88,8 +89,20 @@ def test_a_table_left_by_an_older_layout_is_replaced(tmp_path: Path) -> None:
     old.commit()
     old.close()
     cache = IndexCache(directory)
-    assert cache.get("sha256:x") is None
+    assert cache.get("sha256:x", CAPTURE) is None
     cache.close()
+
+
+def test_indexes_made_under_another_capture_declaration_are_not_reused(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "l", {"base": pairs.base_image()})
+    cache = IndexCache(tmp_path / "cache")
+    load_image(open_source(parse_ref(f"oci:{layout}:base")), cache)
+    fewer = CaptureSpec([Capture(paths=("/etc/passwd",))])
+    image = load_image(open_source(parse_ref(f"oci:{layout}:base")), cache, capture=fewer)
+    assert cache.hits == 0 and cache.misses == 4  # both layers indexed again, under the other declaration
+    assert {path for index in image.indexes for path in index.contents} <= {"/etc/passwd"}
+    load_image(open_source(parse_ref(f"oci:{layout}:base")), cache)
+    assert cache.hits == 2
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:

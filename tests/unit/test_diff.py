@@ -5,8 +5,7 @@ from pathlib import Path
 from layerdiff.diff.changes import ChangeKind, ImageDiff
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import compare, load_image
-from layerdiff.refs import parse_ref
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from layerdiff.inventory import dpkg
-from layerdiff.inventory.ospkg import BreakReason, OsPackage, PackageRef, purl
+from layerdiff.inventory import dpkg, dpkg_verify
+from layerdiff.inventory.ospkg import purl
+from layerdiff.inventory.ospkg_interface import BreakReason, OsPackage, PackageRef
 from layerdiff.model import Entry, EntryType
 
 HOST_STATUS = Path("/var/lib/dpkg/status")
@@ -333,7 +334,7 @@ def test_verify_files_reports_what_dpkg_would() -> None:
         "/link": Entry("/link", EntryType.SYMLINK, link="usr/bin/demo"),
     }
     md5sums = {"/usr/bin/demo": "a" * 32, "/usr/bin/gone": "e" * 32, "/link": "b" * 32}
-    problems = dpkg.verify_files(package, md5sums, entries.get)
+    problems = dpkg_verify.verify_files(package, md5sums, entries.get)
     assert [p.dpkg_line() for p in problems] == [
         "??5??????   /usr/bin/demo",
         "missing     /usr/bin/gone",
@@ -347,7 +348,7 @@ def test_verify_files_reports_what_dpkg_would() -> None:
 
 def test_verify_files_skips_files_whose_digest_the_index_lacks() -> None:
     package = OsPackage("deb", "demo", "1", "amd64", files=("/x",))
-    assert dpkg.verify_files(package, {"/x": "a" * 32}, {"/x": Entry("/x", EntryType.FILE)}.get) == []
+    assert dpkg_verify.verify_files(package, {"/x": "a" * 32}, {"/x": Entry("/x", EntryType.FILE)}.get) == []
 
 
 def copy_package_tree(paths: Iterable[str], root: Path) -> None:
@@ -389,7 +390,7 @@ def test_verify_files_matches_dpkg_verify_on_a_tampered_root(tmp_path: Path) -> 
     bashrc.symlink_to("dot.bashrc.real")
 
     md5sums = dpkg.package_md5sums(attached, info)
-    problems = dpkg.verify_files(attached, md5sums, lookup_under(tmp_path))
+    problems = dpkg_verify.verify_files(attached, md5sums, lookup_under(tmp_path))
     assert [p.dpkg_line() for p in problems] == dpkg_verify_lines("base-files", root=tmp_path)
     assert len(problems) == 7
 
@@ -400,7 +401,9 @@ def test_verify_files_matches_dpkg_verify_on_this_machine(name: str) -> None:
     package = host_package(name)
     info = host_info_files(package)
     [attached] = dpkg.attach_files([package], info)
-    problems = dpkg.verify_files(attached, dpkg.package_md5sums(attached, info), lookup_under(Path("/")))
+    problems = dpkg_verify.verify_files(
+        attached, dpkg.package_md5sums(attached, info), lookup_under(Path("/"))
+    )
     assert [p.dpkg_line() for p in problems] == dpkg_verify_lines(name)
 
 

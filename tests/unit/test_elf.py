@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from layerdiff.inventory.elf import is_elf_magic, parse_elf
+from layerdiff.index.elf import is_elf_magic, parse_elf
 from layerdiff.model import ElfInfo
 
 HOST_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.so.6")

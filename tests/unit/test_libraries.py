@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from layerdiff.inventory.elf import parse_elf
+from layerdiff.index.elf import parse_elf
 from layerdiff.inventory.libraries import Loader, NeededResolution, Via, read_ld_so_conf, resolve_needed
 from layerdiff.model import ElfInfo, Entry, EntryType
 from tests.unit.test_elf import SampleTree, build_sample_tree

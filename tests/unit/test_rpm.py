@@ -15,15 +15,9 @@ from pathlib import Path
 import pytest
 
 from layerdiff.inventory import rpm
-from layerdiff.inventory.ospkg import (
-    RPMDB_PATHS,
-    BreakReason,
-    OsPackage,
-    PackageRef,
-    canonical_purl,
-    purl,
-    read_os_packages,
-)
+from layerdiff.inventory.ospkg import canonical_purl, purl, read_os_packages
+from layerdiff.inventory.ospkg_interface import BreakReason, OsPackage, PackageRef
+from layerdiff.inventory.rpm import RPMDB_PATHS
 
 HeaderEntries = dict[int, tuple[int, object]]
 STRING, STRING_ARRAY, I18NSTRING, INT16, INT32, BIN = 6, 8, 9, 3, 4, 7

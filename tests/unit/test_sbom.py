@@ -7,12 +7,11 @@ import pytest
 
 from layerdiff.diff.packages import diff_packages
 from layerdiff.index.cache import IndexCache
-from layerdiff.refs import parse_ref
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.jobs import SbomJobs
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sbom.syft import find_syft, scan
-from layerdiff.sources.open import open_source
+from layerdiff.sources.transports import open_source, parse_ref
 from tests.support import pairs
 from tests.support.cli import assert_one_line_error, run
 from tests.support.imagebuilder import write_oci_archive, write_oci_layout

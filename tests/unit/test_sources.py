@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound
+from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound, UsageError
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, load_image
-from layerdiff.refs import Transport, parse_ref
-from layerdiff.sources.open import open_source
+from layerdiff.refs import ImageRef
+from layerdiff.sources.base import ImageSource
+from layerdiff.sources.interface import Transport
+from layerdiff.sources.transports import TRANSPORTS, open_source, parse_ref
+from tests.support.cli import assert_one_line_error, run
 from tests.support.imagebuilder import (
     F,
     Image,
@@ -64,10 +67,80 @@ def test_bare_arguments_resolve_by_what_exists(tmp_path: Path) -> None:
     layout = write_oci_layout(tmp_path / "layout", {"v1": BASE})
     docker = write_docker_archive(tmp_path / "d.tar", BASE)
     oci_tar = write_oci_archive(tmp_path / "o.tar", {"v1": BASE}, tmp_path)
-    assert parse_ref(str(layout)).transport is Transport.OCI
-    assert parse_ref(str(docker)).transport is Transport.DOCKER_ARCHIVE
-    assert parse_ref(str(oci_tar)).transport is Transport.OCI_ARCHIVE
-    assert parse_ref("apache/airflow:2.6.0").transport is Transport.DOCKER
+    assert parse_ref(str(layout)).transport == "oci"
+    assert parse_ref(str(docker)).transport == "docker-archive"
+    assert parse_ref(str(oci_tar)).transport == "oci-archive"
+    assert parse_ref("apache/airflow:2.6.0").transport == "docker"
+
+
+# The source schemes syft accepts (syft scan --help).
+SYFT_SCHEMES = {"docker", "podman", "containerd", "docker-archive", "oci-archive", "oci-dir", "singularity"}
+SYFT_SCHEMES |= {"registry", "dir", "file"}
+
+
+def test_every_transport_tells_syft_how_to_read_the_same_image(tmp_path: Path) -> None:
+    layout = write_oci_layout(tmp_path / "layout", {"v1": BASE})
+    targets = {
+        "docker": "example/app:1.0",
+        "docker-archive": str(write_docker_archive(tmp_path / "d.tar", BASE)),
+        "oci": str(layout),
+        "oci-archive": str(write_oci_archive(tmp_path / "o.tar", {"v1": BASE}, tmp_path)),
+        "registry": "127.0.0.1:5000/example/app:1.0",
+    }
+    assert set(TRANSPORTS) == set(targets)  # a new transport gets a case here
+    for name, transport in TRANSPORTS.items():
+        scratch = tmp_path / f"scratch-{name}"
+        scratch.mkdir()
+        ref = parse_ref(f"{name}:{targets[name]}")
+        assert ref == ImageRef(name, targets[name])
+        scheme, _, target = transport.syft_target(ref, None, scratch).source.partition(":")
+        assert scheme in SYFT_SCHEMES and target, (name, scheme, target)
+    # syft reads the registry the way the source does: a loopback registry over plain HTTP
+    registry = TRANSPORTS["registry"].syft_target(
+        parse_ref(f"registry:{targets['registry']}"), None, tmp_path
+    )
+    assert registry.env == {"SYFT_REGISTRY_INSECURE_USE_HTTP": "true"}
+    # syft's oci-dir gets a layout of the one selected image
+    single = TRANSPORTS["oci"].syft_target(parse_ref(f"oci:{layout}:v1"), None, tmp_path / "tagged")
+    assert (
+        len(json.loads(Path(single.source.removeprefix("oci-dir:"), "index.json").read_text())["manifests"])
+        == 1
+    )
+
+
+def test_a_transport_that_does_not_say_how_syft_reads_it_cannot_exist() -> None:
+    class NoSyft(Transport):
+        name = "no-syft"
+
+        def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+            raise AssertionError("not reached")
+
+    with pytest.raises(TypeError, match="syft_target"):
+        NoSyft()  # type: ignore[abstract]
+
+
+@pytest.mark.parametrize(
+    "text", ["oci-dir:/no/such/layout", "docker-daemon:alpine:3", "containers-storage:a/b"]
+)
+def test_an_unknown_transport_is_a_one_line_usage_error(text: str) -> None:
+    with pytest.raises(
+        UsageError, match=r"^unknown image transport '[a-z-]+' in .* \(known: docker, "
+    ) as caught:
+        parse_ref(text)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unknown_transport_on_the_command_line(tmp_path: Path) -> None:
+    result = run("diff", "oci-dir:/no/such/layout", "docker-daemon:x:1", "--no-cache", "--sbom", "none")
+    assert_one_line_error(result, 2, "unknown image transport 'oci-dir'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["python:3.12", "localhost:5000/app:1.0", "ghcr.io/org/app@sha256:" + "a" * 64, "sha256:" + "b" * 64],
+)
+def test_engine_image_names_with_a_colon_are_not_transports(text: str) -> None:
+    assert parse_ref(text) == ImageRef("docker", text)
 
 
 def test_platform_selection(tmp_path: Path) -> None:
@@ -139,7 +212,7 @@ def test_gzipped_docker_save_archive(tmp_path: Path) -> None:
     plain = write_docker_archive(tmp_path / "d.tar", BASE)
     zipped = tmp_path / "d.tar.gz"
     zipped.write_bytes(gzip.compress(plain.read_bytes()))
-    assert parse_ref(str(zipped)).transport is Transport.DOCKER_ARCHIVE
+    assert parse_ref(str(zipped)).transport == "docker-archive"
     assert load(str(zipped), tmp_path).snapshot.image_id == load(str(plain), tmp_path).snapshot.image_id
 
 

@@ -6,14 +6,16 @@ import tarfile
 import pytest
 
 from layerdiff.errors import CorruptLayer, DigestMismatch, HostileLayer
+from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory.collect import CAPTURE
 from layerdiff.model import Entry, EntryType
 from layerdiff.sources.streams import decompressed
 from tests.support.imagebuilder import F, compress, layer_tar, sha256
 
 
 def index(data: bytes, max_entries: int = 1000) -> dict[str, Entry]:
-    result = index_layer(io.BytesIO(data), sha256(data), "test layer", max_entries)
+    result = index_layer(io.BytesIO(data), sha256(data), "test layer", CAPTURE, max_entries)
     return {e.path: e for e in result.entries}
 
 
@@ -69,7 +71,7 @@ def test_non_utf8_names_are_kept_byte_exact() -> None:
 
 def test_duplicate_entries_keep_the_last_and_warn() -> None:
     data = layer_tar([F("etc/conf", b"first"), F("etc/conf", b"second", mode=0o600)])
-    result = index_layer(io.BytesIO(data), sha256(data), "dup")
+    result = index_layer(io.BytesIO(data), sha256(data), "dup", CAPTURE)
     (entry,) = result.entries
     assert entry.mode == 0o600 and entry.size == 6
     assert any("more than once" in w for w in result.warnings)
@@ -97,20 +99,20 @@ def test_entry_limit() -> None:
 def test_diff_id_mismatch_is_an_error() -> None:
     data = layer_tar([F("a", b"x")])
     with pytest.raises(DigestMismatch):
-        index_layer(io.BytesIO(data), "sha256:" + "0" * 64, "layer")
+        index_layer(io.BytesIO(data), "sha256:" + "0" * 64, "layer", CAPTURE)
 
 
 def test_truncated_tar() -> None:
     data = layer_tar([F("big", b"x" * 100_000)])[:50_000]
     with pytest.raises(CorruptLayer):
-        index_layer(io.BytesIO(data), None, "layer")
+        index_layer(io.BytesIO(data), None, "layer", CAPTURE)
 
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 def test_compressed_layers(compression: str) -> None:
     data = layer_tar([F("a", b"hello")])
     stream = decompressed(io.BytesIO(compress(data, compression)), "layer")
-    result = index_layer(stream, sha256(data), "layer")
+    result = index_layer(stream, sha256(data), "layer", CAPTURE)
     assert result.diff_id == sha256(data)
 
 
@@ -118,12 +120,12 @@ def test_compressed_layers(compression: str) -> None:
 def test_truncated_compressed_stream(compression: str) -> None:
     blob = compress(layer_tar([F("a", bytes(range(256)) * 4000)]), compression)
     with pytest.raises(CorruptLayer):
-        index_layer(decompressed(io.BytesIO(blob[: len(blob) // 2]), "layer"), None, "layer")
+        index_layer(decompressed(io.BytesIO(blob[: len(blob) // 2]), "layer"), None, "layer", CAPTURE)
 
 
 def test_hundred_thousand_entries() -> None:
     data = layer_tar([F(f"d{i % 100}/f{i}", b"") for i in range(100_000)], fmt=tarfile.GNU_FORMAT)
-    result = index_layer(io.BytesIO(data), sha256(data), "big")
+    result = index_layer(io.BytesIO(data), sha256(data), "big", CAPTURE)
     assert len(result.entries) == 100_000
 
 
@@ -133,11 +135,49 @@ def test_multi_member_gzip_and_zero_padding() -> None:
     data = layer_tar([F("a", b"x" * 5000), F("b", b"y" * 5000)])
     half = len(data) // 2
     blob = gzip.compress(data[:half]) + gzip.compress(data[half:]) + b"\0" * 1024
-    result = index_layer(decompressed(io.BytesIO(blob), "layer"), sha256(data), "layer")
+    result = index_layer(decompressed(io.BytesIO(blob), "layer"), sha256(data), "layer", CAPTURE)
     assert {e.path for e in result.entries} == {"/a", "/b"}
 
 
 def test_garbage_after_gzip_is_corrupt() -> None:
     data = layer_tar([F("a", b"x")])
     with pytest.raises(CorruptLayer, match="corrupt gzip"):
-        index_layer(decompressed(io.BytesIO(compress(data, "gzip") + b"garbage!"), "layer"), None, "layer")
+        index_layer(
+            decompressed(io.BytesIO(compress(data, "gzip") + b"garbage!"), "layer"), None, "layer", CAPTURE
+        )
+
+
+def test_contents_are_kept_as_the_capture_declaration_says() -> None:
+    data = layer_tar(
+        [
+            F("etc/app.conf", b"wanted"),
+            F("etc/conf.d/a.conf", b"by pattern"),
+            F("etc/other", b"not declared"),
+            F("usr/bin/run", b"#!/bin/sh\necho\n", mode=0o755),
+        ]
+    )
+    only_files = CaptureSpec([Capture(paths=("/etc/app.conf",), patterns=("/etc/conf.d/*.conf",))])
+    kept = index_layer(io.BytesIO(data), None, "layer", only_files).contents
+    assert kept == {"/etc/app.conf": b"wanted", "/etc/conf.d/a.conf": b"by pattern"}
+    with_scripts = CaptureSpec([Capture(scripts=True)])
+    assert set(index_layer(io.BytesIO(data), None, "layer", with_scripts).contents) == {"/usr/bin/run"}
+
+
+def test_the_capture_key_changes_with_the_declaration() -> None:
+    first = CaptureSpec([Capture(paths=("/etc/passwd",)), Capture(patterns=("*/x",))])
+    same = CaptureSpec([Capture(patterns=("*/x",)), Capture(paths=("/etc/passwd",))])
+    assert first.key == same.key
+    assert first.key != CaptureSpec([Capture(paths=("/etc/passwd",))]).key
+    assert first.key != CaptureSpec([Capture(paths=("/etc/passwd",), patterns=("*/x",), scripts=True)]).key
+
+
+def test_the_indexer_does_not_import_the_inventory() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, layerdiff.index.tar_index, layerdiff.index.cache; print(*sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "layerdiff.index.tar_index" in loaded
+    assert not [name for name in loaded if name.startswith("layerdiff.inventory")]

@@ -5,12 +5,13 @@ import io
 from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import build_tree
 from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory.collect import CAPTURE
 from layerdiff.model import EntryType, LayerIndex
 from tests.support.imagebuilder import F, layer_tar
 
 
 def idx(*entries: F) -> LayerIndex:
-    return index_layer(io.BytesIO(layer_tar(list(entries))), None, "layer")
+    return index_layer(io.BytesIO(layer_tar(list(entries))), None, "layer", CAPTURE)
 
 
 def test_whiteout_removes_path_and_subtree_and_records_the_layer() -> None:

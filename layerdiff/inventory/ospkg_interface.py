@@ -1,0 +1,118 @@
+"""The interface of an OS package database reader (dpkg, apk, rpm), and the types the readers share.
+
+A reader turns its package manager's database, given as the bytes the indexer captured, into
+``OsPackage`` values, orders versions by its package manager's rules, and says which dependencies an
+installed set leaves unsatisfied. Each reader module ends with its ``DATABASE``; the registry is
+``layerdiff.inventory.ospkg.DATABASES``. Readers import this module only, never the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from layerdiff.index.capture import Capture
+
+Ecosystem = Literal["deb", "apk", "rpm"]
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """A package name as a relation or a Provides entry names it: ``libc6:any (>= 2.36)``.
+
+    ``operator`` is written the way the ecosystem writes it (dpkg ``<<``/``<=``/``=``/``>=``/``>>``,
+    apk ``<``/``<=``/``=``/``>=``/``>``/``~``, rpm ``<``/``<=``/``=``/``>=``/``>``); ``arch`` is the
+    qualifier after ``:`` (``any``, ``native``, ``amd64``) or None when none is written.
+    """
+
+    name: str
+    operator: str | None = None
+    version: str | None = None
+    arch: str | None = None
+
+    def __str__(self) -> str:
+        name = f"{self.name}:{self.arch}" if self.arch else self.name
+        return f"{name} ({self.operator} {self.version})" if self.operator else name
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One entry of a dependency field: alternatives of which any one satisfies it (``a | b``)."""
+
+    alternatives: tuple[PackageRef, ...]
+    text: str  # the entry as the database wrote it, for messages
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class OsPackage:
+    """One package the package manager records as present in the image."""
+
+    ecosystem: Ecosystem
+    name: str
+    version: str  # as the ecosystem writes it in full: deb/rpm "[epoch:]version-release", apk "1.2-r0"
+    architecture: str
+    source: str | None = None  # deb Source, apk origin (o:), rpm SOURCERPM
+    source_version: str | None = None  # deb only: from "Source: name (version)"
+    depends: tuple[Relation, ...] = ()
+    pre_depends: tuple[Relation, ...] = ()
+    provides: tuple[PackageRef, ...] = ()
+    files: tuple[str, ...] = ()  # absolute paths the database lists for the package, directories included
+    conffiles: frozenset[str] = frozenset()
+    multi_arch: str | None = None  # deb Multi-Arch: "same", "foreign", "allowed" (None means "no")
+    state: str = (
+        "installed"  # deb: the last word of Status ("installed", "unpacked", ...); others "installed"
+    )
+    checksum: str | None = None  # apk C: (the package's identity as apk writes it, e.g. "Q1...")
+    # (path, "algorithm:hex") pairs the database records: dpkg conffile md5s, apk Z:, rpm FILEDIGESTS
+    digests: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies "the same package" across two images, whatever its version."""
+        return (self.ecosystem, self.name, self.architecture)
+
+
+class BreakReason(StrEnum):
+    MISSING = "missing"  # nothing installed of that name (or for that architecture) provides it
+    VERSION = "version"  # installed, but in a version outside the constraint
+
+
+@dataclass(frozen=True)
+class BrokenDependency:
+    """A dependency of an installed package that the installed set does not satisfy."""
+
+    package: OsPackage
+    field: str  # "Depends", "Pre-Depends" (deb), "D" (apk), "Requires" (rpm)
+    relation: Relation
+    reason: BreakReason
+    installed_version: str | None = None  # the version found when reason is VERSION
+    detail: str = ""  # one line saying why, in the package manager's terms
+
+    def __str__(self) -> str:
+        return f"{self.package.name}: {self.field}: {self.relation.text}: {self.detail or self.reason}"
+
+
+@dataclass(frozen=True)
+class PackageDatabase:
+    """One package manager's database, as a reader declares it."""
+
+    ecosystem: Ecosystem
+    capture: Capture  # the files the indexer keeps for ``read``
+    # What the package manager rewrites whenever the installed set changes, in the order to look for the
+    # layer that did it (a file, or a directory whose entries it rewrites).
+    locations: tuple[str, ...]
+    read: Callable[[Mapping[str, bytes]], list[OsPackage]]  # captured files (path -> bytes) -> packages
+    compare_versions: Callable[[str, str], int]  # negative, zero, positive as a sorts before, with, after b
+    unsatisfied_dependencies: Callable[[Sequence[OsPackage]], list[BrokenDependency]]
+
+
+def group_by_name(packages: Iterable[OsPackage]) -> dict[str, list[OsPackage]]:
+    by_name: dict[str, list[OsPackage]] = {}
+    for package in packages:
+        by_name.setdefault(package.name, []).append(package)
+    return by_name
