@@ -21,6 +21,8 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeAlias, Union, get_args, get_origin
 
+from layerdiff.gc_pause import paused_collector
+
 # Free-form JSON as the model hands it out: read-only by type (the values are plain lists and dicts).
 JsonValue: TypeAlias = str | int | float | bool | Sequence["JsonValue"] | Mapping[str, "JsonValue"] | None
 JsonObject: TypeAlias = Mapping[str, JsonValue]
@@ -42,12 +44,14 @@ class Wire:
     __slots__ = ()
 
     def to_json(self) -> dict[str, Any]:
-        encoded: dict[str, Any] = _class_encoder(type(self))(self)
+        with paused_collector():  # every object made lives on: the collector's passes would find nothing
+            encoded: dict[str, Any] = _class_encoder(type(self))(self)
         return encoded
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        decoded: Self = _class_decoder(cls)(data, {})
+        with paused_collector():
+            decoded: Self = _class_decoder(cls)(data, {})
         return decoded
 
 
@@ -62,92 +66,120 @@ def copy_json(value: Any) -> Any:
 
 def _class_decoder(cls: type) -> _Decode:
     decoder = _decoders.get(cls)
-    if decoder is not None:
-        return decoder
-    steps = [
-        (field.name, _decoder(field.type), bool(field.metadata.get("shared")), _optional(field))
-        for field in dataclasses.fields(cls)
-    ]
-
-    def decode(data: Mapping[str, Any], cache: _Cache) -> Any:
-        values = []
-        for name, convert, shared, optional in steps:
-            value = data.get(name) if optional else data[name]
-            if value is not None:
-                if convert is not None:
-                    value = convert(value, cache)
-                if shared:
-                    value = cache.setdefault(value, value)
-            values.append(value)
-        return cls(*values)
-
-    _decoders[cls] = decode
-    return decode
+    if decoder is None:
+        names = _Names()
+        arguments = [_field_decoding(field, names) for field in dataclasses.fields(cls)]
+        body = f"return cls({', '.join(arguments)})"
+        decoder = _decoders[cls] = _compile("data, cache", body, {"cls": cls, **names.namespace})
+    return decoder
 
 
 def _class_encoder(cls: type) -> _Encode:
     encoder = _encoders.get(cls)
-    if encoder is not None:
-        return encoder
-    steps = [(field.name, _encoder(field.type), _optional(field)) for field in dataclasses.fields(cls)]
+    if encoder is None:
+        names = _Names()
+        required, optional = [], []
+        for field in dataclasses.fields(cls):
+            value = names.variable()
+            expression = _encoding(field.type, value, names)
+            if _optional(field):
+                optional.append(
+                    f"if ({value} := item.{field.name}) is not None: data[{field.name!r}] = {expression}"
+                )
+            else:
+                required.append(f"{field.name!r}: {_nullable(value, f'item.{field.name}', expression)}")
+        body = "\n".join([f"data = {{{', '.join(required)}}}", *optional, "return data"])
+        encoder = _encoders[cls] = _compile("item", body, names.namespace)
+    return encoder
 
-    def encode(item: Any) -> dict[str, Any]:
-        data = {}
-        for name, convert, optional in steps:
-            value = getattr(item, name)
-            if value is None:
-                if optional:
-                    continue
-            elif convert is not None:
-                value = convert(value)
-            data[name] = value
-        return data
 
-    _encoders[cls] = encode
-    return encode
+def _field_decoding(field: dataclasses.Field[Any], names: "_Names") -> str:
+    source = f"data.get({field.name!r})" if _optional(field) else f"data[{field.name!r}]"
+    value = names.variable()
+    expression = _decoding(field.type, value, names)
+    if field.metadata.get("shared"):
+        if expression == value:
+            return f"cache.setdefault({value} := {source}, {value})"
+        converted = names.variable()
+        expression = f"cache.setdefault({converted} := {expression}, {converted})"
+    return _nullable(value, source, expression)
+
+
+def _nullable(value: str, source: str, expression: str) -> str:
+    """``expression`` of ``value`` (read from ``source``), None staying None."""
+    if expression == value:
+        return source
+    return f"(None if ({value} := {source}) is None else {expression})"
+
+
+def _decoding(annotation: Any, value: str, names: "_Names") -> str:
+    """The expression that converts the JSON value named ``value`` to ``annotation``."""
+    kind, item = _shape(annotation)
+    if kind == "scalar":
+        return value
+    if kind == "json":
+        return f"copy_json({value})"
+    if kind == "class":
+        return f"{names.constant(_class_decoder(item))}({value}, cache)"
+    element = names.variable()
+    if kind == "pairs":
+        converted = _decoding(item, element, names)
+        if converted == element:
+            return f"tuple({value}.items())"
+        return f"tuple([(key, {converted}) for key, {element} in {value}.items()])"
+    converted = _decoding(item, element, names)
+    if converted == element:
+        return f"tuple({value})"
+    return f"tuple([{converted} for {element} in {value}])"
+
+
+def _encoding(annotation: Any, value: str, names: "_Names") -> str:
+    """The expression that converts the model value named ``value`` to JSON."""
+    kind, item = _shape(annotation)
+    if kind == "scalar":
+        return value
+    if kind == "json":
+        return f"copy_json({value})"
+    if kind == "class":
+        return f"{names.constant(_class_encoder(item))}({value})"
+    element = names.variable()
+    converted = _encoding(item, element, names)
+    if kind == "pairs":
+        return (
+            f"dict({value})"
+            if converted == element
+            else f"{{key: {converted} for key, {element} in {value}}}"
+        )
+    return f"list({value})" if converted == element else f"[{converted} for {element} in {value}]"
+
+
+class _Names:
+    """Fresh variable names, and the functions a generated converter calls."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"copy_json": copy_json}
+        self._count = 0
+
+    def variable(self) -> str:
+        self._count += 1
+        return f"v{self._count}"
+
+    def constant(self, value: Any) -> str:
+        name = f"f{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+
+def _compile(parameters: str, body: str, namespace: dict[str, Any]) -> Any:
+    # Generated per class, as dataclasses generates __init__: a report can hold a million file changes, and
+    # a loop over each object's fields would be the better part of the conversion's time.
+    source = f"def convert({parameters}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    exec(source, namespace)  # the source names dataclass fields only
+    return namespace["convert"]
 
 
 def _optional(field: dataclasses.Field[Any]) -> bool:
     return field.default is not dataclasses.MISSING
-
-
-def _decoder(annotation: Any) -> _Decode | None:
-    """How to convert a JSON value to ``annotation`` (None: as it is). Nulls never reach a converter."""
-    kind, item = _shape(annotation)
-    if kind == "scalar":
-        return None
-    if kind == "json":
-        return lambda value, _cache: copy_json(value)
-    if kind == "class":
-        return _class_decoder(item)
-    if kind == "pairs":
-        convert_value = _decoder(item)
-        if convert_value is None:
-            return lambda value, _cache: tuple(value.items())
-        return lambda value, cache: tuple((key, convert_value(v, cache)) for key, v in value.items())
-    convert = _decoder(item)
-    if convert is None:
-        return lambda value, _cache: tuple(value)
-    return lambda value, cache: tuple([convert(v, cache) for v in value])
-
-
-def _encoder(annotation: Any) -> _Encode | None:
-    kind, item = _shape(annotation)
-    if kind == "scalar":
-        return None
-    if kind == "json":
-        return copy_json
-    if kind == "class":
-        return _class_encoder(item)
-    if kind == "pairs":
-        convert_value = _encoder(item)
-        if convert_value is None:
-            return dict
-        return lambda value: {key: convert_value(v) for key, v in value}
-    convert = _encoder(item)
-    if convert is None:
-        return list
-    return lambda value: [convert(v) for v in value]
 
 
 def _shape(annotation: Any) -> tuple[str, Any]:
