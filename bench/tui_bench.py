@@ -129,7 +129,7 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
         start = time.perf_counter()
         report = parse_report(report_path.read_text(encoding="utf-8"), str(report_path))
         gc.freeze()  # as `layerdiff view` does
-        app = ReviewApp(report)
+        app = ReviewApp(report.to_json())
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
             figures = [("read and check the report, then first screen", time.perf_counter() - start)]
