@@ -7,8 +7,13 @@ ones. Kinds are mixed roughly as a ``pip install`` on top of a base image mixes 
 
 from __future__ import annotations
 
+import json
 import random
+from collections import Counter
+from pathlib import Path
 from typing import Any
+
+EXAMPLE_REPORT = Path(__file__).resolve().parents[1] / "tests" / "data" / "review" / "example.json"
 
 _KIND_WEIGHTS = (("added", 70), ("removed", 10), ("modified", 12), ("metadata", 8))
 _SUFFIXES = (".py", ".pyc", ".so", ".txt", ".json", ".pyi", "")
@@ -89,3 +94,13 @@ def synthetic_changes(n: int, seed: int = 0) -> list[dict[str, Any]]:
         changes.append(_change(rng, f"{directory}/{name}", rng.choices(kinds, weights)[0], 2 + serial % 4))
     changes.sort(key=lambda change: change["path"])
     return changes
+
+
+def synthetic_report(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The saved example report with its file changes replaced by ``changes``."""
+    report: dict[str, Any] = json.loads(EXAMPLE_REPORT.read_text())
+    report["file_changes"] = changes
+    report["summary"]["file_changes"] = dict(Counter(change["kind"] for change in changes))
+    for kind in ("added", "removed", "modified", "metadata"):
+        report["summary"]["file_changes"].setdefault(kind, 0)
+    return report

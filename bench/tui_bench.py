@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -32,14 +31,12 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widgets import Footer
 
-from bench.synthetic import synthetic_changes
+from bench.synthetic import synthetic_changes, synthetic_report
 from layerdiff.report.load import parse_report, report_problem
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane, FileTreeView
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
 from tests.support.terminal import Terminal
-
-EXAMPLE_REPORT = Path(__file__).resolve().parents[1] / "tests" / "data" / "review" / "example.json"
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:
@@ -110,16 +107,6 @@ def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]
         FileTreeView.render_line = original  # type: ignore[method-assign]
 
 
-def synthetic_report(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The saved example report with its file changes replaced by ``changes``."""
-    report: dict[str, Any] = json.loads(EXAMPLE_REPORT.read_text())
-    report["file_changes"] = changes
-    report["summary"]["file_changes"] = dict(Counter(change["kind"] for change in changes))
-    for kind in ("added", "removed", "modified", "metadata"):
-        report["summary"]["file_changes"].setdefault(kind, 0)
-    return report
-
-
 def app_times(report_path: Path) -> list[tuple[str, float]]:
     """The review app as `layerdiff view` runs it, headless: from reading the saved report (parse and
     check) to the first screen, then keys. Each key's figure runs from the press until the app is idle
@@ -129,7 +116,7 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
         start = time.perf_counter()
         report = parse_report(report_path.read_text(encoding="utf-8"), str(report_path))
         gc.freeze()  # as `layerdiff view` does
-        app = ReviewApp(report)
+        app = ReviewApp(report.to_json())
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
             figures = [("read and check the report, then first screen", time.perf_counter() - start)]
