@@ -35,8 +35,9 @@ from textual.widgets import Footer
 from bench.synthetic import synthetic_changes
 from layerdiff.report.load import parse_report, report_problem
 from layerdiff.tui.app import ReviewApp
-from layerdiff.tui.files import FilesPane, FileTreeView
+from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
+from layerdiff.tui.treeview import FileTreeView
 from tests.support.terminal import Terminal
 
 EXAMPLE_REPORT = Path(__file__).resolve().parents[1] / "tests" / "data" / "review" / "example.json"

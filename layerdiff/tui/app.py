@@ -21,18 +21,13 @@ from layerdiff.approval import Approval, build_statement, statement_text
 from layerdiff.errors import UsageError
 from layerdiff.tui import links
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
+from layerdiff.tui.cells import counted
 from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import Acceptance, FindingsPane
 from layerdiff.tui.overview import overview
-from layerdiff.tui.records import (
-    config_records,
-    counted,
-    environment_summary,
-    library_records,
-    package_records,
-    python_records,
-)
+from layerdiff.tui.packages import package_records
+from layerdiff.tui.records import config_records, environment_summary, library_records, python_records
 from layerdiff.tui.tables import RecordsPane
 
 TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, links.PYTHON, links.CONFIG)

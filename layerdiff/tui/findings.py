@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from layerdiff.approval import has_expired
-from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, Record
+from layerdiff.tui.cells import SEVERITIES, SEVERITY_STYLE
+from layerdiff.tui.records import Record
 from layerdiff.tui.tables import RecordsPane
 
 APPROVED, WAIVED, MARKED, EXPIRED = "approved", "waived", "marked", "expired"

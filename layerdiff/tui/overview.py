@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from layerdiff.render.units import human_size
-from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, counted
+from layerdiff.tui.cells import SEVERITIES, SEVERITY_STYLE, counted
 
 
 def verdict_line(report: Mapping[str, Any]) -> Text:

@@ -1,4 +1,6 @@
-"""The rows of the review app's change tables, built from a finished report.
+"""The rows of the review app's change tables, built from a finished report: the Record every table
+shows, the detail-pane layouts they share, and the rows of the Libraries, Python and Config tabs (the
+Packages tab's are in packages.py).
 
 Pure: no textual here, so each table's content is tested without running the app. A Record carries its
 cells, the words a search matches, the identifiers a jump from a finding looks for, and its detail text.
@@ -7,7 +9,6 @@ cells, the words a search matches, the identifiers a jump from a finding looks f
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,25 +17,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-KIND_STYLE = {
-    "added": "green",
-    "removed": "red",
-    "modified": "yellow",
-    "metadata": "magenta",
-    "downgraded": "red",
-    "upgraded": "green",
-    "changed": "yellow",
-    "unresolved": "red",
-    "shadowed": "yellow",
-    "resolved": "green",
-    "broken": "red",
-    "lost": "red",
-    "files changed": "yellow",
-}
-
-Cell = str | Text
+from layerdiff.tui.cells import Cell, kind_text
 
 
 @dataclass(frozen=True)
@@ -48,214 +31,36 @@ class Record:
     sort_values: tuple[Any, ...] = field(default=())
 
 
-def counted(count: int, noun: str) -> str:
-    """ "1 finding", "3 findings"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def kind_text(kind: str) -> Text:
-    return Text(kind, style=KIND_STYLE.get(kind, ""))
-
-
-def _facts(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
+def fact_lines(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
     text = Text()
     text.append(f"{title}\n", style="bold")
     for label, value in rows:
         if value in (None, "", [], {}):
             continue
-        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        value_text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         if label:
             text.append(f"{label}: ", style="bold")
-        text.append(f"{shown}\n")
+        text.append(f"{value_text}\n")
     return text
 
 
-CLIP_WIDTH = 80  # the widest a table cell gets when there is room; the detail pane has the whole value
-_SEARCH_PATH = re.compile(r"/[^:]*(?::/[^:]*)+")
-
-
-def clip(cell: Cell, width: int = CLIP_WIDTH) -> Cell:
-    """A table cell cut to ``width``. A path keeps its end, where the distinguishing part is; a search
-    path (PATH's ``/a:/b:/c``) keeps its start, where entries put first change what is found."""
-    if cell_width(cell) <= width:
-        return cell
-    if isinstance(cell, Text):
-        cut = cell.copy()
-        cut.truncate(width, overflow="ellipsis")
-        return cut
-    if cell.startswith("/") and not _SEARCH_PATH.fullmatch(cell):
-        return "…" + cell[-(width - 1) :]
-    return cell[: width - 1] + "…"
-
-
-def cell_width(cell: Cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else len(cell)
-
-
-def fit_widths(natural: Sequence[int], available: int, minimum: int = 8) -> list[int]:
-    """Column widths that fit ``available`` cells: the widest columns give way first, none below
-    ``minimum`` (or its natural width), as rich's tables shrink. Too little room keeps the minimums."""
-    if sum(natural) <= available:
-        return list(natural)
-    floor = [min(width, minimum) for width in natural]
-    # The largest cap whose capped widths fit; columns narrower than it keep their natural width.
-    low, high = minimum, max(natural)
-    while low < high:
-        cap = (low + high + 1) // 2
-        if sum(max(f, min(w, cap)) for w, f in zip(natural, floor, strict=True)) <= available:
-            low = cap
-        else:
-            high = cap - 1
-    return [max(f, min(w, low)) for w, f in zip(natural, floor, strict=True)]
-
-
-def _before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
+def before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
     table.add_column("", style="bold", no_wrap=True)
     # Folded, never cut: the detail pane is where a reviewer reads whole purls, paths and digests.
     table.add_column("before", overflow="fold")
     table.add_column("after", overflow="fold")
     for label, before, after in rows:
-        table.add_row(label, _shown(before), _shown(after))
+        table.add_row(label, shown(before), shown(after))
     return table
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
         return " ".join(str(item) for item in value)
     return str(value)
-
-
-# --- packages -------------------------------------------------------------------------------------------
-
-
-def package_records(report: Mapping[str, Any]) -> list[Record]:
-    """syft's package changes, then layerdiff's own OS-package changes for packages syft did not report."""
-    inventory = report["inventory"]["os_packages"]
-    broken: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["broken_dependencies"]:
-        broken.setdefault(item["package"], []).append(item)
-    modified: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["modified_files"]:
-        modified.setdefault(item["package"], []).append(item)
-    records: list[Record] = []
-    seen: set[tuple[str, str]] = set()
-    for change in report["packages"]["changes"]:
-        before, after = change["before"] or {}, change["after"] or {}
-        seen.add((_ecosystem(change["type"]), _bare(change["name"])))
-        records.append(
-            _package_record(
-                change["type"],
-                change["name"],
-                change["kind"],
-                before.get("version"),
-                after.get("version"),
-                change["layer"],
-                [
-                    ("purl", before.get("purl"), after.get("purl")),
-                    ("found at", before.get("paths"), after.get("paths")),
-                ],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
-            )
-        )
-    for change in inventory["changes"]:
-        if (_ecosystem(change["ecosystem"]), _bare(change["name"])) in seen:
-            continue
-        records.append(
-            _package_record(
-                change["ecosystem"],
-                change["name"],
-                change["kind"],
-                change["before"],
-                change["after"],
-                None,
-                [("architecture", change["architecture"], change["architecture"])],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
-            )
-        )
-    # Packages that did not change themselves but whose dependencies broke or whose files were changed
-    # outside the package manager (python3-psycopg2 after libpq5 was purged).
-    shown = {bare for _, bare in seen} | {_bare(change["name"]) for change in inventory["changes"]}
-    for name in sorted((broken.keys() | modified.keys()) - shown):
-        problems = broken.get(name, [])
-        ecosystem = problems[0].get("ecosystem", "os") if problems else "deb"  # dpkg --verify: deb
-        version = problems[0]["version"] if problems else None
-        records.append(
-            _package_record(
-                ecosystem,
-                name,
-                "broken" if problems else "files changed",
-                version,
-                version,
-                None,
-                [],
-                problems,
-                modified.get(name, []),
-            )
-        )
-    records.sort(key=lambda r: r.sort_values)
-    return records
-
-
-def _bare(name: str) -> str:
-    # syft names OS packages with their purl namespace (debian/libpq5); dpkg's database does not.
-    return name.rpartition("/")[2]
-
-
-def _ecosystem(name: str) -> str:
-    # syft says "deb", layerdiff's dpkg reader says "dpkg"; both mean the same database.
-    return {"dpkg": "deb", "apk": "apk", "rpm": "rpm"}.get(name, name)
-
-
-def _package_record(
-    ecosystem: str,
-    name: str,
-    kind: str,
-    before: str | None,
-    after: str | None,
-    layer: int | None,
-    facts: list[tuple[str, Any, Any]],
-    broken: list[Mapping[str, Any]],
-    modified: list[Mapping[str, Any]],
-) -> Record:
-    def detail() -> RenderableType:
-        from rich.console import Group
-
-        parts: list[RenderableType] = [
-            _facts(f"{ecosystem} {name}: {kind}", [("layer", layer)]),
-            _before_after([("version", before, after), *facts]),
-        ]
-        if broken:
-            lines = Text("\nbroken dependencies\n", style="bold")
-            for item in broken:
-                lines.append(f"{item['field']}: {item['relation']} ({item['reason']}) {item['detail']}\n")
-            parts.append(lines)
-        if modified:
-            lines = Text("\nfiles changed outside the package manager\n", style="bold")
-            for item in modified:
-                lines.append(f"{item['dpkg_verify']}\n")
-            parts.append(lines)
-        return Group(*parts)
-
-    return Record(
-        cells=(
-            ecosystem,
-            name,
-            kind_text(kind),
-            before or "-",
-            after or "-",
-            "" if layer is None else str(layer),
-        ),
-        keys=frozenset({name, _bare(name), f"{ecosystem}:{name}", f"{_ecosystem(ecosystem)}:{_bare(name)}"}),
-        search_text=f"{ecosystem} {name} {kind} {before or ''} {after or ''}".lower(),
-        detail=detail,
-        group=ecosystem,
-        sort_values=(ecosystem, name.lower(), kind),
-    )
 
 
 # --- shared libraries ------------------------------------------------------------------------------------
@@ -271,8 +76,8 @@ def library_records(report: Mapping[str, Any]) -> list[Record]:
 
             b, a = change["before"] or {}, change["after"] or {}
             return Group(
-                _facts(f"{change['object']} needs {change['soname']}: {change['kind']}", []),
-                _before_after(
+                fact_lines(f"{change['object']} needs {change['soname']}: {change['kind']}", []),
+                before_after(
                     [
                         ("resolves to", b.get("path"), a.get("path")),
                         ("real file", b.get("real_path"), a.get("real_path")),
@@ -349,8 +154,8 @@ def python_records(report: Mapping[str, Any]) -> list[Record]:
     for item in python["distribution_changes"]:
         before, after = item["before"] or {}, item["after"] or {}
         facts = {
-            key: _shown(before.get(key))
-            + ("" if before.get(key) == after.get(key) else f" -> {_shown(after.get(key))}")
+            key: shown(before.get(key))
+            + ("" if before.get(key) == after.get(key) else f" -> {shown(after.get(key))}")
             for key in ("version", "location")
         }
         records.append(
@@ -367,7 +172,7 @@ def python_records(report: Mapping[str, Any]) -> list[Record]:
 
 def _python_record(kind: str, environment: str, name: str, message: str, facts: Mapping[str, Any]) -> Record:
     def detail() -> RenderableType:
-        return _facts(f"{kind}: {name} in {environment}", [("", message), *facts.items()])
+        return fact_lines(f"{kind}: {name} in {environment}", [("", message), *facts.items()])
 
     return Record(
         cells=(kind_text(kind), environment, name, message),
@@ -433,9 +238,9 @@ def config_records(report: Mapping[str, Any]) -> list[Record]:
         def command_detail(command: Mapping[str, Any] = command) -> RenderableType:
             b, a = command["before"] or {}, command["after"] or {}
             return Text.assemble(
-                _facts(f"command {command['name']} on PATH", [("used by", command["used_by"])]),
+                fact_lines(f"command {command['name']} on PATH", [("used by", command["used_by"])]),
                 "\n",
-                _before_after_text(
+                before_after_text(
                     [
                         ("runs", b.get("path"), a.get("path")),
                         ("target", b.get("target"), a.get("target")),
@@ -492,11 +297,11 @@ def _config_detail(change: Mapping[str, Any], label: str) -> RenderableType:
     return text
 
 
-def _before_after_text(rows: Sequence[tuple[str, Any, Any]]) -> Text:
+def before_after_text(rows: Sequence[tuple[str, Any, Any]]) -> Text:
     text = Text()
     for label, before, after in rows:
         if before is None and after is None:
             continue
         text.append(f"{label}: ", style="bold")
-        text.append(f"{_shown(before)} -> {_shown(after)}\n")
+        text.append(f"{shown(before)} -> {shown(after)}\n")
     return text

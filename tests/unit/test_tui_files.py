@@ -14,8 +14,10 @@ from textual.widgets import Footer, Static
 
 from bench.synthetic import synthetic_changes
 from layerdiff.render.units import compact_size
-from layerdiff.tui.files import FilesPane, FileTreeView, change_facts
+from layerdiff.tui.filefacts import change_facts
+from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import ALL_KINDS, EXPAND_LIMIT, FileTree, Row
+from layerdiff.tui.treeview import FileTreeView
 
 
 def state(

@@ -11,16 +11,11 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from layerdiff.render.units import human_size
+from layerdiff.tui.cells import clip, fit_widths
 from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
 from layerdiff.tui.overview import overview
-from layerdiff.tui.records import (
-    clip,
-    config_records,
-    fit_widths,
-    library_records,
-    package_records,
-    python_records,
-)
+from layerdiff.tui.packages import package_records
+from layerdiff.tui.records import config_records, library_records, python_records
 from tests.support.example import example_report
 
 
