@@ -1,0 +1,246 @@
+"""The diff report as typed, immutable values: what every renderer, approval and the review app read.
+
+The classes mirror report.schema.json one to one: each attribute is named as its JSON key, nested objects
+are dataclasses, arrays are tuples, nullable values ``X | None``, free-form JSON (evidence, labels, a
+HEALTHCHECK, config values) a read-only ``JsonValue``. ``Report.to_json()`` gives the wire format exactly
+and ``Report.from_json()`` reads it (see layerdiff.report.codec); every class has both.
+
+Slotted and made of tuples so that a report of a million file changes stays affordable: a file change and
+its two entry states are three small objects, and the values most of them share (type, mode, owner, the
+changed fields) are one object each.
+"""
+
+from dataclasses import dataclass, field
+
+from layerdiff.report.codec import SHARED, JsonObject, JsonValue, Wire
+from layerdiff.report.package_view import ChangedPackage, changed_packages
+from layerdiff.report.wire_inventory import Inventory, Packages
+
+# --- images and layers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tool(Wire):
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSummary(Wire):
+    position: int
+    diff_id: str
+    size: int
+    entries: int
+    instruction: str | None  # the Dockerfile instruction, from the image history
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedLayer(LayerSummary):
+    file_changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary(Wire):
+    reference: str
+    image_id: str  # the config digest: the same from every source
+    manifest_digest: str | None
+    platform: str
+    size: int  # uncompressed bytes of all layer tars
+    user: str
+    entrypoint: tuple[str, ...] | None
+    cmd: tuple[str, ...] | None
+    healthcheck: JsonObject | None
+    layers: tuple[LayerSummary, ...]
+
+    def instructions(self) -> dict[int, str | None]:
+        """Each layer's instruction by position."""
+        return {layer.position: layer.instruction for layer in self.layers}
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison(Wire):
+    shared_layers: int
+    extends_base: bool  # the derived image starts with all of the base's layers
+    reviewed_layers: tuple[ReviewedLayer, ...]
+
+
+# --- changes ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileChangeCounts(Wire):
+    added: int
+    removed: int
+    modified: int
+    metadata: int
+
+    def items(self) -> tuple[tuple[str, int], ...]:
+        """(kind, count) in the report's order of kinds."""
+        return (
+            ("added", self.added),
+            ("removed", self.removed),
+            ("modified", self.modified),
+            ("metadata", self.metadata),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary(Wire):
+    file_changes: FileChangeCounts
+    config_changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryState(Wire):
+    type: str = field(metadata=SHARED)  # file | dir | symlink | hardlink | char | block | fifo
+    mode: str = field(metadata=SHARED)  # permission bits in octal, 4 digits
+    uid: int = field(metadata=SHARED)
+    gid: int = field(metadata=SHARED)
+    size: int
+    link: str | None
+    sha256: str | None
+    xattrs: tuple[tuple[str, str], ...]  # (name, hex value) pairs; a JSON object on the wire
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange(Wire):
+    path: str  # absolute; undecodable bytes shown as \xNN escapes
+    kind: str = field(metadata=SHARED)  # added | removed | modified | metadata
+    layer: int | None
+    fields: tuple[str, ...] = field(metadata=SHARED)
+    before: EntryState | None
+    after: EntryState | None
+    path_hex: str | None = None  # the raw path bytes, only when the path is not valid UTF-8
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChange(Wire):
+    field: str  # User, Entrypoint, Env, Labels, ...
+    key: str | None  # the variable, label, port or volume of a keyed field
+    before: JsonValue
+    after: JsonValue
+    history_index: int | None
+    instruction: str | None
+
+    @property
+    def name(self) -> str:
+        """The field with its key: ``Env PATH``."""
+        return self.field + (f" {self.key}" if self.key else "")
+
+
+# --- verdict and findings -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityCounts(Wire):
+    critical: int
+    high: int
+    medium: int
+    low: int
+    info: int
+
+    def items(self) -> tuple[tuple[str, int], ...]:
+        """(severity, count), most severe first."""
+        return (
+            ("critical", self.critical),
+            ("high", self.high),
+            ("medium", self.medium),
+            ("low", self.low),
+            ("info", self.info),
+        )
+
+    def total(self) -> int:
+        return self.critical + self.high + self.medium + self.low + self.info
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver(Wire):
+    rule: str
+    subject: str
+    reason: str
+    expires: str | None  # YYYY-MM-DD
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo(Wire):
+    source: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict(Wire):
+    fail_on: str | None  # a severity, or None without a threshold
+    status: str  # pass | fail
+    failing: int  # findings at or above fail_on
+    counts: SeverityCounts
+    waived: int  # findings accepted by a policy waiver
+    expired_waivers: tuple[Waiver, ...]
+    policy: PolicyInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(Wire):
+    rule: str
+    severity: str  # info | low | medium | high | critical
+    title: str
+    subject: str
+    message: str
+    evidence: JsonObject  # facts a reviewer can check by hand; secret values never appear
+    layer: int | None
+    instruction: str | None
+    remediation: str
+    fingerprint: str  # sha256(rule id + NUL + subject), first 32 hex digits
+    doc: str
+    waived: Waiver | None
+
+
+# --- the report ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Wire):
+    schema_version: str
+    tool: Tool
+    base: ImageSummary
+    derived: ImageSummary
+    comparison: Comparison
+    summary: Summary
+    file_changes: tuple[FileChange, ...]
+    config_changes: tuple[ConfigChange, ...]
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    inventory: Inventory
+    packages: Packages
+    warnings: tuple[str, ...]
+
+    def package_changes(self) -> tuple[ChangedPackage, ...]:
+        """Every package change: the SBOM's, then those only the package databases or Python environments
+        found (see layerdiff.report.package_view)."""
+        return changed_packages(self.inventory, self.packages)
+
+
+# --- layerdiff inspect --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig(Wire):
+    user: str
+    entrypoint: tuple[str, ...] | None
+    cmd: tuple[str, ...] | None
+    workdir: str | None
+    healthcheck: JsonObject | None
+    env: tuple[str, ...]
+    labels: JsonObject
+    exposed_ports: tuple[str, ...]
+    volumes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection(Wire):
+    """One image on its own (``layerdiff inspect``; inspect.schema.json)."""
+
+    schema_version: str
+    tool: Tool
+    image: ImageSummary
+    config: ImageConfig
