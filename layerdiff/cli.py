@@ -209,6 +209,7 @@ def review_options(sub: argparse.ArgumentParser) -> None:
 
 def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path | None = None) -> None:
     from layerdiff.approval import read_approval
+    from layerdiff.report.wire import Report
     from layerdiff.tui.app import ReviewApp
 
     approval = None
@@ -226,7 +227,7 @@ def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path 
         hint = "use --format to write the report instead" if report_path is None else "run it in a terminal"
         raise UsageError(f"the review app needs a terminal; {hint}")
     app = ReviewApp(
-        report,
+        Report.from_json(report),
         approval=approval,
         report_path=report_path,
         approval_output=Path(args.approval_output),

@@ -1,96 +1,112 @@
-"""The Packages tab's rows: syft's package changes, layerdiff's own OS-package changes for what syft did
-not report, and packages whose dependencies broke or whose files changed outside the package manager."""
+"""The Packages tab's rows: every package change of the report (``Report.package_changes``) with the broken
+dependencies and the files changed outside the package manager of each, then the packages that did not
+change themselves but have such problems (python3-psycopg2 after libpq5 was purged)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from layerdiff.report.package_view import OS_ECOSYSTEMS, ChangedPackage, package_key
+from layerdiff.report.wire import Report
+from layerdiff.report.wire_inventory import (
+    BrokenDependency,
+    DistributionChange,
+    ModifiedFile,
+    OsPackageChange,
+    OsPackages,
+    PackageChange,
+)
 from layerdiff.tui.cells import kind_text
 from layerdiff.tui.records import Record, before_after, fact_lines
 
 
-def package_records(report: Mapping[str, Any]) -> list[Record]:
-    """syft's package changes, then layerdiff's own OS-package changes for packages syft did not report."""
-    inventory = report["inventory"]["os_packages"]
-    broken: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["broken_dependencies"]:
-        broken.setdefault(item["package"], []).append(item)
-    modified: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["modified_files"]:
-        modified.setdefault(item["package"], []).append(item)
+def package_records(report: Report) -> list[Record]:
+    problems = _Problems(report.inventory.os_packages)
     records: list[Record] = []
-    seen: set[tuple[str, str]] = set()
-    for change in report["packages"]["changes"]:
-        before, after = change["before"] or {}, change["after"] or {}
-        seen.add((_ecosystem(change["type"]), _bare(change["name"])))
+    for change in report.package_changes():
+        broken, modified = problems.of(change)
         records.append(
             _package_record(
-                change["type"],
-                change["name"],
-                change["kind"],
-                before.get("version"),
-                after.get("version"),
-                change["layer"],
-                [
-                    ("purl", before.get("purl"), after.get("purl")),
-                    ("found at", before.get("paths"), after.get("paths")),
-                ],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
+                change.type,
+                change.name,
+                change.kind,
+                change.before,
+                change.after,
+                change.layer,
+                _facts(change),
+                broken,
+                modified,
             )
         )
-    for change in inventory["changes"]:
-        if (_ecosystem(change["ecosystem"]), _bare(change["name"])) in seen:
-            continue
-        records.append(
-            _package_record(
-                change["ecosystem"],
-                change["name"],
-                change["kind"],
-                change["before"],
-                change["after"],
-                None,
-                [("architecture", change["architecture"], change["architecture"])],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
-            )
-        )
-    # Packages that did not change themselves but whose dependencies broke or whose files were changed
-    # outside the package manager (python3-psycopg2 after libpq5 was purged).
-    shown = {bare for _, bare in seen} | {_bare(change["name"]) for change in inventory["changes"]}
-    for name in sorted((broken.keys() | modified.keys()) - shown):
-        problems = broken.get(name, [])
-        ecosystem = problems[0].get("ecosystem", "os") if problems else "deb"  # dpkg --verify: deb
-        version = problems[0]["version"] if problems else None
-        records.append(
-            _package_record(
-                ecosystem,
-                name,
-                "broken" if problems else "files changed",
-                version,
-                version,
-                None,
-                [],
-                problems,
-                modified.get(name, []),
-            )
-        )
+    for name, broken, modified in problems.unclaimed():
+        ecosystem = (broken[0].ecosystem or "os") if broken else "deb"  # dpkg --verify: deb
+        version = broken[0].version if broken else None
+        kind = "broken" if broken else "files changed"
+        records.append(_package_record(ecosystem, name, kind, version, version, None, [], broken, modified))
     records.sort(key=lambda r: r.sort_values)
     return records
 
 
+class _Problems:
+    """The package databases' problems by package, and which of them a package change's row shows."""
+
+    def __init__(self, packages: OsPackages) -> None:
+        self.broken: dict[str, list[BrokenDependency]] = {}
+        for dependency in packages.broken_dependencies:
+            self.broken.setdefault(dependency.package, []).append(dependency)
+        self.modified: dict[str, list[ModifiedFile]] = {}
+        for item in packages.modified_files:
+            self.modified.setdefault(item.package, []).append(item)
+        self.shown: set[BrokenDependency | ModifiedFile] = set()
+
+    def of(self, change: ChangedPackage) -> tuple[list[BrokenDependency], list[ModifiedFile]]:
+        if change.type not in OS_ECOSYSTEMS:
+            return [], []
+        # The databases name packages bare (libpq5), an SBOM with their namespace (debian/libpq5).
+        name = package_key(change.type, change.name)[1]
+        broken = [item for item in self.broken.get(name, []) if item.ecosystem in (None, change.type)]
+        modified = self.modified.get(name, []) if change.type == "deb" else []  # dpkg --verify
+        self.shown.update(broken, modified)
+        return broken, modified
+
+    def unclaimed(self) -> list[tuple[str, list[BrokenDependency], list[ModifiedFile]]]:
+        """(package, broken dependencies, modified files) of the packages no change's row shows."""
+        rows = []
+        for name in sorted(self.broken.keys() | self.modified.keys()):
+            broken = [item for item in self.broken.get(name, []) if item not in self.shown]
+            modified = [item for item in self.modified.get(name, []) if item not in self.shown]
+            if broken or modified:
+                rows.append((name, broken, modified))
+        return rows
+
+
+def _facts(change: ChangedPackage) -> list[tuple[str, Any, Any]]:
+    """What the detail pane shows beside the versions: what the part of the report that told it knows."""
+    origin = change.origin
+    if isinstance(origin, PackageChange):
+        old, new = origin.before, origin.after
+        return [
+            ("purl", old.purl if old else None, new.purl if new else None),
+            ("found at", old.paths if old else None, new.paths if new else None),
+        ]
+    if isinstance(origin, OsPackageChange):
+        return [("architecture", origin.architecture, origin.architecture)]
+    if isinstance(origin, DistributionChange):
+        old_dist, new_dist = origin.before, origin.after
+        return [
+            ("environment", origin.environment, origin.environment),
+            ("location", old_dist.location if old_dist else None, new_dist.location if new_dist else None),
+        ]
+    return []
+
+
 def _bare(name: str) -> str:
-    # syft names OS packages with their purl namespace (debian/libpq5); dpkg's database does not.
+    # syft names OS packages with their purl namespace (debian/libpq5); the package databases do not.
     return name.rpartition("/")[2]
-
-
-def _ecosystem(name: str) -> str:
-    # syft says "deb", layerdiff's dpkg reader says "dpkg"; both mean the same database.
-    return {"dpkg": "deb", "apk": "apk", "rpm": "rpm"}.get(name, name)
 
 
 def _package_record(
@@ -101,8 +117,8 @@ def _package_record(
     after: str | None,
     layer: int | None,
     facts: list[tuple[str, Any, Any]],
-    broken: list[Mapping[str, Any]],
-    modified: list[Mapping[str, Any]],
+    broken: Sequence[BrokenDependency],
+    modified: Sequence[ModifiedFile],
 ) -> Record:
     def detail() -> RenderableType:
         parts: list[RenderableType] = [
@@ -112,12 +128,12 @@ def _package_record(
         if broken:
             lines = Text("\nbroken dependencies\n", style="bold")
             for item in broken:
-                lines.append(f"{item['field']}: {item['relation']} ({item['reason']}) {item['detail']}\n")
+                lines.append(f"{item.field}: {item.relation} ({item.reason}) {item.detail}\n")
             parts.append(lines)
         if modified:
             lines = Text("\nfiles changed outside the package manager\n", style="bold")
-            for item in modified:
-                lines.append(f"{item['dpkg_verify']}\n")
+            for file in modified:
+                lines.append(f"{file.dpkg_verify}\n")
             parts.append(lines)
         return Group(*parts)
 
@@ -130,7 +146,7 @@ def _package_record(
             after or "-",
             "" if layer is None else str(layer),
         ),
-        keys=frozenset({name, _bare(name), f"{ecosystem}:{name}", f"{_ecosystem(ecosystem)}:{_bare(name)}"}),
+        keys=frozenset({name, _bare(name), f"{ecosystem}:{name}", f"{ecosystem}:{_bare(name)}"}),
         search_text=f"{ecosystem} {name} {kind} {before or ''} {after or ''}".lower(),
         detail=detail,
         group=ecosystem,

@@ -17,6 +17,9 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from layerdiff.report.codec import JsonValue
+from layerdiff.report.wire import ConfigChange, Report
+from layerdiff.report.wire_inventory import CommandChange, LibraryChange
 from layerdiff.tui.cells import Cell, kind_text
 
 
@@ -58,7 +61,7 @@ def before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
 def shown(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return " ".join(str(item) for item in value)
     return str(value)
 
@@ -66,23 +69,22 @@ def shown(value: Any) -> str:
 # --- shared libraries ------------------------------------------------------------------------------------
 
 
-def library_records(report: Mapping[str, Any]) -> list[Record]:
+def library_records(report: Report) -> list[Record]:
     records = []
-    for change in report["inventory"]["libraries"]:
-        before, after = change["before"] or {}, change["after"] or {}
+    for change in report.inventory.libraries:
 
-        def detail(change: Mapping[str, Any] = change) -> RenderableType:
+        def detail(change: LibraryChange = change) -> RenderableType:
             from rich.console import Group
 
-            b, a = change["before"] or {}, change["after"] or {}
+            old, new = change.before, change.after
             return Group(
-                fact_lines(f"{change['object']} needs {change['soname']}: {change['kind']}", []),
+                fact_lines(f"{change.object} needs {change.soname}: {change.kind}", []),
                 before_after(
                     [
-                        ("resolves to", b.get("path"), a.get("path")),
-                        ("real file", b.get("real_path"), a.get("real_path")),
-                        ("found via", b.get("via"), a.get("via")),
-                        ("sha256", _bare_digest(b.get("sha256")), _bare_digest(a.get("sha256"))),
+                        ("resolves to", old.path if old else None, new.path),
+                        ("real file", old.real_path if old else None, new.real_path),
+                        ("found via", old.via if old else None, new.via),
+                        ("sha256", _bare_digest(old.sha256 if old else None), _bare_digest(new.sha256)),
                     ]
                 ),
             )
@@ -90,19 +92,17 @@ def library_records(report: Mapping[str, Any]) -> list[Record]:
         records.append(
             Record(
                 cells=(
-                    change["object"],
-                    change["soname"],
-                    kind_text(change["kind"]),
-                    before.get("path") or "-",
-                    after.get("path") or "-",
+                    change.object,
+                    change.soname,
+                    kind_text(change.kind),
+                    (change.before.path if change.before else None) or "-",
+                    change.after.path or "-",
                 ),
-                keys=frozenset(
-                    {change["object"], change["soname"], f"{change['object']}:{change['soname']}"}
-                ),
-                search_text=f"{change['object']} {change['soname']} {change['kind']}".lower(),
+                keys=frozenset({change.object, change.soname, f"{change.object}:{change.soname}"}),
+                search_text=f"{change.object} {change.soname} {change.kind}".lower(),
                 detail=detail,
-                group=change["kind"],
-                sort_values=(change["object"], change["soname"]),
+                group=change.kind,
+                sort_values=(change.object, change.soname),
             )
         )
     return records
@@ -115,59 +115,63 @@ def _bare_digest(digest: str | None) -> str | None:
 # --- Python environments ---------------------------------------------------------------------------------
 
 
-def python_records(report: Mapping[str, Any]) -> list[Record]:
+def python_records(report: Report) -> list[Record]:
     """Problems first (broken requirements, lost and shadowed distributions), then distribution changes."""
-    python = report["inventory"]["python"]
+    python = report.inventory.python
     records: list[Record] = []
-    for item in python["unsatisfied"]:
+    for broken in python.unsatisfied:
         records.append(
             _python_record(
                 "broken",
-                item["environment"],
-                item["distribution"],
-                item["message"],
-                {"requires": item["requirement"], "installed": item["installed"], "version": item["version"]},
+                broken.environment,
+                broken.distribution,
+                broken.message,
+                {"requires": broken.requirement, "installed": broken.installed, "version": broken.version},
             )
         )
-    for item in python["lost"]:
+    for lost in python.lost:
         records.append(
             _python_record(
                 "lost",
-                item["environment"],
-                item["name"],
-                f"{item['name']} {item['version']} at {item['location']} no longer imports ({item['cause']})",
-                {"cause": item["cause"], "via": item["via"], "location": item["location"]},
+                lost.environment,
+                lost.name,
+                f"{lost.name} {lost.version} at {lost.location} no longer imports ({lost.cause})",
+                {"cause": lost.cause, "via": lost.via, "location": lost.location},
             )
         )
-    for item in python["shadowed"]:
-        winner = item["winner"]
-        hidden = ", ".join(f"{h['version']} at {h['location']}" for h in item["hidden"])
+    for shadowed in python.shadowed:
+        winner = shadowed.winner
+        hidden = ", ".join(f"{h.version} at {h.location}" for h in shadowed.hidden)
         records.append(
             _python_record(
                 "shadowed",
-                item["environment"],
-                item["name"],
-                f"imports {winner['version']} from {winner['location']}; hidden: {hidden}",
-                {"winner": winner, "hidden": item["hidden"]},
+                shadowed.environment,
+                shadowed.name,
+                f"imports {winner.version} from {winner.location}; hidden: {hidden}",
+                {"winner": winner.to_json(), "hidden": [h.to_json() for h in shadowed.hidden]},
             )
         )
-    for item in python["distribution_changes"]:
-        before, after = item["before"] or {}, item["after"] or {}
+    for change in python.distribution_changes:
+        old, new = change.before, change.after
         facts = {
-            key: shown(before.get(key))
-            + ("" if before.get(key) == after.get(key) else f" -> {shown(after.get(key))}")
-            for key in ("version", "location")
+            "version": _changed(old.version if old else None, new.version if new else None),
+            "location": _changed(old.location if old else None, new.location if new else None),
         }
         records.append(
             _python_record(
-                item["kind"],
-                item["environment"],
-                item["name"],
-                f"{before.get('version', '-')} -> {after.get('version', '-')}",
+                change.kind,
+                change.environment,
+                change.name,
+                f"{old.version if old else '-'} -> {new.version if new else '-'}",
                 facts,
             )
         )
     return records
+
+
+def _changed(before: str | None, after: str | None) -> str:
+    """ "2.31.0 -> 2.28.1", or the one value when it did not change."""
+    return shown(before) + ("" if before == after else f" -> {shown(after)}")
 
 
 def _python_record(kind: str, environment: str, name: str, message: str, facts: Mapping[str, Any]) -> Record:
@@ -192,77 +196,76 @@ def _python_record(kind: str, environment: str, name: str, message: str, facts: 
     )
 
 
-def environment_summary(report: Mapping[str, Any]) -> Text:
+def environment_summary(report: Report) -> Text:
     text = Text()
-    user = report["inventory"]["runtime_user"]
-    for side in ("base", "derived"):
-        spec = user[side]
+    users = report.inventory.runtime_user
+    for side, user in (("base", users.base), ("derived", users.derived)):
         text.append(f"{side} runs as ", style="bold")
-        text.append(f"{spec['name'] or spec['user'] or 'root'} (uid {spec['uid']}, home {spec['home']})\n")
-    for env in report["inventory"]["python"]["environments"]:
-        names = ", ".join(env["on_path_as"]) or "not on PATH"
-        text.append(f"{env['key']}", style="bold")
-        text.append(f"  Python {env['version']}  {env['distributions']} distributions  {names}\n")
+        text.append(f"{user.name or user.user or 'root'} (uid {user.uid}, home {user.home})\n")
+    for env in report.inventory.python.environments:
+        names = ", ".join(env.on_path_as) or "not on PATH"
+        text.append(env.key, style="bold")
+        text.append(f"  Python {env.version}  {env.distributions} distributions  {names}\n")
     return text
 
 
 # --- config, ENV and commands ----------------------------------------------------------------------------
 
 
-def config_records(report: Mapping[str, Any]) -> list[Record]:
+def config_records(report: Report) -> list[Record]:
     records: list[Record] = []
-    for change in report["config_changes"]:
-        field_name = change["field"]
-        key = change["key"]
-        label = f"{field_name} {key}" if key else field_name
+    for change in report.config_changes:
+        label = change.name
 
-        def detail(change: Mapping[str, Any] = change, label: str = label) -> RenderableType:
-            return _config_detail(change, label)
+        def detail(change: ConfigChange = change) -> RenderableType:
+            return _config_detail(change)
 
-        keys = {field_name, label, field_name.upper()}
-        if key:
-            keys |= {key, f"ENV:{key}"}
+        keys = {change.field, label, change.field.upper()}
+        if change.key:
+            keys |= {change.key, f"ENV:{change.key}"}
+        before, after = _value(change.before), _value(change.after)
         records.append(
             Record(
-                cells=(label, _value(change["before"]), _value(change["after"]), change["instruction"] or ""),
+                cells=(label, before, after, change.instruction or ""),
                 keys=frozenset(keys),
-                search_text=f"{label} {_value(change['before'])} {_value(change['after'])}".lower(),
+                search_text=f"{label} {before} {after}".lower(),
                 detail=detail,
                 group="config",
                 sort_values=(0, label),
             )
         )
-    for command in report["inventory"]["commands"]:
-        before, after = command["before"] or {}, command["after"] or {}
+    for command in report.inventory.commands:
+        old, new = command.before, command.after
 
-        def command_detail(command: Mapping[str, Any] = command) -> RenderableType:
-            b, a = command["before"] or {}, command["after"] or {}
+        def command_detail(command: CommandChange = command) -> RenderableType:
+            old, new = command.before, command.after
             return Text.assemble(
-                fact_lines(f"command {command['name']} on PATH", [("used by", command["used_by"])]),
+                fact_lines(f"command {command.name} on PATH", [("used by", command.used_by)]),
                 "\n",
                 before_after_text(
                     [
-                        ("runs", b.get("path"), a.get("path")),
-                        ("target", b.get("target"), a.get("target")),
-                        ("interpreter", b.get("interpreter"), a.get("interpreter")),
+                        ("runs", old.path if old else None, new.path if new else None),
+                        ("target", old.target if old else None, new.target if new else None),
+                        ("interpreter", old.interpreter if old else None, new.interpreter if new else None),
                     ]
                 ),
             )
 
+        old_path, new_path = old.path if old else None, new.path if new else None
         records.append(
             Record(
-                cells=(f"command {command['name']}", before.get("path") or "-", after.get("path") or "-", ""),
-                keys=frozenset({command["name"], f"command:{command['name']}"}),
-                search_text=f"command {command['name']} {before.get('path')} {after.get('path')}".lower(),
+                cells=(f"command {command.name}", old_path or "-", new_path or "-", ""),
+                keys=frozenset({command.name, f"command:{command.name}"}),
+                search_text=f"command {command.name} {old_path} {new_path}".lower(),
                 detail=command_detail,
                 group="commands",
-                sort_values=(1, command["name"]),
+                sort_values=(1, command.name),
             )
         )
     return records
 
 
-def _value(value: Any) -> str:
+def _value(value: JsonValue) -> str:
     if value is None:
         return "(unset)"
     if isinstance(value, str):
@@ -270,14 +273,14 @@ def _value(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _config_detail(change: Mapping[str, Any], label: str) -> RenderableType:
+def _config_detail(change: ConfigChange) -> RenderableType:
     text = Text()
-    text.append(f"{label}\n", style="bold")
-    if change["instruction"]:
+    text.append(f"{change.name}\n", style="bold")
+    if change.instruction:
         text.append("set by: ", style="bold")
-        text.append(f"{change['instruction']}\n")
-    before, after = change["before"], change["after"]
-    if (change["key"] or "").endswith("PATH"):
+        text.append(f"{change.instruction}\n")
+    before, after = change.before, change.after
+    if (change.key or "").endswith("PATH"):
         # Search paths (PATH, LD_LIBRARY_PATH, PYTHONPATH, ...) read best entry by entry: what was added,
         # what went away, and the order. Other values may hold colons of their own (URLs).
         old = before.split(":") if isinstance(before, str) else []
