@@ -129,7 +129,7 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
 
     async def scenario() -> list[tuple[str, float]]:
         start = time.perf_counter()
-        report = Report.from_json(parse_report(report_path.read_text(encoding="utf-8"), str(report_path)))
+        report = parse_report(report_path.read_text(encoding="utf-8"), str(report_path))
         gc.freeze()  # as `layerdiff view` does
         app = ReviewApp(report)
         async with app.run_test(size=(160, 48)) as pilot:

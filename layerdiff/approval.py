@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from layerdiff.errors import UsageError
+from layerdiff.report.wire import Report
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://layerdiff.dev/approval/v1"
@@ -40,50 +41,52 @@ def has_expired(expires: date | None, today: date) -> bool:
 
 
 def build_statement(
-    report: Mapping[str, Any],
+    report: Report | Mapping[str, Any],
     reviewer: str,
     reason: str,
     expires: date | None,
     now: datetime,
     only: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Approve the findings of ``report`` (a ``diff --format json`` report) for exactly these images: all of
+    """Approve the findings of ``report`` (a diff report, or its JSON form) for exactly these images: all of
     them, or those whose fingerprints are in ``only``."""
     if not reviewer.strip() or not reason.strip():
         raise UsageError("an approval needs a --reviewer and a --reason")
     if expires is not None and expires < now.date():
         raise UsageError(f"expires {expires.isoformat()} is in the past: the approval would never count")
-    derived, base = report["derived"], report["base"]
-    chosen = [f for f in report["findings"] if only is None or f["fingerprint"] in only]
+    if not isinstance(report, Report):
+        report = Report.from_json(report)
+    derived, base = report.derived, report.base
+    chosen = [f for f in report.findings if only is None or f.fingerprint in only]
     if only is not None:
-        unknown = sorted(set(only) - {f["fingerprint"] for f in report["findings"]})
+        unknown = sorted(set(only) - {f.fingerprint for f in report.findings})
         if unknown:
             raise UsageError(f"the report has no finding with fingerprint {', '.join(unknown)}")
         if not chosen:
             raise UsageError("no finding of the report is selected for approval")
-    accepted = sorted(
-        ({key: f[key] for key in ("fingerprint", "rule", "subject", "severity")} for f in chosen),
-        key=lambda item: item["fingerprint"],
-    )
-    policy = report["verdict"].get("policy") or {}
+    accepted = [
+        {"fingerprint": f.fingerprint, "rule": f.rule, "subject": f.subject, "severity": f.severity}
+        for f in sorted(chosen, key=lambda f: f.fingerprint)
+    ]
+    policy = report.verdict.policy
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": derived["reference"], "digest": {"sha256": _hex(derived["image_id"])}}],
+        "subject": [{"name": derived.reference, "digest": {"sha256": _hex(derived.image_id)}}],
         "predicateType": PREDICATE_TYPE,
         "predicate": {
             "derived": {
-                "reference": derived["reference"],
-                "image_id": derived["image_id"],
-                "manifest_digest": derived["manifest_digest"],
+                "reference": derived.reference,
+                "image_id": derived.image_id,
+                "manifest_digest": derived.manifest_digest,
             },
-            "base": {"reference": base["reference"], "image_id": base["image_id"]},
+            "base": {"reference": base.reference, "image_id": base.image_id},
             "accepted": accepted,
-            "policy_digest": policy.get("digest"),
+            "policy_digest": policy.digest if policy else None,
             "reviewer": reviewer,
             "reason": reason,
             "approved_at": now.astimezone(UTC).replace(microsecond=0).isoformat(),
             "expires": expires.isoformat() if expires else None,
-            "report_schema_version": report["schema_version"],
+            "report_schema_version": report.schema_version,
         },
     }
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from layerdiff.sbom.jobs import SbomJobs
@@ -29,7 +29,7 @@ from layerdiff.policy import (
     policy_digest,
 )
 from layerdiff.refs import ImageRef, parse_ref
-from layerdiff.report.model import PolicyInfo
+from layerdiff.report.wire import PolicyInfo, Report
 from layerdiff.rules.model import RuleContext, Severity
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
@@ -188,7 +188,7 @@ def _run_diff(args: argparse.Namespace) -> int:
         _review(report, args)
     else:
         _emit(args.output, _render(report, args.format or "table", args.output))
-    return int(ExitCode.FINDINGS if report["verdict"]["status"] == "fail" else ExitCode.OK)
+    return int(ExitCode.FINDINGS if report.verdict.status == "fail" else ExitCode.OK)
 
 
 def review_options(sub: argparse.ArgumentParser) -> None:
@@ -207,9 +207,8 @@ def review_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")
 
 
-def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path | None = None) -> None:
+def _review(report: Report, args: argparse.Namespace, report_path: Path | None = None) -> None:
     from layerdiff.approval import read_approval
-    from layerdiff.report.wire import Report
     from layerdiff.tui.app import ReviewApp
 
     approval = None
@@ -218,16 +217,16 @@ def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path 
             approval = read_approval(Path(args.approval).read_text(encoding="utf-8"), args.approval)
         except OSError as exc:
             raise UsageError(f"cannot read approval {args.approval}: {exc.strerror}") from exc
-        if approval.derived_image_id != report["derived"]["image_id"]:
+        if approval.derived_image_id != report.derived.image_id:
             raise UsageError(
-                f"{args.approval} approves {approval.derived_image_id}, not {report['derived']['image_id']}"
+                f"{args.approval} approves {approval.derived_image_id}, not {report.derived.image_id}"
             )
     # Textual reads keys from stdin and draws on stderr.
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         hint = "use --format to write the report instead" if report_path is None else "run it in a terminal"
         raise UsageError(f"the review app needs a terminal; {hint}")
     app = ReviewApp(
-        Report.from_json(report),
+        report,
         approval=approval,
         report_path=report_path,
         approval_output=Path(args.approval_output),
@@ -243,7 +242,7 @@ def _review(report: dict[str, Any], args: argparse.Namespace, report_path: Path 
 
 def _diff_report(
     args: argparse.Namespace, base_text: str, derived_text: str, default_fail_on: Severity | None
-) -> tuple[dict[str, Any], PolicyOutcome]:
+) -> tuple[Report, PolicyOutcome]:
     """Read both images, diff them, run the rules and apply the policy: what `diff` and `gate` share."""
     from layerdiff.report.model import build_report
 
@@ -298,7 +297,7 @@ def _run_gate(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read approval {args.approval}: {exc.strerror}") from exc
     report, outcome = _diff_report(args, args.base or approval.base_reference, args.derived, Severity.HIGH)
     reasons = []
-    derived_id, base_id = report["derived"]["image_id"], report["base"]["image_id"]
+    derived_id, base_id = report.derived.image_id, report.base.image_id
     if derived_id != approval.derived_image_id:
         reasons.append(f"{args.derived} is {derived_id}, but the approval is for {approval.derived_image_id}")
     if base_id != approval.base_image_id:
@@ -328,7 +327,7 @@ def _run_gate(args: argparse.Namespace) -> int:
     return int(ExitCode.FINDINGS if reasons else ExitCode.OK)
 
 
-def _render(report: dict[str, Any], fmt: str, output: str | None) -> str:
+def _render(report: Report, fmt: str, output: str | None) -> str:
     # Each renderer is imported only when asked for: `--format json` loads none of them.
     if fmt == "json":
         from layerdiff.report.model import dumps
@@ -383,7 +382,7 @@ def _run_view(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _read_report(path: str) -> dict[str, Any]:
+def _read_report(path: str) -> Report:
     """A saved `diff --format json` report, checked; any problem is a one-line usage error."""
     from layerdiff.report.load import parse_report
 

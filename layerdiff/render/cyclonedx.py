@@ -4,9 +4,9 @@ The BOM describes the derived image (a ``container`` component named by its refe
 image id) and lists every package that changed relative to the base, with the change as properties:
 ``layerdiff:change`` (added, removed, upgraded, downgraded, changed), ``layerdiff:version-before``,
 ``layerdiff:version-after`` and ``layerdiff:layer``. Removed packages are listed too, so the BOM carries the
-whole change set, but only the packages still present are dependencies of the image. The packages come from
-the SBOM comparison; without an SBOM (``--sbom none``) from the OS package database and the Python
-environments of the inventory.
+whole change set, but only the packages still present are dependencies of the image. The packages are the
+report's package changes (``Report.package_changes``): the SBOM comparison's, then those only the OS package
+database or the Python environments of the inventory found (all of them with ``--sbom none``).
 
 Reproducible: the serial number is a UUID5 of both image ids, the timestamp the library would stamp is left
 out, bom-refs are derived from package URLs, and the library sorts components and properties.
@@ -18,15 +18,18 @@ import json
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
+
+from layerdiff.report.package_view import ChangedPackage
+from layerdiff.report.wire import ImageSummary, Report
+from layerdiff.report.wire_inventory import OsPackageChange, PackageChange
 
 SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://layerdiff.dev/cyclonedx")
 PROPERTY_PREFIX = "layerdiff:"
@@ -36,8 +39,8 @@ OS_PURL_NAMESPACE: dict[str, str | None] = {"deb": "debian", "apk": "alpine", "r
 
 
 @dataclass(frozen=True)
-class ChangedPackage:
-    """One package change, whatever part of the report it came from."""
+class BomPackage:
+    """One package change as a BOM component."""
 
     name: str
     version: str | None
@@ -50,7 +53,7 @@ class ChangedPackage:
         return self.change != "removed"
 
 
-def render_cyclonedx(report: dict[str, Any]) -> str:
+def render_cyclonedx(report: Report) -> str:
     bom = build_bom(report)
     with warnings.catch_warnings():
         # The library warns when the image depends on nothing: true when every change is a removal.
@@ -62,10 +65,10 @@ def render_cyclonedx(report: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def build_bom(report: dict[str, Any]) -> Bom:
-    base, derived = report["base"], report["derived"]
-    image = image_component(derived, base, report["comparison"]["shared_layers"])
-    packages = list(changed_packages(report))
+def build_bom(report: Report) -> Bom:
+    base, derived = report.base, report.derived
+    image = image_component(derived, base, report.comparison.shared_layers)
+    packages = [bom_package(change) for change in report.package_changes()]
     components = [
         package_component(package, ref) for package, ref in zip(packages, _bom_refs(packages), strict=True)
     ]
@@ -73,9 +76,9 @@ def build_bom(report: dict[str, Any]) -> Bom:
     metadata.tools.components.add(
         Component(
             type=ComponentType.APPLICATION,
-            name=report["tool"]["name"],
-            version=report["tool"]["version"],
-            bom_ref=f"tool:{report['tool']['name']}",
+            name=report.tool.name,
+            version=report.tool.version,
+            bom_ref=f"tool:{report.tool.name}",
         )
     )
     bom = Bom(serial_number=serial_number(base, derived), metadata=metadata, components=components)
@@ -86,78 +89,57 @@ def build_bom(report: dict[str, Any]) -> Bom:
     return bom
 
 
-def serial_number(base: dict[str, Any], derived: dict[str, Any]) -> uuid.UUID:
-    return uuid.uuid5(SERIAL_NAMESPACE, f"{base['image_id']}\0{derived['image_id']}")
+def serial_number(base: ImageSummary, derived: ImageSummary) -> uuid.UUID:
+    return uuid.uuid5(SERIAL_NAMESPACE, f"{base.image_id}\0{derived.image_id}")
 
 
-def image_component(derived: dict[str, Any], base: dict[str, Any], shared_layers: int) -> Component:
+def image_component(derived: ImageSummary, base: ImageSummary, shared_layers: int) -> Component:
     properties = [
-        Property(name=f"{PROPERTY_PREFIX}base-reference", value=base["reference"]),
-        Property(name=f"{PROPERTY_PREFIX}base-image-id", value=base["image_id"] or ""),
+        Property(name=f"{PROPERTY_PREFIX}base-reference", value=base.reference),
+        Property(name=f"{PROPERTY_PREFIX}base-image-id", value=base.image_id or ""),
         Property(name=f"{PROPERTY_PREFIX}shared-layers", value=str(shared_layers)),
     ]
-    if derived["manifest_digest"]:
-        properties.append(
-            Property(name=f"{PROPERTY_PREFIX}manifest-digest", value=derived["manifest_digest"])
-        )
+    if derived.manifest_digest:
+        properties.append(Property(name=f"{PROPERTY_PREFIX}manifest-digest", value=derived.manifest_digest))
     return Component(
         type=ComponentType.CONTAINER,
-        name=derived["reference"],
-        version=derived["image_id"] or "",
-        bom_ref=f"image:{derived['image_id'] or derived['reference']}",
+        name=derived.reference,
+        version=derived.image_id or "",
+        bom_ref=f"image:{derived.image_id or derived.reference}",
         properties=properties,
     )
 
 
-def changed_packages(report: dict[str, Any]) -> Iterator[ChangedPackage]:
-    sbom_changes = report["packages"]["changes"]
-    if sbom_changes:
-        yield from (_sbom_package(change) for change in sbom_changes)
-        return
-    inventory = report["inventory"]
-    yield from (_os_package(change) for change in inventory["os_packages"]["changes"])
-    yield from (_python_distribution(change) for change in inventory["python"]["distribution_changes"])
-
-
-def _sbom_package(change: dict[str, Any]) -> ChangedPackage:
-    before, after = change["before"], change["after"]
-    current = after or before
-    properties = _change_properties(change["kind"], before and before["version"], after and after["version"])
-    if change["layer"] is not None:
-        properties.append(("layer", str(change["layer"])))
-    properties += [("path", path) for path in current["paths"]]
-    return ChangedPackage(
-        name=change["name"],
-        version=current["version"],
-        purl=_parse_purl(current["purl"]),
-        change=change["kind"],
-        properties=tuple(properties),
-    )
-
-
-def _os_package(change: dict[str, Any]) -> ChangedPackage:
-    version = change["after"] or change["before"]
-    ecosystem = change["ecosystem"]
-    purl = PackageURL(
-        type=ecosystem,
-        namespace=OS_PURL_NAMESPACE.get(ecosystem),
-        name=change["name"],
-        version=version,
-        qualifiers={"arch": change["architecture"]} if change["architecture"] else None,
-    )
-    properties = _change_properties(change["kind"], change["before"], change["after"])
-    return ChangedPackage(change["name"], version, purl, change["kind"], tuple(properties))
-
-
-def _python_distribution(change: dict[str, Any]) -> ChangedPackage:
-    before, after = change["before"], change["after"]
-    current = after or before
-    properties = _change_properties(change["kind"], before and before["version"], after and after["version"])
-    properties.append(("python-environment", change["environment"]))
-    if current["location"]:
-        properties.append(("path", current["location"]))
-    purl = PackageURL(type="pypi", name=change["name"], version=current["version"])
-    return ChangedPackage(change["name"], current["version"], purl, change["kind"], tuple(properties))
+def bom_package(change: ChangedPackage) -> BomPackage:
+    """The component of one of the report's package changes, with what its source knows about it."""
+    properties = _change_properties(change.kind, change.before, change.after)
+    version: str | None
+    origin = change.origin
+    if isinstance(origin, PackageChange):
+        package = origin.after or origin.before
+        assert package is not None, "a package change has a before or an after"
+        if change.layer is not None:
+            properties.append(("layer", str(change.layer)))
+        properties += [("path", path) for path in package.paths]
+        version, purl = package.version, _parse_purl(package.purl)
+    elif isinstance(origin, OsPackageChange):
+        version = change.after or change.before
+        purl = PackageURL(
+            type=origin.ecosystem,
+            namespace=OS_PURL_NAMESPACE.get(origin.ecosystem),
+            name=origin.name,
+            version=version,
+            qualifiers={"arch": origin.architecture} if origin.architecture else None,
+        )
+    else:
+        distribution = origin.after or origin.before
+        assert distribution is not None, "a distribution change has a before or an after"
+        properties.append(("python-environment", origin.environment))
+        if distribution.location:
+            properties.append(("path", distribution.location))
+        version = distribution.version
+        purl = PackageURL(type="pypi", name=origin.name, version=version)
+    return BomPackage(change.name, version, purl, change.kind, tuple(properties))
 
 
 def _change_properties(kind: str, before: str | None, after: str | None) -> list[tuple[str, str]]:
@@ -178,7 +160,7 @@ def _parse_purl(text: str | None) -> PackageURL | None:
         return None  # a malformed purl from the SBOM tool: keep the component, without the purl
 
 
-def _bom_refs(packages: Iterable[ChangedPackage]) -> list[str]:
+def _bom_refs(packages: Iterable[BomPackage]) -> list[str]:
     """A unique bom-ref per package: its purl (or type-less name@version), numbered when it repeats (the
     same package in two Python environments)."""
     seen: Counter[str] = Counter()
@@ -190,7 +172,7 @@ def _bom_refs(packages: Iterable[ChangedPackage]) -> list[str]:
     return refs
 
 
-def package_component(package: ChangedPackage, bom_ref: str) -> Component:
+def package_component(package: BomPackage, bom_ref: str) -> Component:
     return Component(
         type=ComponentType.LIBRARY,
         name=package.name,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
 
+from layerdiff.report.wire import Finding, Report, Verdict
 from layerdiff.rules.model import Severity
 from layerdiff.rules.registry import all_rules
 
@@ -25,12 +25,12 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _NOT_XML_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render_junit(report: dict[str, Any]) -> str:
-    threshold = failure_threshold(report["verdict"])
-    by_rule: dict[str, list[dict[str, Any]]] = {rule.id: [] for rule in all_rules()}
-    for finding in report["findings"]:
+def render_junit(report: Report) -> str:
+    threshold = failure_threshold(report.verdict)
+    by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in all_rules()}
+    for finding in report.findings:
         # A rule this build does not know (a report from another version) still gets its test case.
-        by_rule.setdefault(finding["rule"], []).append(finding)
+        by_rule.setdefault(finding.rule, []).append(finding)
     cases = [rule_test_case(rule_id, by_rule[rule_id], threshold) for rule_id in sorted(by_rule)]
     failures = sum(1 for case in cases if case.find("failure") is not None)
 
@@ -44,17 +44,17 @@ def render_junit(report: dict[str, Any]) -> str:
     return XML_DECLARATION + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def failure_threshold(verdict: dict[str, Any]) -> Severity:
-    fail_on = verdict["fail_on"]
+def failure_threshold(verdict: Verdict) -> Severity:
+    fail_on = verdict.fail_on
     return Severity.parse(fail_on) if fail_on is not None else DEFAULT_THRESHOLD
 
 
-def rule_test_case(rule_id: str, findings: Sequence[dict[str, Any]], threshold: Severity) -> ET.Element:
+def rule_test_case(rule_id: str, findings: Sequence[Finding], threshold: Severity) -> ET.Element:
     case = ET.Element("testcase", {"classname": CLASSNAME, "name": rule_id, "time": "0"})
     failing = [f for f in findings if _fails(f, threshold)]
     passing = [f for f in findings if not _fails(f, threshold)]
     if failing:
-        worst = max(Severity.parse(f["severity"]) for f in failing)
+        worst = max(Severity.parse(f.severity) for f in failing)
         noun = "finding" if len(failing) == 1 else "findings"
         failure = ET.SubElement(
             case,
@@ -67,23 +67,23 @@ def rule_test_case(rule_id: str, findings: Sequence[dict[str, Any]], threshold: 
     return case
 
 
-def _fails(finding: dict[str, Any], threshold: Severity) -> bool:
+def _fails(finding: Finding, threshold: Severity) -> bool:
     # a finding waived by the policy (``waived`` holds the waiver) never fails the build
-    return Severity.parse(finding["severity"]) >= threshold and not finding.get("waived")
+    return Severity.parse(finding.severity) >= threshold and not finding.waived
 
 
-def _findings_text(findings: Sequence[dict[str, Any]]) -> str:
+def _findings_text(findings: Sequence[Finding]) -> str:
     return "\n".join(_finding_line(f) for f in findings)
 
 
-def _finding_line(finding: dict[str, Any]) -> str:
-    where = f"layer {finding['layer']}" if finding["layer"] is not None else "image config"
-    if finding["instruction"]:
-        where += f" ({finding['instruction']})"
-    line = f"[{finding['severity']}] {finding['subject']}: {finding['message']} — {where}"
-    if waiver := finding.get("waived"):
-        line += f"; waived: {waiver.get('reason') or 'no reason given'}"
-    return _xml_text(f"{line}; fingerprint {finding['fingerprint']}")
+def _finding_line(finding: Finding) -> str:
+    where = f"layer {finding.layer}" if finding.layer is not None else "image config"
+    if finding.instruction:
+        where += f" ({finding.instruction})"
+    line = f"[{finding.severity}] {finding.subject}: {finding.message} — {where}"
+    if waiver := finding.waived:
+        line += f"; waived: {waiver.reason or 'no reason given'}"
+    return _xml_text(f"{line}; fingerprint {finding.fingerprint}")
 
 
 def _counts(name: str, tests: int, failures: int) -> dict[str, str]:
@@ -97,15 +97,15 @@ def _counts(name: str, tests: int, failures: int) -> dict[str, str]:
     }
 
 
-def _suite_properties(report: dict[str, Any], threshold: Severity) -> list[tuple[str, str]]:
-    base, derived = report["base"], report["derived"]
+def _suite_properties(report: Report, threshold: Severity) -> list[tuple[str, str]]:
+    base, derived = report.base, report.derived
     return [
-        ("base.reference", base["reference"]),
-        ("base.image_id", base["image_id"] or ""),
-        ("derived.reference", derived["reference"]),
-        ("derived.image_id", derived["image_id"] or ""),
+        ("base.reference", base.reference),
+        ("base.image_id", base.image_id or ""),
+        ("derived.reference", derived.reference),
+        ("derived.image_id", derived.image_id or ""),
         ("threshold", threshold.label),
-        ("verdict", report["verdict"]["status"]),
+        ("verdict", report.verdict.status),
     ]
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from layerdiff.report.wire import Finding, Report, Verdict
+from layerdiff.report.wire_inventory import Distribution, PythonInventory
 from layerdiff.rules.model import Severity
 
 # A PR comment holds at most 65,536 characters; a first build can change thousands of packages or files.
@@ -26,19 +27,19 @@ _HTML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _CELL_TRANSLATION = str.maketrans({**_MARKDOWN_ESCAPES, **_HTML_ESCAPES, "\n": " ", "\r": " "})
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    findings = report["findings"]
-    prominent = [f for f in findings if Severity.parse(f["severity"]) >= PROMINENT]
-    lower = [f for f in findings if Severity.parse(f["severity"]) < PROMINENT]
+def render_markdown(report: Report) -> str:
+    findings = report.findings
+    prominent = [f for f in findings if Severity.parse(f.severity) >= PROMINENT]
+    lower = [f for f in findings if Severity.parse(f.severity) < PROMINENT]
     sections = [
-        _verdict(report),
+        _verdict(report.verdict),
         _images(report),
         _prominent_findings(prominent),
         _details(f"Lower-severity findings ({len(lower)})", _findings_table(lower)) if lower else "",
         _package_changes(report),
-        _python_problems(report["inventory"]["python"]),
+        _python_problems(report.inventory.python),
         _file_changes(report),
-        _warnings(report["warnings"]),
+        _warnings(report.warnings),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
 
@@ -50,32 +51,29 @@ def cell(value: object) -> str:
     return str(value).translate(_CELL_TRANSLATION)
 
 
-def _verdict(report: dict[str, Any]) -> str:
-    verdict = report["verdict"]
-    counts = verdict["counts"]
-    total = sum(counts.values())
-    by_severity = " · ".join(f"{counts.get(s.label, 0)} {s.label}" for s in reversed(Severity))
-    if verdict["fail_on"] is None:
+def _verdict(verdict: Verdict) -> str:
+    by_severity = " · ".join(f"{count} {severity}" for severity, count in verdict.counts.items())
+    if verdict.fail_on is None:
         gate = "no `--fail-on` threshold"
     else:
-        gate = f"{verdict['failing']} at or above **{verdict['fail_on']}**"
-    if verdict.get("waived"):
-        gate += f", {verdict['waived']} waived"
-    status = "❌ FAIL" if verdict["status"] == "fail" else "✅ PASS"
+        gate = f"{verdict.failing} at or above **{verdict.fail_on}**"
+    if verdict.waived:
+        gate += f", {verdict.waived} waived"
+    status = "❌ FAIL" if verdict.status == "fail" else "✅ PASS"
+    total = verdict.counts.total()
     noun = "finding" if total == 1 else "findings"
     return f"### layerdiff: {status}\n\n**{total} {noun}** ({gate}): {by_severity}"
 
 
-def _images(report: dict[str, Any]) -> str:
-    base, derived, comparison = report["base"], report["derived"], report["comparison"]
-    shared = comparison["shared_layers"]
-    derived_layers = f"{len(derived['layers'])} ({shared} shared)"
+def _images(report: Report) -> str:
+    base, derived, comparison = report.base, report.derived, report.comparison
+    derived_layers = f"{len(derived.layers)} ({comparison.shared_layers} shared)"
     rows = [
-        ["base", base["reference"], _short_id(base["image_id"]), str(len(base["layers"]))],
-        ["derived", derived["reference"], _short_id(derived["image_id"]), derived_layers],
+        ["base", base.reference, _short_id(base.image_id), str(len(base.layers))],
+        ["derived", derived.reference, _short_id(derived.image_id), derived_layers],
     ]
     table = _table(["image", "reference", "image id", "layers"], rows)
-    if not comparison["extends_base"]:
+    if not comparison.extends_base:
         table += "\n\n**The derived image does not start with the base's layers**: whole trees were compared."
     return table
 
@@ -84,22 +82,19 @@ def _short_id(image_id: str | None) -> str:
     return (image_id or "")[:SHORT_ID_LENGTH] or "—"
 
 
-def _prominent_findings(findings: Sequence[dict[str, Any]]) -> str:
+def _prominent_findings(findings: Sequence[Finding]) -> str:
     if not findings:
         return "No high or critical findings."
     return f"#### High and critical findings ({len(findings)})\n\n{_findings_table(findings)}"
 
 
-def _findings_table(findings: Sequence[dict[str, Any]]) -> str:
-    rows = [
-        [_severity(f), f["rule"], f["subject"], _layer(f["layer"], f["instruction"]), f["message"]]
-        for f in findings
-    ]
+def _findings_table(findings: Sequence[Finding]) -> str:
+    rows = [[_severity(f), f.rule, f.subject, _layer(f.layer, f.instruction), f.message] for f in findings]
     return _table(["severity", "rule", "subject", "layer", "message"], rows)
 
 
-def _severity(finding: dict[str, Any]) -> str:
-    return f"{finding['severity']} (waived)" if finding.get("waived") else finding["severity"]
+def _severity(finding: Finding) -> str:
+    return f"{finding.severity} (waived)" if finding.waived else finding.severity
 
 
 def _layer(layer: int | None, instruction: str | None) -> str:
@@ -108,56 +103,37 @@ def _layer(layer: int | None, instruction: str | None) -> str:
     return "config" if instruction else "—"
 
 
-def _package_changes(report: dict[str, Any]) -> str:
-    changes = report["packages"]["changes"]
-    if changes:
-        source = report["packages"]["sbom_tool"] or "SBOM"
-        rows = [
-            [c["kind"], c["type"], c["name"], _version(c["before"]), _version(c["after"]), c["layer"]]
-            for c in changes
-        ]
+def _package_changes(report: Report) -> str:
+    changes = report.package_changes()
+    if not changes:
+        return ""
+    if any(change.from_sbom for change in changes):
+        source = report.packages.sbom_tool or "SBOM"
+        rows = [[c.kind, c.type, c.name, c.before, c.after, c.layer] for c in changes]
         table = _table(["change", "type", "name", "before", "after", "layer"], rows)
         return _details(f"Package changes ({len(changes)}, from {source})", table)
-    return _inventory_package_changes(report["inventory"])
-
-
-def _version(package: dict[str, Any] | None) -> str | None:
-    return package["version"] if package else None
-
-
-def _inventory_package_changes(inventory: dict[str, Any]) -> str:
-    """Without an SBOM, the OS package database and the Python environments still tell what changed."""
-    os_changes = inventory["os_packages"]["changes"]
-    distributions = inventory["python"]["distribution_changes"]
-    rows = [
-        [c["kind"], c["ecosystem"], c["name"], c["before"], c["after"], c["architecture"]] for c in os_changes
-    ]
-    rows += [
-        [c["kind"], "pypi", c["name"], _version(c["before"]), _version(c["after"]), c["environment"]]
-        for c in distributions
-    ]
-    if not rows:
-        return ""
+    # Without an SBOM, the OS package database and the Python environments still tell what changed.
+    rows = [[c.kind, c.type, c.name, c.before, c.after, c.qualifier] for c in changes]
     table = _table(["change", "type", "name", "before", "after", "architecture / environment"], rows)
-    return _details(f"Package changes ({len(rows)})", table)
+    return _details(f"Package changes ({len(changes)})", table)
 
 
-def _python_problems(python: dict[str, Any]) -> str:
-    unsatisfied, lost, shadowed = python["unsatisfied"], python["lost"], python["shadowed"]
+def _python_problems(python: PythonInventory) -> str:
+    unsatisfied, lost, shadowed = python.unsatisfied, python.lost, python.shadowed
     parts = []
     if unsatisfied:
-        lines = sorted(f"{u['environment']}: {u['message']}" for u in unsatisfied)
+        lines = sorted(f"{u.environment}: {u.message}" for u in unsatisfied)
         # A fenced block shows pip's own wording verbatim; only a fence in the text could break out of it.
         parts.append("`pip check`:\n\n```text\n" + "\n".join(lines).replace("```", "'''") + "\n```")
     if lost:
-        rows = [[d["name"], d["version"], d["environment"], d["cause"], d["via"]] for d in lost]
+        rows = [[d.name, d.version, d.environment, d.cause, d.via] for d in lost]
         parts.append(
             "Distributions the runtime can no longer import:\n\n"
             + _table(["distribution", "version", "environment", "cause", "via"], rows)
         )
     if shadowed:
         rows = [
-            [s["name"], s["environment"], _located(s["winner"]), ", ".join(_located(h) for h in s["hidden"])]
+            [s.name, s.environment, _located(s.winner), ", ".join(_located(h) for h in s.hidden)]
             for s in shadowed
         ]
         parts.append(
@@ -169,26 +145,25 @@ def _python_problems(python: dict[str, Any]) -> str:
     return _details(f"Python problems ({count})", "\n\n".join(parts))
 
 
-def _located(distribution: dict[str, Any] | None) -> str:
-    if distribution is None:
-        return "—"
-    return f"{distribution['name']} {distribution['version']} in {distribution['location']}"
+def _located(distribution: Distribution) -> str:
+    return f"{distribution.name} {distribution.version} in {distribution.location}"
 
 
-def _file_changes(report: dict[str, Any]) -> str:
-    changes = report["file_changes"]
+def _file_changes(report: Report) -> str:
+    changes = report.file_changes
     if not changes:
         return ""
-    per_layer: dict[int, Counter[str]] = {}
+    per_layer: dict[int | None, Counter[str]] = {}
     for change in changes:
-        per_layer.setdefault(change["layer"], Counter())[change["kind"]] += 1
-    instructions = {layer["position"]: layer["instruction"] for layer in report["derived"]["layers"]}
+        per_layer.setdefault(change.layer, Counter())[change.kind] += 1
+    instructions: dict[int | None, str | None] = {
+        layer.position: layer.instruction for layer in report.derived.layers
+    }
     rows = [
         [position, instructions.get(position) or "(no history)", *(kinds[k] for k in FILE_CHANGE_KINDS)]
-        for position, kinds in sorted(per_layer.items())
+        for position, kinds in sorted(per_layer.items(), key=lambda item: -1 if item[0] is None else item[0])
     ]
-    totals = report["summary"]["file_changes"]
-    summary = ", ".join(f"{totals.get(k, 0)} {k}" for k in FILE_CHANGE_KINDS)
+    summary = ", ".join(f"{count} {kind}" for kind, count in report.summary.file_changes.items())
     table = _table(["layer", "instruction", *FILE_CHANGE_KINDS], rows)
     return _details(f"File changes ({len(changes)}: {summary})", table)
 

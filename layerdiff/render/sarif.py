@@ -12,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from layerdiff.report.wire import Finding, ImageSummary, Report
 from layerdiff.rules.model import Rule, Severity
 from layerdiff.rules.registry import all_rules
 
@@ -43,29 +44,29 @@ _IMAGE_PATH_SAFE = "/-._~!$&'()*+,;=@"
 _REFERENCE_SAFE = _IMAGE_PATH_SAFE + ":"
 
 
-def render_sarif(report: dict[str, Any]) -> str:
+def render_sarif(report: Report) -> str:
     catalog = all_rules()
     rule_index = {rule.id: index for index, rule in enumerate(catalog)}
-    derived = report["derived"]
+    derived = report.derived
     run = {
         "tool": {
             "driver": {
-                "name": report["tool"]["name"],
-                "version": report["tool"]["version"],
+                "name": report.tool.name,
+                "version": report.tool.version,
                 "rules": [rule_descriptor(rule) for rule in catalog],
             }
         },
         "originalUriBaseIds": {
             IMAGE_ROOT: {
                 "uri": "file:///",
-                "description": {"text": f"The root directory of the derived image {derived['reference']}"},
+                "description": {"text": f"The root directory of the derived image {derived.reference}"},
             }
         },
-        "results": [result(finding, derived["reference"], rule_index) for finding in report["findings"]],
+        "results": [result(finding, derived.reference, rule_index) for finding in report.findings],
         "properties": {
-            "base": _image(report["base"]),
+            "base": _image(report.base),
             "derived": _image(derived),
-            "verdict": report["verdict"],
+            "verdict": report.verdict.to_json(),
         },
     }
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
@@ -94,13 +95,13 @@ def _pascal_case(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
-def result(finding: dict[str, Any], derived_reference: str, rule_index: dict[str, int]) -> dict[str, Any]:
-    severity = Severity.parse(finding["severity"])
+def result(finding: Finding, derived_reference: str, rule_index: dict[str, int]) -> dict[str, Any]:
+    severity = Severity.parse(finding.severity)
     item: dict[str, Any] = {
-        "ruleId": finding["rule"],
+        "ruleId": finding.rule,
         "level": LEVELS[severity],
-        "message": {"text": finding["message"]},
-        "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
+        "message": {"text": finding.message},
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "locations": [
             {
                 "physicalLocation": {"artifactLocation": artifact_location(finding, derived_reference)},
@@ -110,36 +111,34 @@ def result(finding: dict[str, Any], derived_reference: str, rule_index: dict[str
         "properties": {
             "severity": severity.label,
             "security-severity": SECURITY_SEVERITY[severity],
-            "subject": finding["subject"],
+            "subject": finding.subject,
         },
     }
-    if waiver := finding.get("waived"):
+    if waiver := finding.waived:
         # SARIF's own word for an accepted exception: viewers show the result as dismissed, with the reason.
-        item["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": waiver.get("reason") or ""}
-        ]
+        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": waiver.reason}]
     # A finding of a rule this build does not know (a report from another version) keeps its ruleId only.
-    if finding["rule"] in rule_index:
-        item["ruleIndex"] = rule_index[finding["rule"]]
+    if finding.rule in rule_index:
+        item["ruleIndex"] = rule_index[finding.rule]
     return item
 
 
-def artifact_location(finding: dict[str, Any], derived_reference: str) -> dict[str, Any]:
+def artifact_location(finding: Finding, derived_reference: str) -> dict[str, Any]:
     path = image_path(finding)
     if path is None:
         return {"uri": quote(derived_reference, safe=_REFERENCE_SAFE)}
     return {"uri": quote(path.lstrip("/"), safe=_IMAGE_PATH_SAFE), "uriBaseId": IMAGE_ROOT}
 
 
-def image_path(finding: dict[str, Any]) -> str | None:
+def image_path(finding: Finding) -> str | None:
     """The absolute path in the image a finding is about: its evidence's path, else the first of its
     evidence's paths (a package's files), else its subject when that is a path. Subjects such as
     ``/usr/bin/python3.11:responses:requests`` (an environment, a distribution and a requirement) start
     with a slash too, so a subject with a colon counts as a composite key, not a path."""
-    evidence = finding["evidence"]
+    evidence = finding.evidence
     paths = evidence.get("paths")
     candidates = [evidence.get("path"), paths[0] if isinstance(paths, list) and paths else None]
-    subject = finding["subject"]
+    subject = finding.subject
     if ":" not in subject:
         candidates.append(subject)
     return next((str(c) for c in candidates if _is_absolute_path(c)), None)
@@ -149,9 +148,9 @@ def _is_absolute_path(value: object) -> bool:
     return isinstance(value, str) and value.startswith("/") and value != "/"
 
 
-def logical_location(finding: dict[str, Any]) -> dict[str, Any]:
-    instruction = finding["instruction"]
-    name = _layer_name(finding["layer"], instruction)
+def logical_location(finding: Finding) -> dict[str, Any]:
+    instruction = finding.instruction
+    name = _layer_name(finding.layer, instruction)
     # no "kind": none of SARIF's well-known kinds (function, module, namespace, ...) is a layer
     location: dict[str, Any] = {"name": name}
     if instruction:
@@ -166,9 +165,5 @@ def _layer_name(layer: int | None, instruction: str | None) -> str:
     return "image config" if instruction else "image"
 
 
-def _image(image: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "reference": image["reference"],
-        "image_id": image["image_id"],
-        "digest": image["manifest_digest"],
-    }
+def _image(image: ImageSummary) -> dict[str, str | None]:
+    return {"reference": image.reference, "image_id": image.image_id, "digest": image.manifest_digest}

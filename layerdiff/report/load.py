@@ -1,5 +1,6 @@
-"""Parse a saved diff report and check it before anything trusts it: `view` and `approve` take files from CI
-artifacts, hand edits and older releases, and a missing field must be a one-line error, not a traceback.
+"""Parse a saved diff report into the typed Report, checked before anything trusts it: `view` and `approve`
+take files from CI artifacts, hand edits and older releases, and a missing field must be a one-line error,
+not a traceback.
 
 Everything but ``file_changes`` is validated against the published JSON Schema. A report can hold hundreds
 of thousands of file changes, for which the generic validator takes tens of seconds; those are checked here
@@ -15,22 +16,23 @@ from typing import Any
 from layerdiff.errors import UsageError
 from layerdiff.gc_pause import paused_collector
 from layerdiff.report.model import SCHEMA_VERSION, load_schema
+from layerdiff.report.wire import Report
 
 _KINDS = frozenset({"added", "removed", "modified", "metadata"})
-_STATE_FIELDS = ("type", "mode", "uid", "gid", "size")
+_STATE_FIELDS = ("type", "mode", "uid", "gid", "size", "link", "sha256", "xattrs")
 
 
-def parse_report(text: str, source: str) -> dict[str, Any]:
+def parse_report(text: str, source: str) -> Report:
     """The report in ``text`` (read from ``source``), or a UsageError saying in one line what is wrong."""
     try:
         with paused_collector():
-            report = json.loads(text)
+            document = json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{source}: not JSON ({exc})") from exc
-    problem = report_problem(report)
+    problem = report_problem(document)
     if problem is not None:
         raise UsageError(f"{source}: not a layerdiff diff report: {problem}")
-    return dict(report)
+    return Report.from_json(document)
 
 
 def report_problem(report: Any) -> str | None:
@@ -76,8 +78,9 @@ def _file_change_problem(change: Any) -> str | None:
     layer = change.get("layer", ...)
     if layer is not None and (not isinstance(layer, int) or isinstance(layer, bool)):
         return "layer: expected an integer or null"
-    if not isinstance(change.get("fields"), list):
-        return "fields: expected an array"
+    fields = change.get("fields")
+    if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
+        return "fields: expected an array of strings"
     for side in ("before", "after"):
         state = change.get(side, ...)
         if state is None:
@@ -89,6 +92,10 @@ def _file_change_problem(change: Any) -> str | None:
             return f"{side}: missing {', '.join(missing)}"
         if not all(isinstance(state[name], int) for name in ("size", "uid", "gid")):
             return f"{side}: size, uid and gid must be integers"
+        if not all(isinstance(state[name], str) for name in ("type", "mode")):
+            return f"{side}: type and mode must be strings"
+        if not isinstance(state["xattrs"], dict):
+            return f"{side}: xattrs: expected an object"
     if change["before"] is None and change["after"] is None:
         return "before and after are both null"
     return None

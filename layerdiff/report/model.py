@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -12,12 +11,32 @@ from layerdiff import __version__
 from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
 from layerdiff.index.paths import display
 from layerdiff.model import Entry, ImageSnapshot
-from layerdiff.policy import PolicyOutcome, Waiver
+from layerdiff.policy import PolicyOutcome
+from layerdiff.policy import Waiver as PolicyWaiver
+from layerdiff.report import wire
+from layerdiff.report.codec import copy_json
 from layerdiff.report.inventory import inventory_section, packages_section
 from layerdiff.report.redact import Redactor, redact_inspect, redact_report
-from layerdiff.rules.model import Finding, Severity
+from layerdiff.report.wire import (
+    Comparison,
+    EntryState,
+    FileChangeCounts,
+    Finding,
+    ImageSummary,
+    Inspection,
+    PolicyInfo,
+    Report,
+    SeverityCounts,
+    Summary,
+    Tool,
+    Verdict,
+    Waiver,
+)
+from layerdiff.rules.model import Finding as RuleFinding
+from layerdiff.rules.model import Severity
 
 SCHEMA_VERSION = "1.3.0"
+TOOL = Tool("layerdiff", __version__)
 
 
 def load_schema(name: str = "report") -> dict[str, Any]:
@@ -33,14 +52,39 @@ def build_report(
     diff: ImageDiff,
     outcome: PolicyOutcome | None = None,
     policy: PolicyInfo | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """``outcome``: the findings after the policy (none when rules were not run)."""
-    reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     counts = Counter(change.kind.value for change in diff.file_changes)
+    redacted = _redacted_parts(base, derived, diff)
+    shared: dict[Any, Any] = {}
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        tool=TOOL,
+        base=ImageSummary.from_json(redacted["base"]),
+        derived=ImageSummary.from_json(redacted["derived"]),
+        comparison=Comparison.from_json(redacted["comparison"]),
+        summary=Summary(
+            FileChangeCounts(*(counts.get(kind, 0) for kind in ("added", "removed", "modified", "metadata"))),
+            config_changes=len(diff.config_changes),
+        ),
+        file_changes=tuple(file_change(change, shared) for change in diff.file_changes),
+        config_changes=tuple(wire.ConfigChange.from_json(change) for change in redacted["config_changes"]),
+        verdict=verdict(outcome, policy),
+        findings=tuple(finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings)
+        if outcome
+        else (),
+        inventory=inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
+        packages=packages_section(diff.sbom_tool, diff.packages),
+        warnings=tuple(redacted["warnings"]),
+    )
+
+
+def _redacted_parts(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -> dict[str, Any]:
+    """The parts of the report that repeat text from the images (history, commands, config values,
+    warnings), in their JSON form, with credentials cut out."""
+    reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     per_layer = Counter(change.layer for change in diff.file_changes)
-    report = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "layerdiff", "version": __version__},
+    parts = {
         "base": image_summary(base, diff.base_layers),
         "derived": image_summary(derived, diff.derived_layers),
         "comparison": {
@@ -51,23 +95,10 @@ def build_report(
                 for layer in reviewed
             ],
         },
-        "summary": {
-            "file_changes": {
-                kind: counts.get(kind, 0) for kind in ("added", "removed", "modified", "metadata")
-            },
-            "config_changes": len(diff.config_changes),
-        },
-        "file_changes": [file_change(change) for change in diff.file_changes],
         "config_changes": [config_change(change) for change in diff.config_changes],
-        "verdict": verdict(outcome, policy),
-        "findings": [finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings]
-        if outcome
-        else [],
-        "inventory": inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
-        "packages": packages_section(diff.sbom_tool, diff.packages),
         "warnings": list(diff.warnings),
     }
-    return redact_report(report, Redactor((base.runtime_config, derived.runtime_config)))
+    return redact_report(parts, Redactor((base.runtime_config, derived.runtime_config)))
 
 
 def _first_reviewed(diff: ImageDiff) -> int:
@@ -101,34 +132,34 @@ def layer_summary(layer: LayerInfo) -> dict[str, Any]:
     }
 
 
-def entry_state(entry: Entry | None) -> dict[str, Any] | None:
+def entry_state(entry: Entry | None, shared: dict[Any, Any]) -> EntryState | None:
+    """``shared``: one object for each value entries repeat (modes, owners), kept across calls."""
     if entry is None:
         return None
-    return {
-        "type": entry.type.value,
-        "mode": f"{entry.mode:04o}",
-        "uid": entry.uid,
-        "gid": entry.gid,
-        "size": entry.size,
-        "link": display(entry.link) if entry.link is not None else None,
-        "sha256": entry.sha256,
-        "xattrs": dict(entry.xattrs),
-    }
+    mode = f"{entry.mode:04o}"
+    return EntryState(
+        type=entry.type.value,
+        mode=shared.setdefault(mode, mode),
+        uid=shared.setdefault(entry.uid, entry.uid),
+        gid=shared.setdefault(entry.gid, entry.gid),
+        size=entry.size,
+        link=display(entry.link) if entry.link is not None else None,
+        sha256=entry.sha256,
+        xattrs=entry.xattrs,
+    )
 
 
-def file_change(change: FileChange) -> dict[str, Any]:
+def file_change(change: FileChange, shared: dict[Any, Any]) -> wire.FileChange:
     shown = display(change.path)
-    item: dict[str, Any] = {
-        "path": shown,
-        "kind": change.kind.value,
-        "layer": change.layer,
-        "fields": list(change.fields),
-        "before": entry_state(change.before),
-        "after": entry_state(change.after),
-    }
-    if shown != change.path:
-        item["path_hex"] = change.path.encode("utf-8", "surrogateescape").hex()
-    return item
+    return wire.FileChange(
+        path=shown,
+        kind=change.kind.value,
+        layer=change.layer,
+        fields=shared.setdefault(change.fields, change.fields),
+        before=entry_state(change.before, shared),
+        after=entry_state(change.after, shared),
+        path_hex=change.path.encode("utf-8", "surrogateescape").hex() if shown != change.path else None,
+    )
 
 
 def config_change(change: ConfigChange) -> dict[str, Any]:
@@ -142,16 +173,17 @@ def config_change(change: ConfigChange) -> dict[str, Any]:
     }
 
 
-def dumps(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def dumps(report: Report | Inspection) -> str:
+    """The JSON text of a report (or an inspection): sorted keys, two-space indent."""
+    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[str, Any]:
+def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> Inspection:
     """One image on its own: identity, layers and runtime config (``layerdiff inspect``)."""
     config = image.runtime_config
     result = {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "layerdiff", "version": __version__},
+        "tool": TOOL.to_json(),
         "image": image_summary(image, layers),
         "config": {
             "user": config.get("User") or "",
@@ -165,55 +197,49 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> dict[s
             "volumes": sorted(config.get("Volumes") or {}),
         },
     }
-    return redact_inspect(result, Redactor((config,)))
+    return Inspection.from_json(redact_inspect(result, Redactor((config,))))
 
 
-@dataclass(frozen=True)
-class PolicyInfo:
-    source: str
-    digest: str
-
-
-def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> dict[str, Any]:
+def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> Verdict:
     findings = outcome.findings if outcome else ()
     counts = Counter(f.severity.label for f in findings)
     failing = outcome.failing() if outcome else ()
     fail_on = outcome.fail_on if outcome else None
-    return {
-        "fail_on": fail_on.label if fail_on is not None else None,
-        "status": "fail" if failing else "pass",
-        "failing": len(failing),
-        "waived": len(outcome.waived) if outcome else 0,
-        "expired_waivers": [_waiver(w) for w in outcome.expired_waivers] if outcome else [],
-        "counts": {s.label: counts.get(s.label, 0) for s in reversed(Severity)},
-        "policy": {"source": policy.source, "digest": policy.digest} if policy else None,
-    }
+    return Verdict(
+        fail_on=fail_on.label if fail_on is not None else None,
+        status="fail" if failing else "pass",
+        failing=len(failing),
+        counts=SeverityCounts(*(counts.get(s.label, 0) for s in reversed(Severity))),
+        waived=len(outcome.waived) if outcome else 0,
+        expired_waivers=tuple(_waiver(w) for w in outcome.expired_waivers) if outcome else (),
+        policy=policy,
+    )
 
 
-def _waiver(waiver: Waiver) -> dict[str, Any]:
-    return {
-        "rule": waiver.rule,
-        "subject": waiver.subject,
-        "reason": waiver.reason,
-        "expires": waiver.expires.isoformat() if waiver.expires else None,
-    }
+def _waiver(waiver: PolicyWaiver) -> Waiver:
+    return Waiver(
+        rule=waiver.rule,
+        subject=waiver.subject,
+        reason=waiver.reason,
+        expires=waiver.expires.isoformat() if waiver.expires else None,
+    )
 
 
-def finding_entry(finding: Finding, waiver: Waiver | None = None) -> dict[str, Any]:
+def finding_entry(finding: RuleFinding, waiver: PolicyWaiver | None = None) -> Finding:
     from layerdiff.rules.registry import rule_by_id
 
     rule = rule_by_id(finding.rule)
-    return {
-        "rule": finding.rule,
-        "severity": finding.severity.label,
-        "title": rule.title,
-        "subject": finding.subject,
-        "message": finding.message,
-        "evidence": dict(finding.evidence),
-        "layer": finding.layer,
-        "instruction": finding.instruction,
-        "remediation": rule.remediation,
-        "fingerprint": finding.fingerprint,
-        "doc": rule.doc,
-        "waived": _waiver(waiver) if waiver else None,
-    }
+    return Finding(
+        rule=finding.rule,
+        severity=finding.severity.label,
+        title=rule.title,
+        subject=finding.subject,
+        message=finding.message,
+        evidence=copy_json(finding.evidence),
+        layer=finding.layer,
+        instruction=finding.instruction,
+        remediation=rule.remediation,
+        fingerprint=finding.fingerprint,
+        doc=rule.doc,
+        waived=_waiver(waiver) if waiver else None,
+    )

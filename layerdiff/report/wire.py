@@ -53,10 +53,6 @@ class ImageSummary(Wire):
     healthcheck: JsonObject | None
     layers: tuple[LayerSummary, ...]
 
-    def instructions(self) -> dict[int, str | None]:
-        """Each layer's instruction by position."""
-        return {layer.position: layer.instruction for layer in self.layers}
-
 
 @dataclass(frozen=True, slots=True)
 class Comparison(Wire):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -299,10 +298,8 @@ class ReviewApp(App[None]):
         pane = self.query_one(FindingsPane)
         accepted = marked | pane.approved
         try:
-            # The record names the images and findings only: the file changes need not be written out.
-            approved = replace(self.report, file_changes=()).to_json()
             statement = build_statement(
-                approved, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
+                self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
             )
             form.output.write_text(statement_text(statement), encoding="utf-8")
         except UsageError as exc:

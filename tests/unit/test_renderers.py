@@ -10,6 +10,7 @@ strict validator.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import subprocess
@@ -28,11 +29,11 @@ from layerdiff.render.cyclonedx import render_cyclonedx
 from layerdiff.render.junit import render_junit
 from layerdiff.render.markdown import cell, render_markdown
 from layerdiff.render.sarif import render_sarif
+from layerdiff.report.wire import Report
 from layerdiff.rules.registry import all_rules
 from tests.support.cli import run
 from tests.support.example import TARGET
 
-Report = dict[str, Any]
 Renderer = Callable[[Report], str]
 RENDERERS: list[Renderer] = [render_markdown, render_sarif, render_junit, render_cyclonedx]
 SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
@@ -46,8 +47,7 @@ EXPECTED_HIGH_RULES = {"python-distribution-lost", "python-requirement-broken", 
 def _diff(base: str, derived: str, *options: str) -> Report:
     result = run("diff", base, derived, "--format", "json", "--no-cache", *options, cwd=REPOSITORY)
     assert result.code in (0, 1), result.stderr
-    report: Report = json.loads(result.stdout)
-    return report
+    return Report.from_json(json.loads(result.stdout))
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +103,22 @@ def _properties(component: dict[str, Any]) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("render", RENDERERS, ids=lambda r: r.__name__)
 def test_renders_are_byte_identical_and_leave_the_report_alone(render: Renderer, syft_report: Report) -> None:
-    before = copy.deepcopy(syft_report)
+    before = syft_report.to_json()
     first = render(syft_report)
-    assert render(copy.deepcopy(syft_report)) == first
-    assert syft_report == before
+    assert render(Report.from_json(before)) == first
+    assert syft_report.to_json() == before
     assert first.endswith("\n")
 
 
 def test_renders_do_not_depend_on_the_process(syft_report: Report, tmp_path: Path) -> None:
     """Set and dict iteration order changes with the hash seed; none of it may leak into the output."""
     saved = tmp_path / "report.json"
-    saved.write_text(json.dumps(syft_report))
+    saved.write_text(json.dumps(syft_report.to_json()))
     script = (
         "import json, sys\n"
         "from layerdiff.render import cyclonedx, junit, markdown, sarif\n"
-        "report = json.loads(open(sys.argv[1]).read())\n"
+        "from layerdiff.report.wire import Report\n"
+        "report = Report.from_json(json.loads(open(sys.argv[1]).read()))\n"
         "renderers = [markdown.render_markdown, sarif.render_sarif, junit.render_junit,"
         " cyclonedx.render_cyclonedx]\n"
         "print(json.dumps([render(report) for render in renderers]))\n"
@@ -136,7 +137,7 @@ def test_renders_do_not_depend_on_the_process(syft_report: Report, tmp_path: Pat
 
 
 def test_waived_findings_are_shown_as_waived_and_never_fail(report: Report) -> None:
-    crafted = copy.deepcopy(report)
+    crafted = report.to_json()
     waiver = {
         "rule": "runtime-user-lost-write",
         "subject": "/opt/airflow/logs",
@@ -145,14 +146,15 @@ def test_waived_findings_are_shown_as_waived_and_never_fail(report: Report) -> N
     waived = next(f for f in crafted["findings"] if f["rule"] == "runtime-user-lost-write")
     waived["waived"] = waiver | {"expires": None}
     crafted["verdict"]["waived"] = 1
+    waived_report = Report.from_json(crafted)
 
-    assert "| high (waived) | runtime-user-lost-write |" in render_markdown(crafted)
-    assert ", 1 waived)" in render_markdown(crafted)
-    results = _validate_sarif(render_sarif(crafted))["runs"][0]["results"]
+    assert "| high (waived) | runtime-user-lost-write |" in render_markdown(waived_report)
+    assert ", 1 waived)" in render_markdown(waived_report)
+    results = _validate_sarif(render_sarif(waived_report))["runs"][0]["results"]
     suppressed = [r for r in results if "suppressions" in r]
     assert [r["ruleId"] for r in suppressed] == ["runtime-user-lost-write"]
     assert suppressed[0]["suppressions"][0]["justification"] == "logs go to stdout"
-    suite = _suite(render_junit(crafted))
+    suite = _suite(render_junit(waived_report))
     assert "runtime-user-lost-write" not in _failed(suite)
     case = next(c for c in suite.findall("testcase") if c.get("name") == "runtime-user-lost-write")
     assert "waived: logs go to stdout" in (case.findtext("system-out") or "")
@@ -198,6 +200,24 @@ def test_markdown_shows_packages_python_problems_and_file_summary(
     assert "| downgraded | pypi | urllib3 | 2.0.7 | 1.26.18 | 3 |" in with_sbom
 
 
+def test_markdown_lists_package_changes_the_sbom_missed_after_its_own(syft_report: Report) -> None:
+    crafted = syft_report.to_json()
+    crafted["inventory"]["os_packages"]["changes"].append(
+        {
+            "ecosystem": "deb",
+            "name": "libssl3",
+            "architecture": "amd64",
+            "kind": "removed",
+            "before": "3.0.11-1",
+            "after": None,
+        }
+    )
+    text = render_markdown(Report.from_json(crafted))
+    assert "<summary>Package changes (3, from syft 1.18.1)</summary>" in text
+    urllib3 = text.index("| downgraded | pypi | urllib3 | 2.0.7 | 1.26.18 | 3 |")
+    assert text.index("| removed | deb | libssl3 | 3.0.11-1 | — | — |") > urllib3
+
+
 def test_markdown_verdict_names_the_threshold(failing_report: Report) -> None:
     text = render_markdown(failing_report)
     assert text.startswith("### layerdiff: ❌ FAIL\n\n**7 findings** (7 at or above **low**)")
@@ -211,11 +231,11 @@ def test_markdown_of_a_report_without_findings(empty_report: Report) -> None:
 
 
 def test_markdown_cells_cannot_break_the_table(report: Report) -> None:
-    crafted = copy.deepcopy(report)
+    crafted = report.to_json()
     finding = crafted["findings"][0]
     finding["subject"] = "/opt/a|b`c`"
     finding["message"] = "line one\nline | two with `code` and <script> & *stars*"
-    text = render_markdown(crafted)
+    text = render_markdown(Report.from_json(crafted))
     row = next(line for line in text.splitlines() if "/opt/a" in line)
     assert row.count(" | ") == 4  # five cells: none of the escaped pipes split one
     assert "/opt/a\\|b\\`c\\`" in row
@@ -248,11 +268,11 @@ def test_sarif_validates_and_describes_the_catalog(syft_report: Report) -> None:
 def test_sarif_results_carry_fingerprints_paths_and_layers(syft_report: Report) -> None:
     run_ = _validate_sarif(render_sarif(syft_report))["runs"][0]
     results = run_["results"]
-    assert len(results) == len(syft_report["findings"])
+    assert len(results) == len(syft_report.findings)
     rules = run_["tool"]["driver"]["rules"]
-    for result, finding in zip(results, syft_report["findings"], strict=True):
-        assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding["rule"]
-        assert result["partialFingerprints"] == {"layerdiffFingerprint/v1": finding["fingerprint"]}
+    for result, finding in zip(results, syft_report.findings, strict=True):
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule
+        assert result["partialFingerprints"] == {"layerdiffFingerprint/v1": finding.fingerprint}
     by_rule = {result["ruleId"]: result for result in results}
 
     lost_write = by_rule["runtime-user-lost-write"]
@@ -279,10 +299,10 @@ def test_sarif_results_carry_fingerprints_paths_and_layers(syft_report: Report) 
 
 
 def test_sarif_encodes_awkward_paths_and_keeps_unknown_rules(report: Report) -> None:
-    crafted = copy.deepcopy(report)
+    crafted = report.to_json()
     crafted["findings"][0]["evidence"] = {"path": "/opt/my dir/#1:ä"}
     crafted["findings"][1]["rule"] = "rule-from-a-newer-layerdiff"
-    results = _validate_sarif(render_sarif(crafted))["runs"][0]["results"]
+    results = _validate_sarif(render_sarif(Report.from_json(crafted)))["runs"][0]["results"]
     assert (
         results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         == "opt/my%20dir/%231%3A%C3%A4"
@@ -365,10 +385,10 @@ def test_junit_of_a_report_without_findings_passes_every_rule(empty_report: Repo
 
 
 def test_junit_survives_control_characters_and_unknown_rules(report: Report) -> None:
-    crafted = copy.deepcopy(report)
+    crafted = report.to_json()
     crafted["findings"][0]["message"] = "bad \x01 byte & <tag>"
     crafted["findings"][0]["rule"] = "rule-from-a-newer-layerdiff"
-    suite = _suite(render_junit(crafted))
+    suite = _suite(render_junit(Report.from_json(crafted)))
     failure = _failed(suite)["rule-from-a-newer-layerdiff"]
     assert "bad \ufffd byte & <tag>" in (failure.text or "")
     assert len(suite.findall("testcase")) == len(all_rules()) + 1
@@ -384,7 +404,7 @@ def test_cyclonedx_lists_sbom_package_changes_of_the_derived_image(syft_report: 
     image = bom["metadata"]["component"]
     assert image["type"] == "container"
     assert image["name"] == "docker-archive:fixtures/example/airflow-extended.tar"
-    assert image["version"] == syft_report["derived"]["image_id"]
+    assert image["version"] == syft_report.derived.image_id
     components = {c["purl"]: c for c in bom["components"]}
     assert set(components) == {"pkg:pypi/requests@2.28.1", "pkg:pypi/urllib3@1.26.18"}
     requests = _properties(components["pkg:pypi/requests@2.28.1"])
@@ -399,13 +419,14 @@ def test_cyclonedx_lists_sbom_package_changes_of_the_derived_image(syft_report: 
 def test_cyclonedx_serial_number_comes_from_the_image_ids(syft_report: Report, report: Report) -> None:
     serial = json.loads(render_cyclonedx(syft_report))["serialNumber"]
     assert serial == json.loads(render_cyclonedx(report))["serialNumber"]
-    other = copy.deepcopy(report)
-    other["derived"]["image_id"] = "sha256:" + "0" * 64
+    other = dataclasses.replace(
+        report, derived=dataclasses.replace(report.derived, image_id="sha256:" + "0" * 64)
+    )
     assert json.loads(render_cyclonedx(other))["serialNumber"] != serial
 
 
 def test_cyclonedx_falls_back_to_the_inventory_without_an_sbom(report: Report) -> None:
-    crafted = copy.deepcopy(report)
+    crafted = report.to_json()
     os_changes = crafted["inventory"]["os_packages"]["changes"]
     os_changes.append(
         {
@@ -421,7 +442,7 @@ def test_cyclonedx_falls_back_to_the_inventory_without_an_sbom(report: Report) -
     distributions = crafted["inventory"]["python"]["distribution_changes"]
     twin = copy.deepcopy(distributions[0]) | {"environment": "/opt/airflow/venv"}
     distributions.append(twin)
-    bom = _validate_cyclonedx(render_cyclonedx(crafted))
+    bom = _validate_cyclonedx(render_cyclonedx(Report.from_json(crafted)))
     by_ref = {c["bom-ref"]: c for c in bom["components"]}
     assert set(by_ref) == {
         "pkg:deb/debian/libssl3@3.0.11-1?arch=amd64",

@@ -96,3 +96,41 @@ def test_free_form_values_are_not_shared_with_the_input(documents: dict[str, dic
     written = report.to_json()
     written["findings"][0]["evidence"]["added"] = "later"
     assert "added" not in report.findings[0].evidence
+
+
+def test_package_changes_are_the_sboms_then_what_only_the_inventory_found(
+    documents: dict[str, dict[str, Any]],
+) -> None:
+    # purge: syft and dpkg both report libpq5 removed, named debian/libpq5 and libpq5: one change
+    purge = Report.from_json(documents["purge.json"])
+    (only,) = purge.package_changes()
+    assert (only.type, only.name, only.kind, only.before, only.after) == (
+        "deb",
+        "debian/libpq5",
+        "removed",
+        "15.18-0+deb12u1",
+        None,
+    )
+    assert only.from_sbom and only.origin is purge.packages.changes[0]
+
+    # example: syft lists requests and urllib3, which the Python environment found too; a package the SBOM
+    # missed is added after them, with where it was found
+    document = copy.deepcopy(documents["example.json"])
+    libpq5 = documents["purge.json"]["inventory"]["os_packages"]["changes"][0]
+    document["inventory"]["os_packages"]["changes"].append(libpq5 | {"name": "libssl3"})
+    distribution = copy.deepcopy(document["inventory"]["python"]["distribution_changes"][0])
+    document["inventory"]["python"]["distribution_changes"].append(distribution | {"name": "Flask_Login"})
+    changes = Report.from_json(document).package_changes()
+    assert [(c.type, c.name, c.from_sbom) for c in changes] == [
+        ("pypi", "requests", True),
+        ("pypi", "urllib3", True),
+        ("deb", "libssl3", False),
+        ("pypi", "Flask_Login", False),
+    ]
+    assert [c.qualifier for c in changes] == [None, None, "amd64", "/usr/bin/python3.11"]
+    assert changes[0].layer == 3 and changes[2].layer is None
+
+    # without an SBOM: the package database's and the Python environments' changes
+    document["packages"] = {"sbom_tool": None, "changes": []}
+    names = [(c.type, c.name) for c in Report.from_json(document).package_changes()]
+    assert names == [("deb", "libssl3"), ("pypi", "requests"), ("pypi", "urllib3"), ("pypi", "Flask_Login")]
