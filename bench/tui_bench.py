@@ -7,8 +7,8 @@ the default view, the rows after turning one kind off, and a path search (the fi
 every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
 creating the app until the tree's first screen has been drawn (the tree is built in it), and from a few
 key presses until the tree has been redrawn. App figures follow the whole review app as `layerdiff view`
-runs it, headless: reading and checking the saved report, the first screen, then a few keys. Terminal
-figures run the real command in tmux and read the screen, as a person sees it.
+runs it, headless: reading, checking and converting the saved report, the first screen, then a few keys.
+Terminal figures run the real command in tmux and read the screen, as a person sees it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.strip import Strip
@@ -33,9 +32,11 @@ from textual.widgets import Footer
 
 from bench.synthetic import synthetic_changes, synthetic_report
 from layerdiff.report.load import parse_report, report_problem
+from layerdiff.report.wire import FileChange, Report
 from layerdiff.tui.app import ReviewApp
-from layerdiff.tui.files import FilesPane, FileTreeView
+from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
+from layerdiff.tui.treeview import FileTreeView
 from tests.support.terminal import Terminal
 
 
@@ -50,7 +51,7 @@ def best_of(repeat: int, run: Callable[[], object]) -> float:
 
 
 class _Host(App[None]):
-    def __init__(self, changes: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, changes: Sequence[FileChange]) -> None:
         super().__init__()
         self.changes = changes
 
@@ -62,7 +63,7 @@ class _Host(App[None]):
         self.query_one(FileTreeView).focus()
 
 
-def widget_times(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
+def widget_times(changes: Sequence[FileChange]) -> list[tuple[str, float]]:
     """App created → first tree screen drawn, then key press → tree redrawn for a few keys."""
     drawn: list[float] = []
     original = FileTreeView.render_line
@@ -116,7 +117,7 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
         start = time.perf_counter()
         report = parse_report(report_path.read_text(encoding="utf-8"), str(report_path))
         gc.freeze()  # as `layerdiff view` does
-        app = ReviewApp(report.to_json())
+        app = ReviewApp(report)
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
             figures = [("read and check the report, then first screen", time.perf_counter() - start)]
@@ -181,9 +182,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     changes = synthetic_changes(args.changes)
+    typed = [FileChange.from_json(change) for change in changes]
 
-    build = best_of(args.repeat, lambda: FileTree.from_changes(changes))
-    tree = FileTree.from_changes(changes)
+    build = best_of(args.repeat, lambda: FileTree.from_changes(typed))
+    tree = FileTree.from_changes(typed)
     directories = sum(1 for node in tree.by_path.values() if node.sorted)
     default_rows = len(tree.rows(ALL_KINDS))
     default_view = best_of(args.repeat, lambda: tree.rows(ALL_KINDS))
@@ -198,7 +200,7 @@ def main() -> None:
     tree.expand_all()
     expanded_rows = len(tree.rows(ALL_KINDS))
     expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
-    widget = widget_times(changes)
+    widget = widget_times(typed)
     scratch = Path(tempfile.mkdtemp(prefix="layerdiff-bench-"))
     try:
         report_path = scratch / "report.json"
@@ -208,9 +210,10 @@ def main() -> None:
         report_text = report_path.read_text()
         parse = best_of(args.repeat, lambda: json.loads(report_text))
         check = best_of(args.repeat, partial(report_problem, json.loads(report_text)))
+        model = best_of(args.repeat, partial(Report.from_json, json.loads(report_text)))
         app = app_times(report_path)
         small = app_times(small_path)
-        small_report_screen = widget_times(synthetic_changes(10))[0][1]
+        small_report_screen = widget_times([FileChange.from_json(c) for c in synthetic_changes(10)])[0][1]
         terminal = terminal_times(report_path, args.repeat) if shutil.which("tmux") else []
         small_terminal = terminal_times(small_path, args.repeat) if shutil.which("tmux") else []
     finally:
@@ -229,6 +232,7 @@ def main() -> None:
         *widget[1:],
         (f"json.loads of the report ({len(report_text) / 1e6:.0f} MB)", parse),
         ("check of the report before the app reads it", check),
+        ("the typed report made from the parsed JSON", model),
         *app,
         ("the same app with a report of 10 file changes:", 0.0),
         *((f"  {label}", seconds) for label, seconds in small),

@@ -226,7 +226,7 @@ def _review(report: Report, args: argparse.Namespace, report_path: Path | None =
         hint = "use --format to write the report instead" if report_path is None else "run it in a terminal"
         raise UsageError(f"the review app needs a terminal; {hint}")
     app = ReviewApp(
-        report.to_json(),
+        report,
         approval=approval,
         report_path=report_path,
         approval_output=Path(args.approval_output),

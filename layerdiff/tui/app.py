@@ -4,11 +4,11 @@ every change by kind, and approval of what is acceptable. The app only reads the
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,20 +19,16 @@ from textual.worker import Worker
 
 from layerdiff.approval import Approval, build_statement, statement_text
 from layerdiff.errors import UsageError
+from layerdiff.report.wire import FileChange, Report
 from layerdiff.tui import links
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
+from layerdiff.tui.cells import counted
 from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import Acceptance, FindingsPane
 from layerdiff.tui.overview import overview
-from layerdiff.tui.records import (
-    config_records,
-    counted,
-    environment_summary,
-    library_records,
-    package_records,
-    python_records,
-)
+from layerdiff.tui.packages import package_records
+from layerdiff.tui.records import config_records, environment_summary, library_records, python_records
 from layerdiff.tui.tables import RecordsPane
 
 TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, links.PYTHON, links.CONFIG)
@@ -86,7 +82,7 @@ class ReviewApp(App[None]):
 
     def __init__(
         self,
-        report: Mapping[str, Any],
+        report: Report,
         approval: Approval | None = None,
         approval_output: Path = Path("approval.json"),
         reviewer: str = "",
@@ -103,7 +99,7 @@ class ReviewApp(App[None]):
         self.report_path = report_path
         self._warned_unwritten = False  # q with unwritten marks warns once, then quits
         self._tree_builder: Worker[FileTree] | None = None
-        self.sub_title = f"{report['derived']['reference']}  from  {report['base']['reference']}"
+        self.sub_title = f"{report.derived.reference}  from  {report.base.reference}"
 
     def compose(self) -> ComposeResult:
         # The breakpoint classes arrive with the first resize, after the first frame: set them now, so a
@@ -113,14 +109,14 @@ class ReviewApp(App[None]):
         self.screen.set_class(not wide, "-narrow")
         report = self.report
         yield Header()
-        with TabbedContent(initial="findings" if report["findings"] else "overview"):
+        with TabbedContent(initial="findings" if report.findings else "overview"):
             with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
                 yield Static(overview(report), id="overview-text")
-            with TabPane(f"Findings {len(report['findings'])}", id="findings"):
+            with TabPane(f"Findings {len(report.findings)}", id="findings"):
                 yield FindingsPane(
-                    report["findings"], self._earlier_acceptances(), date.today(), id="findings-pane"
+                    report.findings, self._earlier_acceptances(), date.today(), id="findings-pane"
                 )
-            with TabPane(f"Files {len(report['file_changes'])}", id=links.FILES):
+            with TabPane(f"Files {len(report.file_changes)}", id=links.FILES):
                 # Mounted when first shown, from the tree built in the background (see on_mount): the
                 # first screen does not wait for it.
                 yield Vertical(id="files-slot")
@@ -133,9 +129,7 @@ class ReviewApp(App[None]):
                     package_records(report),
                     "ecosystem",
                     "No package changes"
-                    + (
-                        "." if report["packages"]["sbom_tool"] else " (the report was made with --sbom none)."
-                    ),
+                    + ("." if report.packages.sbom_tool else " (the report was made with --sbom none)."),
                     id="packages-pane",
                 ),
             )
@@ -191,8 +185,8 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._focus_active)
-        if self.report["warnings"]:
-            count = len(self.report["warnings"])
+        if self.report.warnings:
+            count = len(self.report.warnings)
             self.notify(
                 f"The report has {counted(count, 'warning')}: see Overview (1).",
                 severity="warning",
@@ -211,7 +205,7 @@ class ReviewApp(App[None]):
     def _file_tree(self) -> Worker[FileTree]:
         """The worker building the Files tab's tree, started on first use."""
         if self._tree_builder is None:
-            build = partial(_frozen_tree, self.report["file_changes"])
+            build = partial(_frozen_tree, self.report.file_changes)
             self._tree_builder = self.run_worker(build, name="file tree", thread=True)
         return self._tree_builder
 
@@ -253,7 +247,7 @@ class ReviewApp(App[None]):
     async def on_findings_pane_jump(self, event: FindingsPane.Jump) -> None:
         target = links.jump_target(event.finding)
         if target is None:
-            self.notify(f"{event.finding['rule']} concerns no single change to show.", severity="information")
+            self.notify(f"{event.finding.rule} concerns no single change to show.", severity="information")
             return
         if target.tab == links.FILES:
             files = await self.files_pane()
@@ -262,7 +256,7 @@ class ReviewApp(App[None]):
             found = self.query_one(f"#{target.tab}-pane", RecordsPane).reveal(target.keys)
         if not found:
             where = _CHANGES_NOUN[target.tab]
-            self.notify(f"{event.finding['subject']} is not among the {where}.", severity="warning")
+            self.notify(f"{event.finding.subject} is not among the {where}.", severity="warning")
             return
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
@@ -327,15 +321,12 @@ _CHANGES_NOUN = {
 }
 
 
-def _frozen_tree(changes: Sequence[Mapping[str, Any]]) -> FileTree:
+def _frozen_tree(changes: Sequence[FileChange]) -> FileTree:
     tree = FileTree.from_changes(changes)
     # The tree lives as long as the app: spare it the cyclic collector's full passes (see cli._review).
     gc.freeze()
     return tree
 
 
-def _instructions(report: Mapping[str, Any]) -> dict[int, str]:
-    return {
-        layer["position"]: layer["instruction"] or layer["created_by"] or ""
-        for layer in report["derived"]["layers"]
-    }
+def _instructions(report: Report) -> dict[int, str]:
+    return {layer.position: layer.instruction or layer.created_by or "" for layer in report.derived.layers}

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from layerdiff.tui.records import counted
+from layerdiff.tui.cells import counted
 
 
 @dataclass(frozen=True)

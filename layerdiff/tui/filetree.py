@@ -8,10 +8,11 @@ children to the rows, which keeps the default view of a large report short and c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from layerdiff.gc_pause import paused_collector
+from layerdiff.report.wire import FileChange
 
 KINDS: tuple[str, ...] = ("added", "removed", "modified", "metadata")
 KIND_INDEX: dict[str, int] = {kind: index for index, kind in enumerate(KINDS)}
@@ -43,7 +44,7 @@ class Node:
         self.path = path
         self.parent = parent
         self.depth = depth  # 0 for the root "/", 1 for top-level entries such as /usr
-        self.change: Mapping[str, Any] | None = None
+        self.change: FileChange | None = None
         self.children: dict[str, Node] = {}
         self.sorted: list[Node] = []  # children by name, filled once the tree is complete
         self.counts = [0, 0, 0, 0]
@@ -57,12 +58,12 @@ class Node:
 
     @property
     def kind(self) -> str | None:
-        return None if self.change is None else str(self.change["kind"])
+        return None if self.change is None else self.change.kind
 
     @property
     def own_mask(self) -> int:
         """The bit of the node's own change's kind; 0 without a change."""
-        return 0 if self.change is None else 1 << KIND_INDEX[self.change["kind"]]
+        return 0 if self.change is None else 1 << KIND_INDEX[self.change.kind]
 
     @property
     def is_dir(self) -> bool:
@@ -71,8 +72,8 @@ class Node:
             return True
         if self.change is None:
             return False
-        state = self.change["after"] or self.change["before"]
-        return bool(state) and state.get("type") == "dir"
+        state = self.change.after or self.change.before
+        return state is not None and state.type == "dir"
 
     @property
     def total(self) -> int:
@@ -81,7 +82,7 @@ class Node:
 
     def below(self, kind: str) -> int:
         """Changes of ``kind`` strictly below this node."""
-        own = 1 if self.change is not None and self.change["kind"] == kind else 0
+        own = 1 if self.change is not None and self.change.kind == kind else 0
         return self.counts[KIND_INDEX[kind]] - own
 
     def ancestors(self) -> Iterator[Node]:
@@ -124,12 +125,12 @@ class FileTree:
         self._search_folded: set[Node] = set()
 
     @classmethod
-    def from_changes(cls, changes: Sequence[Mapping[str, Any]]) -> FileTree:
+    def from_changes(cls, changes: Sequence[FileChange]) -> FileTree:
         tree = cls()
         by_path = tree.by_path
         with paused_collector():
             for change in changes:
-                path = _normalise(str(change["path"]))
+                path = _normalise(change.path)
                 node = by_path.get(path)
                 if node is None:
                     node = tree._add(path)
@@ -166,7 +167,7 @@ class FileTree:
                 order.extend(node.sorted)
         for node in reversed(order):
             if node.change is not None:
-                node.counts[KIND_INDEX[node.change["kind"]]] += 1
+                node.counts[KIND_INDEX[node.change.kind]] += 1
             own = node.counts
             node.mask = (own[0] > 0) | (own[1] > 0) << 1 | (own[2] > 0) << 2 | (own[3] > 0) << 3
             parent = node.parent
@@ -209,7 +210,7 @@ class FileTree:
             return self._search_rows(kinds, needle)
         enabled = kind_mask(kinds)
         rows: list[Row] = []
-        if self.root.change is not None and self.root.change["kind"] in kinds:
+        if self.root.change is not None and self.root.change.kind in kinds:
             rows.append(self.root.row)
         # Depth-first with a stack of child iterators (no recursion limit on deep trees). The subtree
         # counts include a node's own change, so one mask test covers both reasons to show it.
@@ -246,7 +247,7 @@ class FileTree:
     def _search_rows(self, kinds: frozenset[str], needle: str) -> list[Row]:
         keep = self.matches(kinds, needle)
         rows: list[Row] = []
-        if self.root in keep and self.root.change is not None and self.root.change["kind"] in kinds:
+        if self.root in keep and self.root.change is not None and self.root.change.kind in kinds:
             rows.append(self.root.row)
         folded = self._search_folded
         stack: list[Iterator[Node]] = [iter(self.root.sorted)]

@@ -16,7 +16,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from layerdiff.approval import has_expired
-from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, Record
+from layerdiff.report.wire import Finding
+from layerdiff.tui.cells import SEVERITIES, SEVERITY_STYLE
+from layerdiff.tui.records import Record
 from layerdiff.tui.tables import RecordsPane
 
 APPROVED, WAIVED, MARKED, EXPIRED = "approved", "waived", "marked", "expired"
@@ -44,27 +46,27 @@ class Acceptance:
         return f"approved by {self.reviewer}{until}: {self.reason}"
 
 
-def finding_detail(finding: Mapping[str, Any], status: str, approval: Text | None = None) -> Text:
+def finding_detail(finding: Finding, status: str, approval: Text | None = None) -> Text:
     text = Text()
-    text.append(f"{finding['severity'].upper()} {finding['rule']}", style=SEVERITY_STYLE[finding["severity"]])
+    text.append(f"{finding.severity.upper()} {finding.rule}", style=SEVERITY_STYLE[finding.severity])
     if status:
         text.append(f"  [{status}]", style=_STATUS_STYLE[status])
-    text.append(f"\n{finding['title']}\n", style="bold")
-    text.append(f"{finding['subject']}\n\n")
-    text.append(f"{finding['message']}\n\n")
-    if finding["instruction"]:
+    text.append(f"\n{finding.title}\n", style="bold")
+    text.append(f"{finding.subject}\n\n")
+    text.append(f"{finding.message}\n\n")
+    if finding.instruction:
         text.append("caused by: ", style="bold")
-        where = "" if finding["layer"] is None else f"layer {finding['layer']}: "
-        text.append(f"{where}{finding['instruction']}\n\n")
+        where = "" if finding.layer is None else f"layer {finding.layer}: "
+        text.append(f"{where}{finding.instruction}\n\n")
     text.append("evidence\n", style="bold")
-    text.append(json.dumps(finding["evidence"], indent=2, sort_keys=True) + "\n\n")
+    text.append(json.dumps(finding.evidence, indent=2, sort_keys=True) + "\n\n")
     text.append("fix: ", style="bold")
-    text.append(f"{finding['remediation']}\n")
-    text.append(f"doc: {finding['doc']}\nfingerprint: {finding['fingerprint']}\n", style="dim")
-    if finding.get("waived"):
-        waiver = finding["waived"]
-        until = f" until {waiver['expires']}" if waiver["expires"] else ""
-        text.append(f"waived by policy{until}: {waiver['reason']}\n", style="green")
+    text.append(f"{finding.remediation}\n")
+    text.append(f"doc: {finding.doc}\nfingerprint: {finding.fingerprint}\n", style="dim")
+    waiver = finding.waived
+    if waiver is not None:
+        until = f" until {waiver.expires}" if waiver.expires else ""
+        text.append(f"waived by policy{until}: {waiver.reason}\n", style="green")
     if approval is not None:
         text.append_text(approval)
         text.append("\n")
@@ -72,25 +74,25 @@ def finding_detail(finding: Mapping[str, Any], status: str, approval: Text | Non
     return text
 
 
-def _detail_now(finding: Mapping[str, Any], pane: FindingsPane) -> Text:
-    fingerprint = finding["fingerprint"]
+def _detail_now(finding: Finding, pane: FindingsPane) -> Text:
+    fingerprint = finding.fingerprint
     return finding_detail(finding, pane.status(fingerprint), pane.approval_note(fingerprint))
 
 
-def finding_records(findings: Sequence[Mapping[str, Any]], pane: FindingsPane) -> list[Record]:
+def finding_records(findings: Sequence[Finding], pane: FindingsPane) -> list[Record]:
     return [
         Record(
             cells=(
-                Text(f["severity"], style=SEVERITY_STYLE[f["severity"]]),
-                f["rule"],
-                f["subject"],
-                "" if f["layer"] is None else str(f["layer"]),
+                Text(f.severity, style=SEVERITY_STYLE[f.severity]),
+                f.rule,
+                f.subject,
+                "" if f.layer is None else str(f.layer),
             ),
-            keys=frozenset({f["fingerprint"]}),
-            search_text=f"{f['rule']} {f['subject']} {f['message']}".lower(),
+            keys=frozenset({f.fingerprint}),
+            search_text=f"{f.rule} {f.subject} {f.message}".lower(),
             detail=partial(_detail_now, f, pane),
-            group="config" if f["layer"] is None else f"layer {f['layer']}",
-            ident=f["fingerprint"],
+            group="config" if f.layer is None else f"layer {f.layer}",
+            ident=f.fingerprint,
         )
         for f in findings
     ]
@@ -106,7 +108,7 @@ class FindingsPane(RecordsPane):
     ]
 
     class Jump(Message):
-        def __init__(self, finding: Mapping[str, Any]) -> None:
+        def __init__(self, finding: Finding) -> None:
             super().__init__()
             self.finding = finding
 
@@ -117,7 +119,7 @@ class FindingsPane(RecordsPane):
 
     def __init__(
         self,
-        findings: Sequence[Mapping[str, Any]],
+        findings: Sequence[Finding],
         accepted: Mapping[str, Acceptance],
         today: date,
         id: str | None = None,
@@ -127,8 +129,8 @@ class FindingsPane(RecordsPane):
         self.today = today
         self.marked: set[str] = set()
         self.minimum: str | None = None  # severity filter: this and above
-        self.by_fingerprint = {f["fingerprint"]: f for f in self.findings}
-        self.waived = {f["fingerprint"] for f in self.findings if f.get("waived")}
+        self.by_fingerprint = {f.fingerprint: f for f in self.findings}
+        self.waived = {f.fingerprint for f in self.findings if f.waived is not None}
         super().__init__(
             "findings",
             ("status", "severity", "rule", "subject", "layer"),
@@ -160,17 +162,17 @@ class FindingsPane(RecordsPane):
         expired = acceptance.is_expired(self.today)
         return Text(acceptance.describe(self.today), style=_STATUS_STYLE[EXPIRED if expired else APPROVED])
 
-    def finding_of(self, record: Record) -> Mapping[str, Any]:
+    def finding_of(self, record: Record) -> Finding:
         return self.by_fingerprint[record.ident]
 
     def full_cells(self, record: Record) -> tuple[Any, ...]:
-        status = self.status(self.finding_of(record)["fingerprint"])
+        status = self.status(self.finding_of(record).fingerprint)
         return (Text(status, style=_STATUS_STYLE.get(status, "")), *record.cells)
 
     def passes(self, record: Record) -> bool:
         if not super().passes(record):
             return False
-        severity = self.finding_of(record)["severity"]
+        severity = self.finding_of(record).severity
         return self.minimum is None or SEVERITIES.index(severity) <= SEVERITIES.index(self.minimum)
 
     def status_text(self) -> Text:
@@ -200,7 +202,7 @@ class FindingsPane(RecordsPane):
         record = self.current()
         if record is None:
             return
-        fingerprint = self.finding_of(record)["fingerprint"]
+        fingerprint = self.finding_of(record).fingerprint
         self.marked ^= {fingerprint}
         row = self.table.cursor_row
         self.refresh_rows(record)
@@ -208,7 +210,7 @@ class FindingsPane(RecordsPane):
             self.table.move_cursor(row=row + 1)  # marking walks down the list, as in a mail reader
 
     def action_mark_all(self) -> None:
-        self.marked |= {self.finding_of(record)["fingerprint"] for record in self.shown}
+        self.marked |= {self.finding_of(record).fingerprint for record in self.shown}
         self.refresh_rows(self.current())
 
     def action_write_approval(self) -> None:

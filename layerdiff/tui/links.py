@@ -6,9 +6,9 @@ tab, and the parts become the identifiers a tab's rows are matched against.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from layerdiff.report.wire import Finding
 
 FILES, PACKAGES, LIBRARIES, PYTHON, CONFIG = "files", "packages", "libraries", "python", "config"
 
@@ -57,24 +57,23 @@ _PYTHON_KIND = {
 }
 
 
-def jump_target(finding: Mapping[str, Any]) -> Jump | None:
-    subject = str(finding["subject"])
-    tab = CONFIG if subject.startswith("ENV:") else _TAB_BY_RULE.get(str(finding["rule"]))
+def jump_target(finding: Finding) -> Jump | None:
+    subject = finding.subject
+    tab = CONFIG if subject.startswith("ENV:") else _TAB_BY_RULE.get(finding.rule)
     if tab is None:
         return None
     parts = [part for part in subject.split(":") if part]
     keys = [subject, *parts]
     if len(parts) >= 2:
         keys.insert(1, f"{parts[0]}:{parts[1]}")
-    kind = _PYTHON_KIND.get(str(finding["rule"]))
+    kind = _PYTHON_KIND.get(finding.rule)
     if kind is not None and parts:
         # Most specific first: the distribution's row of that kind, then any row of that kind there.
         keys[:0] = [f"{kind}:{parts[0]}:{parts[1]}"] if len(parts) >= 2 else []
         keys.insert(1 if len(parts) >= 2 else 0, f"{kind}:{parts[0]}")
     paths = [part for part in parts if part.startswith("/")]
-    evidence = finding.get("evidence") or {}
     for name in ("path", "object", "file", "directory"):
-        value = evidence.get(name)
+        value = finding.evidence.get(name)
         if isinstance(value, str) and value.startswith("/") and value not in paths:
             paths.append(value)
     return Jump(tab, tuple(dict.fromkeys(keys)), tuple(paths))

@@ -3,67 +3,66 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from layerdiff.render.units import human_size
-from layerdiff.tui.records import SEVERITIES, SEVERITY_STYLE, counted
+from layerdiff.report.codec import JsonObject
+from layerdiff.report.wire import Report
+from layerdiff.tui.cells import SEVERITY_STYLE, counted
 
 
-def verdict_line(report: Mapping[str, Any]) -> Text:
-    verdict = report["verdict"]
+def verdict_line(report: Report) -> Text:
+    verdict = report.verdict
     text = Text()
-    threshold = f" (fail on {verdict['fail_on']})" if verdict["fail_on"] else " (no threshold)"
+    threshold = f" (fail on {verdict.fail_on})" if verdict.fail_on else " (no threshold)"
     text.append(
-        f"{verdict['status'].upper()}{threshold}",
-        style="bold red" if verdict["status"] == "fail" else "bold green",
+        f"{verdict.status.upper()}{threshold}",
+        style="bold red" if verdict.status == "fail" else "bold green",
     )
     text.append("   ")
-    for severity in SEVERITIES:
-        count = verdict["counts"][severity]
+    for severity, count in verdict.counts.items():
         text.append(f"{count} {severity}", style=SEVERITY_STYLE[severity] if count else "dim")
         text.append("  ")
-    if verdict["waived"]:
-        text.append(f"{verdict['waived']} waived by policy", style="green")
+    if verdict.waived:
+        text.append(f"{verdict.waived} waived by policy", style="green")
     return text
 
 
-def _command(value: Any) -> str:
-    if not value:
-        return "-"
-    return " ".join(value) if isinstance(value, list) else str(value)
+def _command(value: tuple[str, ...] | None) -> str:
+    return " ".join(value) if value else "-"
 
 
-def _healthcheck(value: Any) -> str:
+def _healthcheck(value: JsonObject | None) -> str:
     if not value:
         return "-"
-    test = value.get("Test") or []
-    if test[:1] == ["NONE"]:
+    # The engine's own JSON, free-form in the report: read defensively.
+    test = value.get("Test")
+    words = [str(word) for word in test] if isinstance(test, list) else []
+    if words[:1] == ["NONE"]:
         return "disabled (NONE)"
-    command = " ".join(test[1:] if test[:1] in (["CMD"], ["CMD-SHELL"]) else test) or json.dumps(value)
+    command = " ".join(words[1:] if words[:1] in (["CMD"], ["CMD-SHELL"]) else words) or json.dumps(value)
     # Timing changes what the check does as much as the command does (a shorter timeout fails a slow
     # scheduler), so the options are shown too. Durations are in nanoseconds, as the engine stores them.
     options = [
-        f"{label} {_seconds(value[key])}"
+        f"{label} {_seconds(duration)}"
         for key, label in (("Interval", "every"), ("Timeout", "timeout"), ("StartPeriod", "start period"))
-        if value.get(key)
+        if isinstance(duration := value.get(key), int | float) and duration
     ]
     if value.get("Retries"):
         options.append(f"{value['Retries']} retries")
     return f"{command} ({', '.join(options)})" if options else command
 
 
-def _seconds(nanoseconds: int) -> str:
+def _seconds(nanoseconds: float) -> str:
     seconds = nanoseconds / 1e9
     return f"{seconds:g}s"
 
 
-def images_table(report: Mapping[str, Any]) -> Table:
-    base, derived = report["base"], report["derived"]
+def images_table(report: Report) -> Table:
+    base, derived = report.base, report.derived
     table = Table(box=None, show_edge=False, pad_edge=False, expand=True)
     table.add_column("", style="bold", no_wrap=True)
     table.add_column("base", ratio=1, overflow="fold")
@@ -73,25 +72,24 @@ def images_table(report: Mapping[str, Any]) -> Table:
         style = "" if before == after else "bold yellow"
         table.add_row(label, before, Text(after, style=style))
 
-    row("reference", base["reference"], derived["reference"])
-    row("image id", base["image_id"][:19], derived["image_id"][:19])
-    if base["manifest_digest"] or derived["manifest_digest"]:
-        row("digest", (base["manifest_digest"] or "-")[:19], (derived["manifest_digest"] or "-")[:19])
-    row("size", human_size(base["size"]), human_size(derived["size"]))
-    row("layers", str(len(base["layers"])), str(len(derived["layers"])))
-    row("USER", base["user"] or "(root)", derived["user"] or "(root)")
-    row("ENTRYPOINT", _command(base["entrypoint"]), _command(derived["entrypoint"]))
-    row("CMD", _command(base["cmd"]), _command(derived["cmd"]))
-    row("HEALTHCHECK", _healthcheck(base["healthcheck"]), _healthcheck(derived["healthcheck"]))
+    row("reference", base.reference, derived.reference)
+    row("image id", base.image_id[:19], derived.image_id[:19])
+    if base.manifest_digest or derived.manifest_digest:
+        row("digest", (base.manifest_digest or "-")[:19], (derived.manifest_digest or "-")[:19])
+    row("size", human_size(base.size), human_size(derived.size))
+    row("layers", str(len(base.layers)), str(len(derived.layers)))
+    row("USER", base.user or "(root)", derived.user or "(root)")
+    row("ENTRYPOINT", _command(base.entrypoint), _command(derived.entrypoint))
+    row("CMD", _command(base.cmd), _command(derived.cmd))
+    row("HEALTHCHECK", _healthcheck(base.healthcheck), _healthcheck(derived.healthcheck))
     return table
 
 
-def layers_table(report: Mapping[str, Any]) -> Table:
-    comparison = report["comparison"]
-    shared = comparison["shared_layers"]
+def layers_table(report: Report) -> Table:
+    comparison = report.comparison
     title = (
-        f"derived layers after the {shared} shared with the base"
-        if comparison["extends_base"]
+        f"derived layers after the {comparison.shared_layers} shared with the base"
+        if comparison.extends_base
         else "derived layers (the derived image does not extend the base: all are reviewed)"
     )
     table = Table(title=title, title_justify="left", box=None, show_edge=False, pad_edge=False, expand=True)
@@ -99,30 +97,30 @@ def layers_table(report: Mapping[str, Any]) -> Table:
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("files", justify="right", no_wrap=True)
     table.add_column("instruction", ratio=1, overflow="ellipsis", no_wrap=True)
-    for layer in comparison["reviewed_layers"]:
+    for layer in comparison.reviewed_layers:
         table.add_row(
-            str(layer["position"]),
-            human_size(layer["size"]),
-            str(layer["file_changes"]),
-            layer["instruction"] or layer["created_by"] or "(unknown)",
+            str(layer.position),
+            human_size(layer.size),
+            str(layer.file_changes),
+            layer.instruction or layer.created_by or "(unknown)",
         )
     return table
 
 
-def overview(report: Mapping[str, Any]) -> RenderableType:
-    summary = report["summary"]["file_changes"]
-    config, packages = report["summary"]["config_changes"], len(report["packages"]["changes"])
+def overview(report: Report) -> RenderableType:
+    files = report.summary.file_changes
+    config, packages = report.summary.config_changes, len(report.package_changes())
     changes = Text(
-        f"{summary['added']} added, {summary['removed']} removed, {summary['modified']} modified, "
-        f"{summary['metadata']} metadata-only files; {counted(config, 'config change')}; "
+        f"{files.added} added, {files.removed} removed, {files.modified} modified, "
+        f"{files.metadata} metadata-only files; {counted(config, 'config change')}; "
         f"{counted(packages, 'package change')}",
         style="dim",
     )
     parts: list[RenderableType] = [verdict_line(report), changes, Text(), images_table(report), Text()]
     parts.append(layers_table(report))
-    if report["warnings"]:
+    if report.warnings:
         warnings = Text("\nwarnings\n", style="bold yellow")
-        for warning in report["warnings"]:
+        for warning in report.warnings:
             warnings.append(f"  {warning}\n")
         parts.append(warnings)
     return Group(*parts)

@@ -1,4 +1,6 @@
-"""The rows of the review app's change tables, built from a finished report.
+"""The rows of the review app's change tables, built from a finished report: the Record every table
+shows, the detail-pane layouts they share, and the rows of the Libraries, Python and Config tabs (the
+Packages tab's are in packages.py).
 
 Pure: no textual here, so each table's content is tested without running the app. A Record carries its
 cells, the words a search matches, the identifiers a jump from a finding looks for, and its detail text.
@@ -7,7 +9,6 @@ cells, the words a search matches, the identifiers a jump from a finding looks f
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,25 +17,10 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-KIND_STYLE = {
-    "added": "green",
-    "removed": "red",
-    "modified": "yellow",
-    "metadata": "magenta",
-    "downgraded": "red",
-    "upgraded": "green",
-    "changed": "yellow",
-    "unresolved": "red",
-    "shadowed": "yellow",
-    "resolved": "green",
-    "broken": "red",
-    "lost": "red",
-    "files changed": "yellow",
-}
-
-Cell = str | Text
+from layerdiff.report.codec import JsonValue
+from layerdiff.report.wire import ConfigChange, Report
+from layerdiff.report.wire_inventory import CommandChange, LibraryChange
+from layerdiff.tui.cells import Cell, kind_text
 
 
 @dataclass(frozen=True)
@@ -48,236 +34,57 @@ class Record:
     sort_values: tuple[Any, ...] = field(default=())
 
 
-def counted(count: int, noun: str) -> str:
-    """ "1 finding", "3 findings"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def kind_text(kind: str) -> Text:
-    return Text(kind, style=KIND_STYLE.get(kind, ""))
-
-
-def _facts(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
+def fact_lines(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
     text = Text()
     text.append(f"{title}\n", style="bold")
     for label, value in rows:
         if value in (None, "", [], {}):
             continue
-        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        value_text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         if label:
             text.append(f"{label}: ", style="bold")
-        text.append(f"{shown}\n")
+        text.append(f"{value_text}\n")
     return text
 
 
-CLIP_WIDTH = 80  # the widest a table cell gets when there is room; the detail pane has the whole value
-_SEARCH_PATH = re.compile(r"/[^:]*(?::/[^:]*)+")
-
-
-def clip(cell: Cell, width: int = CLIP_WIDTH) -> Cell:
-    """A table cell cut to ``width``. A path keeps its end, where the distinguishing part is; a search
-    path (PATH's ``/a:/b:/c``) keeps its start, where entries put first change what is found."""
-    if cell_width(cell) <= width:
-        return cell
-    if isinstance(cell, Text):
-        cut = cell.copy()
-        cut.truncate(width, overflow="ellipsis")
-        return cut
-    if cell.startswith("/") and not _SEARCH_PATH.fullmatch(cell):
-        return "…" + cell[-(width - 1) :]
-    return cell[: width - 1] + "…"
-
-
-def cell_width(cell: Cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else len(cell)
-
-
-def fit_widths(natural: Sequence[int], available: int, minimum: int = 8) -> list[int]:
-    """Column widths that fit ``available`` cells: the widest columns give way first, none below
-    ``minimum`` (or its natural width), as rich's tables shrink. Too little room keeps the minimums."""
-    if sum(natural) <= available:
-        return list(natural)
-    floor = [min(width, minimum) for width in natural]
-    # The largest cap whose capped widths fit; columns narrower than it keep their natural width.
-    low, high = minimum, max(natural)
-    while low < high:
-        cap = (low + high + 1) // 2
-        if sum(max(f, min(w, cap)) for w, f in zip(natural, floor, strict=True)) <= available:
-            low = cap
-        else:
-            high = cap - 1
-    return [max(f, min(w, low)) for w, f in zip(natural, floor, strict=True)]
-
-
-def _before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
+def before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
     table.add_column("", style="bold", no_wrap=True)
     # Folded, never cut: the detail pane is where a reviewer reads whole purls, paths and digests.
     table.add_column("before", overflow="fold")
     table.add_column("after", overflow="fold")
     for label, before, after in rows:
-        table.add_row(label, _shown(before), _shown(after))
+        table.add_row(label, shown(before), shown(after))
     return table
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return " ".join(str(item) for item in value)
     return str(value)
-
-
-# --- packages -------------------------------------------------------------------------------------------
-
-
-def package_records(report: Mapping[str, Any]) -> list[Record]:
-    """syft's package changes, then layerdiff's own OS-package changes for packages syft did not report."""
-    inventory = report["inventory"]["os_packages"]
-    broken: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["broken_dependencies"]:
-        broken.setdefault(item["package"], []).append(item)
-    modified: dict[str, list[Mapping[str, Any]]] = {}
-    for item in inventory["modified_files"]:
-        modified.setdefault(item["package"], []).append(item)
-    records: list[Record] = []
-    seen: set[tuple[str, str]] = set()
-    for change in report["packages"]["changes"]:
-        before, after = change["before"] or {}, change["after"] or {}
-        seen.add((_ecosystem(change["type"]), _bare(change["name"])))
-        records.append(
-            _package_record(
-                change["type"],
-                change["name"],
-                change["kind"],
-                before.get("version"),
-                after.get("version"),
-                change["layer"],
-                [
-                    ("purl", before.get("purl"), after.get("purl")),
-                    ("found at", before.get("paths"), after.get("paths")),
-                ],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
-            )
-        )
-    for change in inventory["changes"]:
-        if (_ecosystem(change["ecosystem"]), _bare(change["name"])) in seen:
-            continue
-        records.append(
-            _package_record(
-                change["ecosystem"],
-                change["name"],
-                change["kind"],
-                change["before"],
-                change["after"],
-                None,
-                [("architecture", change["architecture"], change["architecture"])],
-                broken.get(change["name"], []),
-                modified.get(change["name"], []),
-            )
-        )
-    # Packages that did not change themselves but whose dependencies broke or whose files were changed
-    # outside the package manager (python3-psycopg2 after libpq5 was purged).
-    shown = {bare for _, bare in seen} | {_bare(change["name"]) for change in inventory["changes"]}
-    for name in sorted((broken.keys() | modified.keys()) - shown):
-        problems = broken.get(name, [])
-        ecosystem = problems[0].get("ecosystem", "os") if problems else "deb"  # dpkg --verify: deb
-        version = problems[0]["version"] if problems else None
-        records.append(
-            _package_record(
-                ecosystem,
-                name,
-                "broken" if problems else "files changed",
-                version,
-                version,
-                None,
-                [],
-                problems,
-                modified.get(name, []),
-            )
-        )
-    records.sort(key=lambda r: r.sort_values)
-    return records
-
-
-def _bare(name: str) -> str:
-    # syft names OS packages with their purl namespace (debian/libpq5); dpkg's database does not.
-    return name.rpartition("/")[2]
-
-
-def _ecosystem(name: str) -> str:
-    # syft says "deb", layerdiff's dpkg reader says "dpkg"; both mean the same database.
-    return {"dpkg": "deb", "apk": "apk", "rpm": "rpm"}.get(name, name)
-
-
-def _package_record(
-    ecosystem: str,
-    name: str,
-    kind: str,
-    before: str | None,
-    after: str | None,
-    layer: int | None,
-    facts: list[tuple[str, Any, Any]],
-    broken: list[Mapping[str, Any]],
-    modified: list[Mapping[str, Any]],
-) -> Record:
-    def detail() -> RenderableType:
-        from rich.console import Group
-
-        parts: list[RenderableType] = [
-            _facts(f"{ecosystem} {name}: {kind}", [("layer", layer)]),
-            _before_after([("version", before, after), *facts]),
-        ]
-        if broken:
-            lines = Text("\nbroken dependencies\n", style="bold")
-            for item in broken:
-                lines.append(f"{item['field']}: {item['relation']} ({item['reason']}) {item['detail']}\n")
-            parts.append(lines)
-        if modified:
-            lines = Text("\nfiles changed outside the package manager\n", style="bold")
-            for item in modified:
-                lines.append(f"{item['dpkg_verify']}\n")
-            parts.append(lines)
-        return Group(*parts)
-
-    return Record(
-        cells=(
-            ecosystem,
-            name,
-            kind_text(kind),
-            before or "-",
-            after or "-",
-            "" if layer is None else str(layer),
-        ),
-        keys=frozenset({name, _bare(name), f"{ecosystem}:{name}", f"{_ecosystem(ecosystem)}:{_bare(name)}"}),
-        search_text=f"{ecosystem} {name} {kind} {before or ''} {after or ''}".lower(),
-        detail=detail,
-        group=ecosystem,
-        sort_values=(ecosystem, name.lower(), kind),
-    )
 
 
 # --- shared libraries ------------------------------------------------------------------------------------
 
 
-def library_records(report: Mapping[str, Any]) -> list[Record]:
+def library_records(report: Report) -> list[Record]:
     records = []
-    for change in report["inventory"]["libraries"]:
-        before, after = change["before"] or {}, change["after"] or {}
+    for change in report.inventory.libraries:
 
-        def detail(change: Mapping[str, Any] = change) -> RenderableType:
+        def detail(change: LibraryChange = change) -> RenderableType:
             from rich.console import Group
 
-            b, a = change["before"] or {}, change["after"] or {}
+            old, new = change.before, change.after
             return Group(
-                _facts(f"{change['object']} needs {change['soname']}: {change['kind']}", []),
-                _before_after(
+                fact_lines(f"{change.object} needs {change.soname}: {change.kind}", []),
+                before_after(
                     [
-                        ("resolves to", b.get("path"), a.get("path")),
-                        ("real file", b.get("real_path"), a.get("real_path")),
-                        ("found via", b.get("via"), a.get("via")),
-                        ("sha256", _bare_digest(b.get("sha256")), _bare_digest(a.get("sha256"))),
+                        ("resolves to", old.path if old else None, new.path),
+                        ("real file", old.real_path if old else None, new.real_path),
+                        ("found via", old.via if old else None, new.via),
+                        ("sha256", _bare_digest(old.sha256 if old else None), _bare_digest(new.sha256)),
                     ]
                 ),
             )
@@ -285,19 +92,17 @@ def library_records(report: Mapping[str, Any]) -> list[Record]:
         records.append(
             Record(
                 cells=(
-                    change["object"],
-                    change["soname"],
-                    kind_text(change["kind"]),
-                    before.get("path") or "-",
-                    after.get("path") or "-",
+                    change.object,
+                    change.soname,
+                    kind_text(change.kind),
+                    (change.before.path if change.before else None) or "-",
+                    change.after.path or "-",
                 ),
-                keys=frozenset(
-                    {change["object"], change["soname"], f"{change['object']}:{change['soname']}"}
-                ),
-                search_text=f"{change['object']} {change['soname']} {change['kind']}".lower(),
+                keys=frozenset({change.object, change.soname, f"{change.object}:{change.soname}"}),
+                search_text=f"{change.object} {change.soname} {change.kind}".lower(),
                 detail=detail,
-                group=change["kind"],
-                sort_values=(change["object"], change["soname"]),
+                group=change.kind,
+                sort_values=(change.object, change.soname),
             )
         )
     return records
@@ -310,64 +115,68 @@ def _bare_digest(digest: str | None) -> str | None:
 # --- Python environments ---------------------------------------------------------------------------------
 
 
-def python_records(report: Mapping[str, Any]) -> list[Record]:
+def python_records(report: Report) -> list[Record]:
     """Problems first (broken requirements, lost and shadowed distributions), then distribution changes."""
-    python = report["inventory"]["python"]
+    python = report.inventory.python
     records: list[Record] = []
-    for item in python["unsatisfied"]:
+    for broken in python.unsatisfied:
         records.append(
             _python_record(
                 "broken",
-                item["environment"],
-                item["distribution"],
-                item["message"],
-                {"requires": item["requirement"], "installed": item["installed"], "version": item["version"]},
+                broken.environment,
+                broken.distribution,
+                broken.message,
+                {"requires": broken.requirement, "installed": broken.installed, "version": broken.version},
             )
         )
-    for item in python["lost"]:
+    for lost in python.lost:
         records.append(
             _python_record(
                 "lost",
-                item["environment"],
-                item["name"],
-                f"{item['name']} {item['version']} at {item['location']} no longer imports ({item['cause']})",
-                {"cause": item["cause"], "via": item["via"], "location": item["location"]},
+                lost.environment,
+                lost.name,
+                f"{lost.name} {lost.version} at {lost.location} no longer imports ({lost.cause})",
+                {"cause": lost.cause, "via": lost.via, "location": lost.location},
             )
         )
-    for item in python["shadowed"]:
-        winner = item["winner"]
-        hidden = ", ".join(f"{h['version']} at {h['location']}" for h in item["hidden"])
+    for shadowed in python.shadowed:
+        winner = shadowed.winner
+        hidden = ", ".join(f"{h.version} at {h.location}" for h in shadowed.hidden)
         records.append(
             _python_record(
                 "shadowed",
-                item["environment"],
-                item["name"],
-                f"imports {winner['version']} from {winner['location']}; hidden: {hidden}",
-                {"winner": winner, "hidden": item["hidden"]},
+                shadowed.environment,
+                shadowed.name,
+                f"imports {winner.version} from {winner.location}; hidden: {hidden}",
+                {"winner": winner.to_json(), "hidden": [h.to_json() for h in shadowed.hidden]},
             )
         )
-    for item in python["distribution_changes"]:
-        before, after = item["before"] or {}, item["after"] or {}
+    for change in python.distribution_changes:
+        old, new = change.before, change.after
         facts = {
-            key: _shown(before.get(key))
-            + ("" if before.get(key) == after.get(key) else f" -> {_shown(after.get(key))}")
-            for key in ("version", "location")
+            "version": _changed(old.version if old else None, new.version if new else None),
+            "location": _changed(old.location if old else None, new.location if new else None),
         }
         records.append(
             _python_record(
-                item["kind"],
-                item["environment"],
-                item["name"],
-                f"{before.get('version', '-')} -> {after.get('version', '-')}",
+                change.kind,
+                change.environment,
+                change.name,
+                f"{old.version if old else '-'} -> {new.version if new else '-'}",
                 facts,
             )
         )
     return records
 
 
+def _changed(before: str | None, after: str | None) -> str:
+    """ "2.31.0 -> 2.28.1", or the one value when it did not change."""
+    return shown(before) + ("" if before == after else f" -> {shown(after)}")
+
+
 def _python_record(kind: str, environment: str, name: str, message: str, facts: Mapping[str, Any]) -> Record:
     def detail() -> RenderableType:
-        return _facts(f"{kind}: {name} in {environment}", [("", message), *facts.items()])
+        return fact_lines(f"{kind}: {name} in {environment}", [("", message), *facts.items()])
 
     return Record(
         cells=(kind_text(kind), environment, name, message),
@@ -387,77 +196,76 @@ def _python_record(kind: str, environment: str, name: str, message: str, facts: 
     )
 
 
-def environment_summary(report: Mapping[str, Any]) -> Text:
+def environment_summary(report: Report) -> Text:
     text = Text()
-    user = report["inventory"]["runtime_user"]
-    for side in ("base", "derived"):
-        spec = user[side]
+    users = report.inventory.runtime_user
+    for side, user in (("base", users.base), ("derived", users.derived)):
         text.append(f"{side} runs as ", style="bold")
-        text.append(f"{spec['name'] or spec['user'] or 'root'} (uid {spec['uid']}, home {spec['home']})\n")
-    for env in report["inventory"]["python"]["environments"]:
-        names = ", ".join(env["on_path_as"]) or "not on PATH"
-        text.append(f"{env['key']}", style="bold")
-        text.append(f"  Python {env['version']}  {env['distributions']} distributions  {names}\n")
+        text.append(f"{user.name or user.user or 'root'} (uid {user.uid}, home {user.home})\n")
+    for env in report.inventory.python.environments:
+        names = ", ".join(env.on_path_as) or "not on PATH"
+        text.append(env.key, style="bold")
+        text.append(f"  Python {env.version}  {env.distributions} distributions  {names}\n")
     return text
 
 
 # --- config, ENV and commands ----------------------------------------------------------------------------
 
 
-def config_records(report: Mapping[str, Any]) -> list[Record]:
+def config_records(report: Report) -> list[Record]:
     records: list[Record] = []
-    for change in report["config_changes"]:
-        field_name = change["field"]
-        key = change["key"]
-        label = f"{field_name} {key}" if key else field_name
+    for change in report.config_changes:
+        label = change.name
 
-        def detail(change: Mapping[str, Any] = change, label: str = label) -> RenderableType:
-            return _config_detail(change, label)
+        def detail(change: ConfigChange = change) -> RenderableType:
+            return _config_detail(change)
 
-        keys = {field_name, label, field_name.upper()}
-        if key:
-            keys |= {key, f"ENV:{key}"}
+        keys = {change.field, label, change.field.upper()}
+        if change.key:
+            keys |= {change.key, f"ENV:{change.key}"}
+        before, after = _value(change.before), _value(change.after)
         records.append(
             Record(
-                cells=(label, _value(change["before"]), _value(change["after"]), change["instruction"] or ""),
+                cells=(label, before, after, change.instruction or ""),
                 keys=frozenset(keys),
-                search_text=f"{label} {_value(change['before'])} {_value(change['after'])}".lower(),
+                search_text=f"{label} {before} {after}".lower(),
                 detail=detail,
                 group="config",
                 sort_values=(0, label),
             )
         )
-    for command in report["inventory"]["commands"]:
-        before, after = command["before"] or {}, command["after"] or {}
+    for command in report.inventory.commands:
+        old, new = command.before, command.after
 
-        def command_detail(command: Mapping[str, Any] = command) -> RenderableType:
-            b, a = command["before"] or {}, command["after"] or {}
+        def command_detail(command: CommandChange = command) -> RenderableType:
+            old, new = command.before, command.after
             return Text.assemble(
-                _facts(f"command {command['name']} on PATH", [("used by", command["used_by"])]),
+                fact_lines(f"command {command.name} on PATH", [("used by", command.used_by)]),
                 "\n",
-                _before_after_text(
+                before_after_text(
                     [
-                        ("runs", b.get("path"), a.get("path")),
-                        ("target", b.get("target"), a.get("target")),
-                        ("interpreter", b.get("interpreter"), a.get("interpreter")),
+                        ("runs", old.path if old else None, new.path if new else None),
+                        ("target", old.target if old else None, new.target if new else None),
+                        ("interpreter", old.interpreter if old else None, new.interpreter if new else None),
                     ]
                 ),
             )
 
+        old_path, new_path = old.path if old else None, new.path if new else None
         records.append(
             Record(
-                cells=(f"command {command['name']}", before.get("path") or "-", after.get("path") or "-", ""),
-                keys=frozenset({command["name"], f"command:{command['name']}"}),
-                search_text=f"command {command['name']} {before.get('path')} {after.get('path')}".lower(),
+                cells=(f"command {command.name}", old_path or "-", new_path or "-", ""),
+                keys=frozenset({command.name, f"command:{command.name}"}),
+                search_text=f"command {command.name} {old_path} {new_path}".lower(),
                 detail=command_detail,
                 group="commands",
-                sort_values=(1, command["name"]),
+                sort_values=(1, command.name),
             )
         )
     return records
 
 
-def _value(value: Any) -> str:
+def _value(value: JsonValue) -> str:
     if value is None:
         return "(unset)"
     if isinstance(value, str):
@@ -465,14 +273,14 @@ def _value(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _config_detail(change: Mapping[str, Any], label: str) -> RenderableType:
+def _config_detail(change: ConfigChange) -> RenderableType:
     text = Text()
-    text.append(f"{label}\n", style="bold")
-    if change["instruction"]:
+    text.append(f"{change.name}\n", style="bold")
+    if change.instruction:
         text.append("set by: ", style="bold")
-        text.append(f"{change['instruction']}\n")
-    before, after = change["before"], change["after"]
-    if (change["key"] or "").endswith("PATH"):
+        text.append(f"{change.instruction}\n")
+    before, after = change.before, change.after
+    if (change.key or "").endswith("PATH"):
         # Search paths (PATH, LD_LIBRARY_PATH, PYTHONPATH, ...) read best entry by entry: what was added,
         # what went away, and the order. Other values may hold colons of their own (URLs).
         old = before.split(":") if isinstance(before, str) else []
@@ -492,11 +300,11 @@ def _config_detail(change: Mapping[str, Any], label: str) -> RenderableType:
     return text
 
 
-def _before_after_text(rows: Sequence[tuple[str, Any, Any]]) -> Text:
+def before_after_text(rows: Sequence[tuple[str, Any, Any]]) -> Text:
     text = Text()
     for label, before, after in rows:
         if before is None and after is None:
             continue
         text.append(f"{label}: ", style="bold")
-        text.append(f"{_shown(before)} -> {_shown(after)}\n")
+        text.append(f"{shown(before)} -> {shown(after)}\n")
     return text

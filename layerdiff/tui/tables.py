@@ -14,8 +14,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
+from layerdiff.tui.cells import CLIP_WIDTH, SEVERITIES, cell_width, clip, fit_widths
 from layerdiff.tui.links import best_match
-from layerdiff.tui.records import CLIP_WIDTH, SEVERITIES, Record, cell_width, clip, fit_widths
+from layerdiff.tui.records import Record
 
 
 def sort_key(cell: Any) -> tuple[int, Any]:

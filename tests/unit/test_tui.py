@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from layerdiff.approval import Approval, read_approval
+from layerdiff.report.wire import Report, Waiver
 from layerdiff.tui.app import HelpScreen, ReviewApp
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen, parse_form
 from layerdiff.tui.files import FilesPane
@@ -24,8 +26,8 @@ from tests.support.example import TARGET, example_report
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
-    return example_report("--fail-on", "high")
+def report() -> Report:
+    return Report.from_json(example_report("--fail-on", "high"))
 
 
 def drive(
@@ -49,23 +51,23 @@ def detail_text(app: ReviewApp, pane: str = "findings") -> str:
     return str(app.query_one(f"#{pane}-pane .detail-text", Static).render())
 
 
-def test_opens_on_the_most_severe_finding_with_its_evidence(report: dict[str, Any]) -> None:
+def test_opens_on_the_most_severe_finding_with_its_evidence(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         assert app.query_one(TabbedContent).active == "findings"
-        assert findings_table(app).row_count == len(report["findings"])
-        first = report["findings"][0]
-        assert first["severity"] == "high"
-        assert first["rule"] in detail_text(app) and first["fingerprint"] in detail_text(app)
+        assert findings_table(app).row_count == len(report.findings)
+        first = report.findings[0]
+        assert first.severity == "high"
+        assert first.rule in detail_text(app) and first.fingerprint in detail_text(app)
         await pilot.press("j")
-        assert report["findings"][1]["subject"] in detail_text(app)
+        assert report.findings[1].subject in detail_text(app)
         await pilot.press("k")
-        assert first["subject"] in detail_text(app)
+        assert first.subject in detail_text(app)
 
     drive(ReviewApp(report), steps)
 
 
-def test_severity_filter_search_and_sort(report: dict[str, Any]) -> None:
-    high = [f for f in report["findings"] if f["severity"] in ("critical", "high")]
+def test_severity_filter_search_and_sort(report: Report) -> None:
+    high = [f for f in report.findings if f.severity in ("critical", "high")]
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         table = findings_table(app)
@@ -73,14 +75,14 @@ def test_severity_filter_search_and_sort(report: dict[str, Any]) -> None:
         await pilot.press("s")
         assert table.row_count == len(high) and "high and above" in str(status.render())
         await pilot.press("slash", *"pip", "enter")
-        matching = [f for f in high if "pip" in f"{f['rule']} {f['subject']} {f['message']}".lower()]
+        matching = [f for f in high if "pip" in f"{f.rule} {f.subject} {f.message}".lower()]
         assert table.row_count == len(matching) >= 1
         await pilot.press("escape")  # in the table, Escape clears the search too
         assert table.row_count == len(high)
         await pilot.press("slash", *"no such thing", "enter")
         assert table.row_count == 0 and detail_text(app) == "No findings match."
         await pilot.press("slash", "escape", "s", "s", "s")  # clear the search; severity back to all
-        assert table.row_count == len(report["findings"])
+        assert table.row_count == len(report.findings)
         await pilot.press("o", "o", "o")  # sort by rule
         rules = [str(table.get_row_at(row)[2]) for row in range(table.row_count)]
         assert rules == sorted(rules) and "sorted by rule" in str(status.render())
@@ -88,7 +90,7 @@ def test_severity_filter_search_and_sort(report: dict[str, Any]) -> None:
     drive(ReviewApp(report), steps, size=(160, 48))
 
 
-def test_number_keys_switch_tabs_and_focus_their_table(report: dict[str, Any]) -> None:
+def test_number_keys_switch_tabs_and_focus_their_table(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         tabs = app.query_one(TabbedContent)
         for key, tab in [
@@ -109,7 +111,7 @@ def test_number_keys_switch_tabs_and_focus_their_table(report: dict[str, Any]) -
     drive(ReviewApp(report), steps)
 
 
-def test_clicking_a_tab_and_a_row(report: dict[str, Any]) -> None:
+def test_clicking_a_tab_and_a_row(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         await pilot.click("#--content-tab-python")
         await pilot.pause()
@@ -131,9 +133,9 @@ def test_clicking_a_tab_and_a_row(report: dict[str, Any]) -> None:
     ],
 )
 def test_enter_jumps_from_a_finding_to_what_it_concerns(
-    report: dict[str, Any], rule: str, tab: str, expect: str
+    report: Report, rule: str, tab: str, expect: str
 ) -> None:
-    row = next(i for i, f in enumerate(report["findings"]) if f["rule"] == rule)
+    row = next(i for i, f in enumerate(report.findings) if f.rule == rule)
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         findings_table(app).move_cursor(row=row)
@@ -149,11 +151,9 @@ def test_enter_jumps_from_a_finding_to_what_it_concerns(
     drive(ReviewApp(report), steps)
 
 
-def test_approving_marked_findings_writes_the_record_approve_writes(
-    report: dict[str, Any], tmp_path: Path
-) -> None:
+def test_approving_marked_findings_writes_the_record_approve_writes(report: Report, tmp_path: Path) -> None:
     output = tmp_path / "approval.json"
-    high = [f["fingerprint"] for f in report["findings"] if f["severity"] == "high"]
+    high = [f.fingerprint for f in report.findings if f.severity == "high"]
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         await pilot.press("w")  # nothing marked yet: a warning, no form
@@ -175,11 +175,11 @@ def test_approving_marked_findings_writes_the_record_approve_writes(
     approval = read_approval(output.read_text(), str(output))
     assert approval.accepted == frozenset(high) and approval.reviewer == "alice"
     assert statement["predicate"]["reason"] == "accepted in review"
-    assert approval.derived_image_id == report["derived"]["image_id"]
+    assert approval.derived_image_id == report.derived.image_id
 
 
-def test_an_earlier_approval_shows_and_is_kept(report: dict[str, Any], tmp_path: Path) -> None:
-    earlier = report["findings"][0]["fingerprint"]
+def test_an_earlier_approval_shows_and_is_kept(report: Report, tmp_path: Path) -> None:
+    earlier = report.findings[0].fingerprint
     output = tmp_path / "again.json"
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
@@ -195,14 +195,14 @@ def test_an_earlier_approval_shows_and_is_kept(report: dict[str, Any], tmp_path:
     approval = earlier_approval(report, {earlier}, expires=None)
     drive(ReviewApp(report, approval=approval, reviewer="bob", approval_output=output), steps)
     accepted = read_approval(output.read_text(), str(output)).accepted
-    assert accepted == {earlier, report["findings"][1]["fingerprint"]}
+    assert accepted == {earlier, report.findings[1].fingerprint}
 
 
-def earlier_approval(report: dict[str, Any], fingerprints: set[str], expires: date | None) -> Approval:
+def earlier_approval(report: Report, fingerprints: set[str], expires: date | None) -> Approval:
     return Approval(
-        derived_image_id=report["derived"]["image_id"],
-        base_image_id=report["base"]["image_id"],
-        base_reference=report["base"]["reference"],
+        derived_image_id=report.derived.image_id,
+        base_image_id=report.base.image_id,
+        base_reference=report.base.reference,
         accepted=frozenset(fingerprints),
         policy_digest=None,
         reviewer="erin",
@@ -211,10 +211,8 @@ def earlier_approval(report: dict[str, Any], fingerprints: set[str], expires: da
     )
 
 
-def test_an_expired_approval_shows_as_expired_and_is_not_carried_over(
-    report: dict[str, Any], tmp_path: Path
-) -> None:
-    first, second = (f["fingerprint"] for f in report["findings"][:2])
+def test_an_expired_approval_shows_as_expired_and_is_not_carried_over(report: Report, tmp_path: Path) -> None:
+    first, second = (f.fingerprint for f in report.findings[:2])
     output = tmp_path / "renewed.json"
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
@@ -245,10 +243,10 @@ def form_error(form: ApprovalScreen) -> str:
 
 
 def test_the_form_stays_open_with_what_was_typed_when_the_record_cannot_be_written(
-    report: dict[str, Any], tmp_path: Path
+    report: Report, tmp_path: Path
 ) -> None:
     saved = tmp_path / "report.json"
-    saved.write_text(json.dumps(report))
+    saved.write_text(json.dumps(report.to_json()))
     existing = tmp_path / "existing.json"
     existing.write_text("keep me")
 
@@ -275,7 +273,7 @@ def test_the_form_stays_open_with_what_was_typed_when_the_record_cannot_be_writt
 
     drive(ReviewApp(report, reviewer="dan", report_path=saved), steps)
     assert read_approval(existing.read_text(), str(existing)).reviewer == "dan"
-    assert json.loads(saved.read_text()) == report
+    assert json.loads(saved.read_text()) == report.to_json()
 
 
 def test_the_form_says_what_is_missing() -> None:
@@ -286,7 +284,7 @@ def test_the_form_says_what_is_missing() -> None:
     assert isinstance(form, ApprovalForm) and form.reviewer == "me" and str(form.expires) == "2027-01-31"
 
 
-def test_help_screen(report: dict[str, Any]) -> None:
+def test_help_screen(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -302,12 +300,12 @@ def test_view_refuses_what_is_not_a_report(tmp_path: Path) -> None:
     assert_one_line_error(run("view", str(bad)), 2, "not a layerdiff diff report")
 
 
-def test_view_refuses_an_approval_for_another_image(report: dict[str, Any], tmp_path: Path) -> None:
+def test_view_refuses_an_approval_for_another_image(report: Report, tmp_path: Path) -> None:
     path = tmp_path / "report.json"
-    path.write_text(json.dumps(report))
-    other = dict(report, derived=dict(report["derived"], image_id="sha256:" + "1" * 64))
+    path.write_text(json.dumps(report.to_json()))
+    other = replace(report, derived=replace(report.derived, image_id="sha256:" + "1" * 64))
     approval = tmp_path / "approval.json"
-    (tmp_path / "other.json").write_text(json.dumps(other))
+    (tmp_path / "other.json").write_text(json.dumps(other.to_json()))
     made = run(
         "approve", str(tmp_path / "other.json"), "--reviewer", "a", "--reason", "b", "-o", str(approval)
     )
@@ -315,7 +313,7 @@ def test_view_refuses_an_approval_for_another_image(report: dict[str, Any], tmp_
     assert_one_line_error(run("view", str(path), "--approval", str(approval)), 2, "approves sha256:1111")
 
 
-def test_diff_tui_excludes_format(report: dict[str, Any]) -> None:
+def test_diff_tui_excludes_format(report: Report) -> None:
     result = run(
         "diff",
         str(TARGET / "airflow-base.tar"),
@@ -338,19 +336,19 @@ def test_the_app_reads_reports_only() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_the_app_without_a_terminal_is_a_usage_error(report: dict[str, Any], tmp_path: Path) -> None:
+def test_the_app_without_a_terminal_is_a_usage_error(report: Report, tmp_path: Path) -> None:
     path = tmp_path / "report.json"
-    path.write_text(json.dumps(report))
+    path.write_text(json.dumps(report.to_json()))
     assert_one_line_error(run("view", str(path)), 2, "the review app needs a terminal")
 
 
-def test_findings_waived_by_policy_say_so(report: dict[str, Any]) -> None:
-    waiver = {"rule": "ownership-changed", "subject": "/opt/airflow/logs", "reason": "OPS-7", "expires": None}
-    waived = dict(
+def test_findings_waived_by_policy_say_so(report: Report) -> None:
+    waiver = Waiver(rule="ownership-changed", subject="/opt/airflow/logs", reason="OPS-7", expires=None)
+    waived = replace(
         report,
-        findings=[dict(f, waived=waiver) if f["rule"] == waiver["rule"] else f for f in report["findings"]],
+        findings=tuple(replace(f, waived=waiver) if f.rule == waiver.rule else f for f in report.findings),
     )
-    row = next(i for i, f in enumerate(waived["findings"]) if f["waived"])
+    row = next(i for i, f in enumerate(waived.findings) if f.waived)
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         table = findings_table(app)
@@ -362,21 +360,21 @@ def test_findings_waived_by_policy_say_so(report: dict[str, Any]) -> None:
     drive(ReviewApp(waived), steps)
 
 
-def test_g_filters_findings_by_the_layer_that_caused_them(report: dict[str, Any]) -> None:
-    layers = sorted({f["layer"] for f in report["findings"] if f["layer"] is not None})
+def test_g_filters_findings_by_the_layer_that_caused_them(report: Report) -> None:
+    layers = sorted({f.layer for f in report.findings if f.layer is not None})
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         table = findings_table(app)
         await pilot.press("g")  # "config": findings with no layer come first
-        assert table.row_count == sum(1 for f in report["findings"] if f["layer"] is None)
+        assert table.row_count == sum(1 for f in report.findings if f.layer is None)
         await pilot.press("g")
-        assert table.row_count == sum(1 for f in report["findings"] if f["layer"] == layers[0])
+        assert table.row_count == sum(1 for f in report.findings if f.layer == layers[0])
         assert f"from layer {layers[0]}" in str(app.query_one("#findings-pane .status", Static).render())
 
     drive(ReviewApp(report), steps)
 
 
-def test_every_column_fits_the_terminal_and_refits_on_resize(report: dict[str, Any]) -> None:
+def test_every_column_fits_the_terminal_and_refits_on_resize(report: Report) -> None:
     def widths(table: DataTable[Any]) -> list[int]:
         return [column.get_render_width(table) for column in table.columns.values()]
 
@@ -394,7 +392,7 @@ def test_every_column_fits_the_terminal_and_refits_on_resize(report: dict[str, A
     drive(ReviewApp(report), steps)
 
 
-def test_home_end_move_the_cursor_and_shift_jk_scroll_the_detail(report: dict[str, Any]) -> None:
+def test_home_end_move_the_cursor_and_shift_jk_scroll_the_detail(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         table = findings_table(app)
         await pilot.press("end")
@@ -413,7 +411,7 @@ def test_home_end_move_the_cursor_and_shift_jk_scroll_the_detail(report: dict[st
     drive(ReviewApp(report), steps)
 
 
-def test_z_zooms_the_detail_pane(report: dict[str, Any]) -> None:
+def test_z_zooms_the_detail_pane(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         detail = app.query_one("#findings-pane .detail")
         usual = detail.size.height
@@ -431,7 +429,7 @@ def notices(app: ReviewApp) -> str:
     return " | ".join(str(notification.message) for notification in app._notifications)
 
 
-def test_quitting_with_unwritten_marks_warns_once(report: dict[str, Any]) -> None:
+def test_quitting_with_unwritten_marks_warns_once(report: Report) -> None:
     async def steps(app: ReviewApp, pilot: Any) -> None:
         await pilot.press("a", "q")
         await pilot.pause()
@@ -443,8 +441,8 @@ def test_quitting_with_unwritten_marks_warns_once(report: dict[str, Any]) -> Non
     drive(ReviewApp(report), steps)
 
 
-def test_report_warnings_are_announced_on_the_first_screen(report: dict[str, Any]) -> None:
-    warned = dict(report, warnings=["syft not found: no SBOM", "layer 4: duplicate entry /a"])
+def test_report_warnings_are_announced_on_the_first_screen(report: Report) -> None:
+    warned = replace(report, warnings=("syft not found: no SBOM", "layer 4: duplicate entry /a"))
 
     async def steps(app: ReviewApp, pilot: Any) -> None:
         assert "The report has 2 warnings: see Overview (1)." in notices(app)
@@ -453,9 +451,9 @@ def test_report_warnings_are_announced_on_the_first_screen(report: dict[str, Any
 
 
 def test_renewing_earlier_approvals_is_said_and_keeps_their_earliest_expiry(
-    report: dict[str, Any], tmp_path: Path
+    report: Report, tmp_path: Path
 ) -> None:
-    first = report["findings"][0]["fingerprint"]
+    first = report.findings[0].fingerprint
     later = date.today().replace(year=date.today().year + 1)
 
     async def steps(app: ReviewApp, pilot: Any) -> None:

@@ -14,8 +14,11 @@ from textual.widgets import Footer, Static
 
 from bench.synthetic import synthetic_changes
 from layerdiff.render.units import compact_size
-from layerdiff.tui.files import FilesPane, FileTreeView, change_facts
+from layerdiff.report.wire import FileChange
+from layerdiff.tui.filefacts import change_facts
+from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import ALL_KINDS, EXPAND_LIMIT, FileTree, Row
+from layerdiff.tui.treeview import FileTreeView
 
 
 def state(
@@ -40,19 +43,19 @@ def change(
     fields: tuple[str, ...] = (),
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> FileChange:
     if kind == "added":
         after = after or state()
     elif kind == "removed":
         before = before or state()
-    return {
-        "path": path,
-        "kind": kind,
-        "layer": layer,
-        "fields": list(fields),
-        "before": before,
-        "after": after,
-    }
+    return FileChange.from_json(
+        {"path": path, "kind": kind, "layer": layer, "fields": list(fields), "before": before, "after": after}
+    )
+
+
+def typed(changes: list[dict[str, Any]]) -> list[FileChange]:
+    """The report's file changes as the model reads them from its JSON."""
+    return [FileChange.from_json(item) for item in changes]
 
 
 CHANGES = [
@@ -241,7 +244,7 @@ def test_facts_and_sizes() -> None:
 
 def test_a_hundred_thousand_changes_build_and_filter() -> None:
     # How fast: bench/tui_bench.py prints the figures.
-    changes = synthetic_changes(100_000)
+    changes = typed(synthetic_changes(100_000))
     files = FileTree.from_changes(changes)
     assert len(files) == 100_000
     without_added = files.rows(ALL_KINDS - {"added"})
@@ -256,7 +259,7 @@ def test_a_hundred_thousand_changes_build_and_filter() -> None:
 class Host(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, changes: list[dict[str, Any]], **options: Any) -> None:
+    def __init__(self, changes: list[FileChange], **options: Any) -> None:
         super().__init__(**options)
         self.changes = changes
 
@@ -271,7 +274,7 @@ class Host(App[None]):
 def drive(
     steps: Callable[[Host, Any], Awaitable[None]],
     size: tuple[int, int] = (80, 24),
-    changes: list[dict[str, Any]] | None = None,
+    changes: list[FileChange] | None = None,
     **options: Any,
 ) -> None:
     async def scenario() -> None:
@@ -435,7 +438,7 @@ def test_reveal_undoes_whatever_hides_the_path() -> None:
 
 
 def test_keeps_the_cursor_in_view_on_a_long_list() -> None:
-    changes = synthetic_changes(3000, seed=1)
+    changes = typed(synthetic_changes(3000, seed=1))
 
     async def steps(app: Host, pilot: Any) -> None:
         tree_view = view(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,22 +12,45 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from layerdiff.render.units import human_size
+from layerdiff.report.wire import ConfigChange, Finding, Report
+from layerdiff.report.wire_inventory import LibraryChange, OsPackages, Packages
+from layerdiff.tui.cells import clip, fit_widths
 from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
 from layerdiff.tui.overview import overview
-from layerdiff.tui.records import (
-    clip,
-    config_records,
-    fit_widths,
-    library_records,
-    package_records,
-    python_records,
-)
+from layerdiff.tui.packages import package_records
+from layerdiff.tui.records import config_records, library_records, python_records
 from tests.support.example import example_report
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
-    return example_report()
+def report() -> Report:
+    return Report.from_json(example_report())
+
+
+def jump_finding(rule: str, subject: str) -> Finding:
+    """A finding with only what a jump reads: its rule and subject (no evidence)."""
+    return Finding(
+        rule=rule,
+        severity="medium",
+        title="",
+        subject=subject,
+        message="",
+        evidence={},
+        layer=None,
+        instruction=None,
+        remediation="",
+        fingerprint="0" * 32,
+        doc="",
+        waived=None,
+    )
+
+
+def with_packages(report: Report, packages: dict[str, Any], os_packages: dict[str, Any]) -> Report:
+    """``report`` with these SBOM package changes and OS package database findings, and no Python
+    distribution changes (without an SBOM entry they would be package changes too)."""
+    python = replace(report.inventory.python, distribution_changes=())
+    inventory = replace(report.inventory, os_packages=OsPackages.from_json(os_packages), python=python)
+    return replace(report, packages=Packages.from_json(packages), inventory=inventory)
 
 
 def plain(renderable: RenderableType, width: int = 100) -> str:
@@ -35,19 +59,19 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
     return console.export_text()
 
 
-def test_overview_shows_verdict_images_and_reviewed_layers(report: dict[str, Any]) -> None:
+def test_overview_shows_verdict_images_and_reviewed_layers(report: Report) -> None:
     text = plain(overview(report))
     assert text.startswith("PASS (no threshold)")
-    assert all(f"{count} {severity}" in text for severity, count in report["verdict"]["counts"].items())
-    assert "docker-archive:" in text and report["derived"]["image_id"][:19] in text
-    for layer in report["comparison"]["reviewed_layers"]:
-        assert (layer["instruction"] or layer["created_by"])[:30] in text
+    assert all(f"{count} {severity}" in text for severity, count in report.verdict.counts.items())
+    assert "docker-archive:" in text and report.derived.image_id[:19] in text
+    for layer in report.comparison.reviewed_layers:
+        assert (layer.instruction or layer.created_by or "")[:30] in text
     assert "USER" in text and "HEALTHCHECK" in text
     assert "airflow jobs check (every 30s)" in text  # the check's timing, not only its command
     assert "1 config change;" in text  # singular
     # docker save archives carry no manifest digest; a registry or engine source does.
     assert "digest" not in text
-    digested = dict(report, derived=dict(report["derived"], manifest_digest="sha256:" + "5" * 64))
+    digested = replace(report, derived=replace(report.derived, manifest_digest="sha256:" + "5" * 64))
     assert re.search(r"(?m)^\s*digest\s+-\s+sha256:555555555555\b", plain(overview(digested)))
 
 
@@ -61,7 +85,7 @@ def test_human_size() -> None:
     ]
 
 
-def test_python_rows_put_broken_requirements_first(report: dict[str, Any]) -> None:
+def test_python_rows_put_broken_requirements_first(report: Report) -> None:
     records = python_records(report)
     kinds = [record.group for record in records]
     assert kinds[0] == "broken" and "lost" in kinds and kinds.index("lost") > 0
@@ -74,7 +98,7 @@ def test_python_rows_put_broken_requirements_first(report: dict[str, Any]) -> No
     assert "location: /home/airflow/.local/lib/python3.11/site-packages\n" in detail and "{" not in detail
 
 
-def test_config_rows_split_path_entry_by_entry(report: dict[str, Any]) -> None:
+def test_config_rows_split_path_entry_by_entry(report: Report) -> None:
     records = config_records(report)
     path = next(record for record in records if "ENV:PATH" in record.keys)
     detail = plain(path.detail())
@@ -84,96 +108,99 @@ def test_config_rows_split_path_entry_by_entry(report: dict[str, Any]) -> None:
     assert {"python3"} <= {key for record in commands for key in record.keys}
 
 
-def test_package_rows_prefer_syft_and_add_only_what_syft_missed() -> None:
-    report = {
-        "packages": {
-            "sbom_tool": "syft 1.0",
-            "changes": [
-                {
-                    "type": "deb",
-                    "name": "libpq5",
-                    "kind": "removed",
-                    "before": {"version": "15.5", "purl": "pkg:deb/debian/libpq5@15.5", "paths": []},
-                    "after": None,
-                    "layer": 4,
-                }
-            ],
-        },
-        "inventory": {
-            "os_packages": {
-                "changes": [
-                    {"ecosystem": "dpkg", "name": "libpq5", "architecture": "amd64", "kind": "removed"}
-                    | {"before": "15.5", "after": None},
-                    {"ecosystem": "dpkg", "name": "curl", "architecture": "amd64", "kind": "added"}
-                    | {"before": None, "after": "7.88"},
-                ],
-                "broken_dependencies": [
-                    {
-                        "package": "libpq5",
-                        "version": "15.5",
-                        "field": "Depends",
-                        "relation": "libpq5 (>= 15)",
-                        "reason": "missing",
-                        "installed": None,
-                        "detail": "python3-psycopg2 depends on it",
-                    }
-                ],
-                "modified_files": [],
+def test_package_rows_prefer_syft_and_add_only_what_syft_missed(report: Report) -> None:
+    packages = {
+        "sbom_tool": "syft 1.0",
+        "changes": [
+            {
+                "type": "deb",
+                "name": "debian/libpq5",
+                "kind": "removed",
+                "before": {"version": "15.5", "purl": "pkg:deb/debian/libpq5@15.5", "paths": []},
+                "after": None,
+                "layer": 4,
             }
-        },
+        ],
     }
+    os_packages = {
+        "changes": [
+            {"ecosystem": "deb", "name": "libpq5", "architecture": "amd64", "kind": "removed"}
+            | {"before": "15.5", "after": None},
+            {"ecosystem": "deb", "name": "curl", "architecture": "amd64", "kind": "added"}
+            | {"before": None, "after": "7.88"},
+        ],
+        "broken_dependencies": [
+            {
+                "package": "libpq5",
+                "version": "15.5",
+                "field": "Depends",
+                "relation": "libpq5 (>= 15)",
+                "reason": "missing",
+                "installed": None,
+                "detail": "python3-psycopg2 depends on it",
+            }
+        ],
+        "modified_files": [],
+    }
+    records = package_records(with_packages(report, packages, os_packages))
+    assert [(r.cells[0], r.cells[1]) for r in records] == [("deb", "curl"), ("deb", "debian/libpq5")]
+    # syft names the package with its namespace, the database without: its problems are on syft's row.
+    assert "python3-psycopg2 depends on it" in plain(records[1].detail())
+    assert "deb:libpq5" in records[1].keys
+
+
+def test_without_an_sbom_the_python_environments_changes_are_package_changes(report: Report) -> None:
+    # The example report is made with --sbom none: the Packages tab lists what Markdown and CycloneDX list.
+    assert report.packages.sbom_tool is None
     records = package_records(report)
-    assert [(r.cells[0], r.cells[1]) for r in records] == [("deb", "libpq5"), ("dpkg", "curl")]
-    assert "python3-psycopg2 depends on it" in plain(records[0].detail())
-    assert "deb:libpq5" in records[0].keys
+    listed = sorted((c.type, c.name) for c in report.package_changes())
+    assert listed and [(r.cells[0], r.cells[1]) for r in records] == listed
+    requests = next(r for r in records if r.cells[:2] == ("pypi", "requests"))
+    assert "pypi:requests" in requests.keys
+    detail = plain(requests.detail())
+    assert "environment" in detail and "/usr/bin/python3.11" in detail
 
 
 @pytest.mark.parametrize(
     ("rule", "kind", "name"),
     [("python-distribution-lost", "lost", "requests"), ("python-requirement-broken", "broken", "responses")],
 )
-def test_python_findings_lead_to_a_row_of_their_kind(
-    report: dict[str, Any], rule: str, kind: str, name: str
-) -> None:
+def test_python_findings_lead_to_a_row_of_their_kind(report: Report, rule: str, kind: str, name: str) -> None:
     records = python_records(report)
-    finding = next(f for f in report["findings"] if f["rule"] == rule)
+    finding = next(f for f in report.findings if f.rule == rule)
     target = jump_target(finding)
     assert target is not None and target.tab == PYTHON
     row = best_match(target.keys, [record.keys for record in records])
     assert row is not None and (str(records[row].cells[0]), records[row].cells[2]) == (kind, name)
 
 
-def test_unchanged_packages_with_broken_dependencies_or_changed_files_get_a_row() -> None:
+def test_unchanged_packages_with_broken_dependencies_or_changed_files_get_a_row(report: Report) -> None:
     removed = {"ecosystem": "deb", "name": "libpq5", "architecture": "amd64", "kind": "removed"}
-    report = {
-        "packages": {"sbom_tool": None, "changes": []},
-        "inventory": {
-            "os_packages": {
-                "changes": [removed | {"before": "15.5", "after": None}],
-                "broken_dependencies": [
-                    {
-                        "package": "python3-psycopg2",
-                        "ecosystem": "deb",
-                        "version": "2.9.5-1+b1",
-                        "field": "Depends",
-                        "relation": "libpq5 (>= 10~~)",
-                        "reason": "missing",
-                        "installed": None,
-                        "detail": "libpq5 (>= 10~~) but it is not installed",
-                    }
-                ],
-                "modified_files": [
-                    {"package": "base-files", "path": "/etc/issue", "conffile": True, "missing": False}
-                    | {
-                        "expected_md5": "a" * 32,
-                        "actual_md5": "b" * 32,
-                        "dpkg_verify": "??5?????? c /etc/issue",
-                    }
-                ],
+    os_packages = {
+        "changes": [removed | {"before": "15.5", "after": None}],
+        "broken_dependencies": [
+            {
+                "package": "python3-psycopg2",
+                "ecosystem": "deb",
+                "version": "2.9.5-1+b1",
+                "field": "Depends",
+                "relation": "libpq5 (>= 10~~)",
+                "reason": "missing",
+                "installed": None,
+                "detail": "libpq5 (>= 10~~) but it is not installed",
             }
-        },
+        ],
+        "modified_files": [
+            {"package": "base-files", "path": "/etc/issue", "conffile": True, "missing": False}
+            | {
+                "expected_md5": "a" * 32,
+                "actual_md5": "b" * 32,
+                "dpkg_verify": "??5?????? c /etc/issue",
+            }
+        ],
     }
-    records = package_records(report)
+    packages: dict[str, Any] = {"sbom_tool": None, "changes": []}
+    records = package_records(with_packages(report, packages, os_packages))
     rows = [(r.cells[0], r.cells[1], str(r.cells[2]), r.cells[3], r.cells[4]) for r in records]
     assert rows == [
         ("deb", "base-files", "files changed", "-", "-"),
@@ -184,35 +211,21 @@ def test_unchanged_packages_with_broken_dependencies_or_changed_files_get_a_row(
     assert "broken dependencies" in detail and "libpq5 (>= 10~~) but it is not installed" in detail
     assert "??5?????? c /etc/issue" in plain(records[0].detail())
     # The finding about the broken dependency leads to the package that has it, not to libpq5.
-    finding = {
-        "rule": "os-package-dependency-broken",
-        "subject": "deb:python3-psycopg2:libpq5",
-        "evidence": {},
-    }
-    target = jump_target(finding)
+    target = jump_target(jump_finding("os-package-dependency-broken", "deb:python3-psycopg2:libpq5"))
     assert target is not None and target.tab == PACKAGES
     assert best_match(target.keys, [record.keys for record in records]) == 2
 
 
-def test_library_rows() -> None:
-    report = {
-        "inventory": {
-            "libraries": [
-                {
-                    "object": "/usr/lib/x/_psycopg.so",
-                    "soname": "libpq.so.5",
-                    "kind": "unresolved",
-                    "before": {
-                        "path": "/usr/lib/libpq.so.5",
-                        "real_path": None,
-                        "via": "default",
-                        "sha256": None,
-                    },
-                    "after": None,
-                }
-            ]
-        }
+def test_library_rows(report: Report) -> None:
+    change = {
+        "object": "/usr/lib/x/_psycopg.so",
+        "soname": "libpq.so.5",
+        "kind": "unresolved",
+        "before": {"path": "/usr/lib/libpq.so.5", "real_path": None, "via": "default", "sha256": None},
+        "after": {"path": None, "real_path": None, "via": "not found", "sha256": None},
     }
+    libraries = (LibraryChange.from_json(change),)
+    report = replace(report, inventory=replace(report.inventory, libraries=libraries))
     (record,) = library_records(report)
     assert record.cells[3] == "/usr/lib/libpq.so.5" and record.cells[4] == "-"
     assert "/usr/lib/x/_psycopg.so:libpq.so.5" in record.keys
@@ -251,7 +264,7 @@ def test_library_rows() -> None:
 def test_jump_targets(
     rule: str, subject: str, tab: str, first_key: str | None, paths: tuple[str, ...] | None
 ) -> None:
-    target = jump_target({"rule": rule, "subject": subject, "evidence": {}})
+    target = jump_target(jump_finding(rule, subject))
     assert target is not None and target.tab == tab
     assert target.keys[0] == (first_key or subject)
     if paths is not None:
@@ -259,7 +272,7 @@ def test_jump_targets(
 
 
 def test_an_unknown_rule_has_no_jump() -> None:
-    assert jump_target({"rule": "from-the-future", "subject": "x", "evidence": {}}) is None
+    assert jump_target(jump_finding("from-the-future", "x")) is None
 
 
 def test_best_match_prefers_the_row_naming_most_candidates() -> None:
@@ -292,12 +305,13 @@ def test_fit_widths_narrows_the_widest_columns_first() -> None:
     assert fit_widths([6, 30, 30], 10) == [6, 8, 8]
 
 
-def test_only_search_paths_are_split_at_colons() -> None:
+def test_only_search_paths_are_split_at_colons(report: Report) -> None:
     change = {"field": "Env", "history_index": 3, "instruction": "ENV DB=postgresql://db:5432/airflow"}
-    report = {
-        "config_changes": [change | {"key": "DB", "before": None, "after": "postgresql://db:5432/airflow"}],
-        "inventory": {"commands": []},
-    }
+    config = ConfigChange.from_json(
+        change | {"key": "DB", "before": None, "after": "postgresql://db:5432/airflow"}
+    )
+    inventory = replace(report.inventory, commands=())
+    report = replace(report, config_changes=(config,), inventory=inventory)
     (record,) = config_records(report)
     detail = plain(record.detail())
     assert "postgresql://db:5432/airflow" in detail and "entries, in search order" not in detail

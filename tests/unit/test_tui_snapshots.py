@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from layerdiff.report.model import load_schema
+from layerdiff.report.wire import Report
 from layerdiff.tui.app import ReviewApp
 
 REPORTS = Path(__file__).resolve().parents[1] / "data" / "review"
@@ -55,5 +56,7 @@ def test_screen(
         "NO_COLOR", raising=False
     )  # the snapshots are in colour, whatever the caller's terminal
     report, keys = SCREENS[screen]
-    app = ReviewApp(load(report), reviewer="reviewer", approval_output=Path("approval.json"))
+    app = ReviewApp(
+        Report.from_json(load(report)), reviewer="reviewer", approval_output=Path("approval.json")
+    )
     assert snap_compare(app, press=keys, terminal_size=size)
