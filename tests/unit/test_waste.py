@@ -6,12 +6,13 @@ import io
 
 from layerdiff.fs.waste import WastedFile, wasted_files
 from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory.collect import CAPTURE
 from layerdiff.model import LayerIndex
 from tests.support.imagebuilder import F, layer_tar
 
 
 def idx(*entries: F) -> LayerIndex:
-    return index_layer(io.BytesIO(layer_tar(list(entries))), None, "layer")
+    return index_layer(io.BytesIO(layer_tar(list(entries))), None, "layer", CAPTURE)
 
 
 def test_deleted_overwritten_and_hidden_files_are_wasted() -> None:
