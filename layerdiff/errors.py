@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     IMAGE = 3
     TOOL = 4
+    INTERNAL = 5  # a bug: one line on stderr, the traceback in a file
     INTERRUPTED = 130
 
 

@@ -1,3 +1,2 @@
-"""Text about image content that every stage may need: how a credential is recognised and cut out, and
-plain wording helpers. The lowest layer of the package: it imports nothing of layerdiff but its model and
-errors, so rules, the report and whatever prints a string can all use it."""
+"""Text that leaves the core, and the words it is made of: credential detection and redaction, terminal
+safety, counted and listed wording. The lowest layer: it imports nothing else of layerdiff."""

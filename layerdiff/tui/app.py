@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from layerdiff.approval import Approval, build_statement, statement_text
+from layerdiff.atomic import write_atomically
 from layerdiff.errors import UsageError
 from layerdiff.report.wire import FileChange, Report
 from layerdiff.tui import links
@@ -301,11 +302,9 @@ class ReviewApp(App[None]):
             statement = build_statement(
                 self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
             )
-            form.output.write_text(statement_text(statement), encoding="utf-8")
-        except UsageError as exc:
+            write_atomically(form.output, statement_text(statement))
+        except UsageError as exc:  # also what write_atomically says when the file cannot be written
             return str(exc)
-        except OSError as exc:
-            return f"cannot write {form.output}: {exc.strerror or exc}"
         self.reviewer, self.approval_output = form.reviewer, form.output
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
         self.notify(f"approval of {counted(len(accepted), 'finding')} written to {form.output}", timeout=8)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from layerdiff.diff.sbom_files import read_sbom, sbom_diff_report
 from layerdiff.errors import ToolError
-from layerdiff.sbom.compare import read_sbom, sbom_diff_report
 from layerdiff.sbom.syft import find_syft
 from layerdiff.sbom.syft_json import read_syft_json
 from tests.support import pairs

@@ -1,0 +1,31 @@
+"""Files replaced atomically: the new content goes to a temporary file beside the target, which is then
+renamed over it, so a crash or a kill never leaves a truncated report or approval in place of a good one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from layerdiff.errors import UsageError
+
+
+def write_atomically(path: Path, text: str) -> None:
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # what open() would have given, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        raise

@@ -1,0 +1,127 @@
+"""The command line's grammar: every command, option and help text, and the function each command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from layerdiff import __version__
+from layerdiff.cli import commands
+from layerdiff.policy import POLICY_FILENAME
+from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS
+
+PLAIN_FORMATS = ("table", "json")  # commands whose output is a short table or its JSON
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_FINDING_HELP = "approve only this finding (repeatable; default: every finding of the report)"
+_FAIL_ON_HELP = "exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical)"
+IMAGE_HELP = "docker:, docker-archive:, oci:, oci-archive:, registry:, or a bare name or path"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="layerdiff",
+        description="Review what a derived container image changed about the image it was built FROM.",
+        epilog="Exit codes: 0 pass, 1 findings at or above the threshold, 2 usage, 3 image or source error, "
+        "4 tool error, 5 internal error (a bug), 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"layerdiff {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    diff = sub.add_parser("diff", help="what DERIVED's own layers and config changed relative to BASE")
+    diff.add_argument("base", metavar="BASE", help=f"the image built FROM ({IMAGE_HELP})")
+    diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
+    _policy_options(diff)
+    diff.add_argument("--fail-on", metavar="SEVERITY", choices=SEVERITIES, help=_FAIL_ON_HELP)
+    _image_options(diff, tuple(REPORT_FORMATS))
+    diff.add_argument("--tui", action="store_true", help="review the result in the terminal app")
+    _review_app_options(diff)
+    # No --format on a terminal opens the review app; elsewhere it means table.
+    diff.set_defaults(run=commands.run_diff, format=None)
+
+    approve = sub.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
+    approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
+    approve.add_argument("--reviewer", required=True, metavar="NAME")
+    approve.add_argument("--reason", required=True, metavar="TEXT")
+    approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
+    approve.add_argument("--finding", action="append", metavar="FINGERPRINT", help=_FINDING_HELP)
+    approve.add_argument("--output", "-o", metavar="FILE", help="write the record to FILE instead of stdout")
+    approve.set_defaults(run=commands.run_approve)
+
+    gate = sub.add_parser("gate", help="pass only an image whose failing findings are approved or waived")
+    gate.add_argument("derived", metavar="DERIVED")
+    gate.add_argument("--base", metavar="BASE", help="the base image (default: the one the approval names)")
+    gate.add_argument("--approval", required=True, metavar="FILE", help="a record of `layerdiff approve`")
+    _policy_options(gate, sbom_help="as for diff; use what the approved report used")
+    _image_options(gate, PLAIN_FORMATS)
+    gate.set_defaults(run=commands.run_gate)
+
+    sbom_diff = sub.add_parser("sbom-diff", help="package changes between two SBOM files")
+    sbom_diff.add_argument("a", metavar="A", help="the earlier SBOM (CycloneDX JSON or syft JSON)")
+    sbom_diff.add_argument("b", metavar="B", help="the later SBOM")
+    sbom_diff.add_argument("--format", choices=PLAIN_FORMATS, default="table")
+    sbom_diff.add_argument("--output", "-o", metavar="FILE")
+    sbom_diff.set_defaults(run=commands.run_sbom_diff)
+
+    view = sub.add_parser("view", help="review a saved JSON report in the terminal (no engine needed)")
+    view.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
+    _review_app_options(view)
+    view.set_defaults(run=commands.run_view)
+
+    rules = sub.add_parser("rules", help="the rule catalog, with links to docs/rules/")
+    rules.add_argument("--format", choices=PLAIN_FORMATS, default="table")
+    rules.set_defaults(run=commands.run_rules)
+
+    inspect = sub.add_parser("inspect", help="one image's identity, config and layers")
+    inspect.add_argument("image", metavar="IMAGE")
+    _image_options(inspect, tuple(INSPECT_FORMATS))
+    inspect.set_defaults(run=commands.run_inspect)
+    return parser
+
+
+def _image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    sub.add_argument(
+        "--format",
+        choices=formats,
+        default="table",
+        help="output format (default: table; `diff` on a terminal opens the review app)",
+    )
+    sub.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+    sub.add_argument(
+        "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
+    )
+    sub.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        help="where layer indexes are cached (default: the user cache dir, or LAYERDIFF_CACHE_DIR)",
+    )
+    sub.add_argument("--no-cache", action="store_true", help="neither read nor write the layer index cache")
+    sub.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def _policy_options(sub: argparse.ArgumentParser, sbom_help: str | None = None) -> None:
+    sub.add_argument(
+        "--policy", metavar="FILE", help=f"policy file (default: ./{POLICY_FILENAME} when present)"
+    )
+    sub.add_argument(
+        "--sbom",
+        choices=("syft", "none"),
+        default="syft",
+        help=sbom_help or "package inventory: syft (run concurrently with layer indexing) or none",
+    )
+
+
+def _review_app_options(sub: argparse.ArgumentParser) -> None:
+    """Options of the review app, shared by `diff` and `view`."""
+    sub.add_argument(
+        "--approval",
+        metavar="FILE",
+        help="an earlier approval record: its findings show as approved, and a new record keeps them",
+    )
+    sub.add_argument(
+        "--approval-output",
+        metavar="FILE",
+        default="approval.json",
+        help="where the app writes an approval record (default: ./approval.json)",
+    )
+    sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")

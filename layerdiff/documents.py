@@ -1,0 +1,46 @@
+"""The documents a review reads besides images — saved reports, approval records, policies, SBOMs — read
+from their files. Any problem is a one-line usage error naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layerdiff.errors import UsageError
+from layerdiff.policy import POLICY_FILENAME
+from layerdiff.review import PolicyText
+
+if TYPE_CHECKING:
+    from layerdiff.approval import Approval
+    from layerdiff.report.wire import Report
+
+
+def read_text(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        kind = "not JSON (not UTF-8 text)" if what == "report" else "not UTF-8 text"
+        raise UsageError(f"{path}: {kind}") from exc
+
+
+def read_report_file(path: str) -> Report:
+    """A saved `diff --format json` report, checked."""
+    from layerdiff.report.load import parse_report
+
+    return parse_report(read_text(path, "report"), path)
+
+
+def read_approval_file(path: str) -> Approval:
+    from layerdiff.approval import read_approval
+
+    return read_approval(read_text(path, "approval"), path)
+
+
+def policy_text(option: str | None) -> PolicyText | None:
+    """``--policy FILE``, else ``.layerdiff.toml`` in the working directory when there is one."""
+    path = option or POLICY_FILENAME
+    if option is None and not Path(path).is_file():
+        return None
+    return PolicyText(read_text(path, "policy"), path)

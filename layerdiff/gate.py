@@ -1,0 +1,63 @@
+"""The pre-deploy decision: does an approval cover this image and every finding that would fail it?
+
+It judges a finished report (what ``review()`` returned for the image about to ship) against an approval
+record; it reads nothing and runs nothing itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from layerdiff.approval import Approval
+from layerdiff.report.wire import Report
+from layerdiff.rules.model import Severity
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    derived: str  # the derived image's ID
+    base: str
+    fail_on: str | None
+    reviewer: str
+    reasons: tuple[str, ...]  # why it fails; none when it passes
+
+    @property
+    def status(self) -> str:
+        return "fail" if self.reasons else "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "derived": self.derived,
+            "base": self.base,
+            "fail_on": self.fail_on,
+            "reviewer": self.reviewer,
+            "reasons": list(self.reasons),
+        }
+
+
+def decide(report: Report, approval: Approval, derived_name: str, today: date) -> GateDecision:
+    """Fail when the images are not the approved ones, the approval has expired, or a finding at or above
+    the report's threshold is neither waived by the policy nor accepted by the approval."""
+    derived_id, base_id = report.derived.image_id, report.base.image_id
+    reasons = []
+    if derived_id != approval.derived_image_id:
+        reasons.append(f"{derived_name} is {derived_id}, but the approval is for {approval.derived_image_id}")
+    if base_id != approval.base_image_id:
+        reasons.append(f"the base is {base_id}, but the approval was given against {approval.base_image_id}")
+    expired = approval.is_expired(today)
+    if expired:
+        reasons.append(f"the approval by {approval.reviewer} expired on {approval.expires}")
+    accepted = frozenset() if expired else approval.accepted
+    threshold = Severity.parse(report.verdict.fail_on) if report.verdict.fail_on else None
+    reasons += [
+        f"{f.severity} {f.rule} on {f.subject} ({f.fingerprint}) is neither approved nor waived"
+        for f in report.findings
+        if threshold is not None
+        and Severity.parse(f.severity) >= threshold
+        and f.waived is None
+        and f.fingerprint not in accepted
+    ]
+    return GateDecision(derived_id, base_id, report.verdict.fail_on, approval.reviewer, tuple(reasons))

@@ -1,0 +1,83 @@
+"""Every output format by name. A new format is one entry here and one renderer module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TypeVar
+
+from layerdiff.errors import UsageError
+from layerdiff.render.interface import OutputFormat
+from layerdiff.report.wire import Inspection, Report
+
+_Document = TypeVar("_Document", Report, Inspection)
+
+
+def _json(color: bool) -> Callable[[Report | Inspection], str]:
+    from layerdiff.report.model import dumps
+
+    return dumps
+
+
+def _table(color: bool) -> Callable[[Report], str]:
+    from layerdiff.render.table import render_diff
+
+    return partial(render_diff, color=color)
+
+
+def _markdown(color: bool) -> Callable[[Report], str]:
+    from layerdiff.render.markdown import render_markdown
+
+    return render_markdown
+
+
+def _sarif(color: bool) -> Callable[[Report], str]:
+    from layerdiff.render.sarif import render_sarif
+
+    return render_sarif
+
+
+def _junit(color: bool) -> Callable[[Report], str]:
+    from layerdiff.render.junit import render_junit
+
+    return render_junit
+
+
+def _cyclonedx(color: bool) -> Callable[[Report], str]:
+    from layerdiff.render.cyclonedx import render_cyclonedx
+
+    return render_cyclonedx
+
+
+def _inspect_table(color: bool) -> Callable[[Inspection], str]:
+    from layerdiff.render.table import render_inspect
+
+    return partial(render_inspect, color=color)
+
+
+REPORT_FORMATS: Mapping[str, OutputFormat[Report]] = {
+    f.name: f
+    for f in (
+        OutputFormat[Report]("table", "a summary and the findings, for people", _table),
+        OutputFormat[Report]("json", "the versioned report (docs/report.md), for CI and `view`", _json),
+        OutputFormat[Report]("markdown", "a pull-request comment", _markdown),
+        OutputFormat[Report]("sarif", "SARIF 2.1.0 for code scanning", _sarif),
+        OutputFormat[Report]("junit", "JUnit XML: a test case per rule", _junit),
+        OutputFormat[Report]("cyclonedx", "the derived image's packages as a CycloneDX SBOM", _cyclonedx),
+    )
+}
+INSPECT_FORMATS: Mapping[str, OutputFormat[Inspection]] = {
+    "table": OutputFormat[Inspection]("table", "one image, for people", _inspect_table),
+    "json": OutputFormat[Inspection]("json", "the inspect document (inspect.schema.json)", _json),
+}
+
+
+def render(
+    formats: Mapping[str, OutputFormat[_Document]], document: _Document, fmt: str, *, color: bool
+) -> str:
+    """``document`` in the format named ``fmt`` of ``formats``."""
+    try:
+        chosen = formats[fmt]
+    except KeyError:
+        raise UsageError(f"unknown output format {fmt!r} (one of {', '.join(formats)})") from None
+    return chosen.load(color)(document)

@@ -1,0 +1,119 @@
+"""The whole analysis as one call: ``review(base, derived)`` reads both images, diffs them, runs the rules,
+applies the policy and returns the report. Every surface (``diff``, ``gate``, the review app, each output
+format) consumes what this returns; none of them repeats a stage.
+
+The caller reads the policy file (the core does no file I/O beyond the sources and the layer cache) and
+chooses where progress goes.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layerdiff.errors import UsageError
+from layerdiff.index.cache import IndexCache
+from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
+from layerdiff.policy import Policy, apply_policy, load_policy, policy_digest
+from layerdiff.refs import ImageRef
+from layerdiff.report.model import build_inspect, build_report
+from layerdiff.report.wire import PolicyInfo
+from layerdiff.rules.model import RuleContext, Severity
+from layerdiff.rules.registry import evaluate
+from layerdiff.sources.base import ImageSource
+from layerdiff.sources.transports import open_source, parse_ref
+
+if TYPE_CHECKING:
+    from layerdiff.report.wire import Inspection, Report
+    from layerdiff.sbom.jobs import SbomJobs
+
+
+@dataclass(frozen=True)
+class PolicyText:
+    """A policy file as the caller read it: its text and where it came from (for messages and the digest)."""
+
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    platform: str | None = None  # OS/ARCH[/VARIANT] to pick from a multi-platform index
+    sbom: bool = True  # run syft for the package inventory
+    cache_dir: Path | None = None  # where layer indexes are cached; None: no cache at all
+    fail_on: Severity | None = None  # the command line's threshold: wins over the policy's
+    default_fail_on: Severity | None = None  # the threshold when neither the flag nor the policy sets one
+    progress: ProgressHook | None = None  # wraps each layer stream that is read
+    today: date | None = None  # for waiver expiry; None: the current day
+
+
+def review(
+    base: str, derived: str, options: ReviewOptions | None = None, policy: PolicyText | None = None
+) -> Report:
+    """Compare ``derived`` with the ``base`` it was built FROM (image references as the CLI takes them)."""
+    options = options or ReviewOptions()
+    rules_policy = load_policy(policy.text, policy.source) if policy else Policy.default()
+    with ExitStack() as stack:
+        cache = _cache(options, stack)
+        refs = [parse_ref(base), parse_ref(derived)]
+        sources = [_open(ref, options, stack) for ref in refs]
+        snapshots = [source.snapshot() for source in sources]
+        jobs = _sbom_jobs(options, cache, stack)
+        if jobs is not None:
+            for ref, snapshot in zip(refs, snapshots, strict=True):
+                jobs.start(ref, snapshot)
+        base_image, derived_image = (
+            load_image(source, cache, options.progress, snapshot=snapshot)
+            for source, snapshot in zip(sources, snapshots, strict=True)
+        )
+        sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
+    diff = compare(base_image, derived_image, sboms)
+    findings = evaluate(RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes))
+    fail_on = options.fail_on
+    if fail_on is None and rules_policy.fail_on is None:
+        fail_on = options.default_fail_on
+    outcome = apply_policy(rules_policy, findings, options.today or date.today(), fail_on)
+    info = PolicyInfo(policy.source, policy_digest(policy.text)) if policy else None
+    return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info)
+
+
+def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspection:
+    """One image on its own: identity, config and layers (``layerdiff inspect``)."""
+    options = options or ReviewOptions()
+    with ExitStack() as stack:
+        cache = _cache(options, stack)
+        loaded: LoadedImage = load_image(_open(parse_ref(image), options, stack), cache, options.progress)
+    return build_inspect(loaded.snapshot, layer_infos(loaded))
+
+
+def _open(ref: ImageRef, options: ReviewOptions, stack: ExitStack) -> ImageSource:
+    if options.platform:
+        from layerdiff.sources.platforms import parse_platform
+
+        parse_platform(options.platform)
+    source = open_source(ref, options.platform)
+    stack.callback(source.close)
+    return source
+
+
+def _cache(options: ReviewOptions, stack: ExitStack) -> IndexCache:
+    try:
+        cache = IndexCache(options.cache_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot use the cache directory: {exc}") from exc
+    stack.callback(cache.close)
+    return cache
+
+
+def _sbom_jobs(options: ReviewOptions, cache: IndexCache, stack: ExitStack) -> SbomJobs | None:
+    if not options.sbom:
+        return None
+    from layerdiff.sbom.jobs import SbomJobs
+    from layerdiff.sbom.syft import find_syft
+
+    jobs = SbomJobs(find_syft(), cache, options.platform)
+    stack.callback(jobs.close)
+    return jobs
