@@ -18,7 +18,7 @@ from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: of a script only its #! line is kept
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older
@@ -65,7 +65,8 @@ class IndexCache:
         self._db: sqlite3.Connection | None = None
         if directory is None:
             return
-        directory.mkdir(parents=True, exist_ok=True)
+        # Private to its user: the indexes hold the images' file names and link targets as they are.
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = directory / "layers.sqlite3"
         try:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None)

@@ -26,7 +26,7 @@ class Capture:
 
     paths: tuple[str, ...] = ()  # absolute paths, exactly
     patterns: tuple[str, ...] = ()  # fnmatch patterns over the absolute path (``*`` matches ``/`` too)
-    scripts: bool = False  # executable files of at most MAX_SCRIPT_BYTES that start with ``#!``
+    scripts: bool = False  # the ``#!`` line of executable files of at most MAX_SCRIPT_BYTES
 
 
 class CaptureSpec:
@@ -53,3 +53,9 @@ class CaptureSpec:
         return (
             self.scripts and size <= MAX_SCRIPT_BYTES and mode & 0o111 != 0 and first_bytes.startswith(b"#!")
         )
+
+
+def script_head(data: bytes) -> bytes:
+    """What is kept of a script: its ``#!`` line, which names the interpreter. The rest (an entrypoint's
+    ``export API_KEY=...``) is neither needed nor kept, in memory or in the cache."""
+    return data.split(b"\n", 1)[0]

@@ -8,7 +8,7 @@ import tarfile
 from typing import IO, cast
 
 from layerdiff.errors import CorruptLayer, HostileLayer
-from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec
+from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec, script_head
 from layerdiff.index.elf import is_elf_magic, parse_elf
 from layerdiff.index.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
 from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
@@ -163,8 +163,10 @@ class _LayerReader:
                 info = parse_elf(data)
                 if info is not None:
                     self.elf[path] = info
-            if self.capture.wants(path) or self.capture.wants_script(member.size, member.mode, data):
+            if self.capture.wants(path):
                 self.contents[path] = data
+            elif self.capture.wants_script(member.size, member.mode, data):
+                self.contents[path] = script_head(data)
         return sha256.hexdigest(), md5.hexdigest()
 
     def _share_facts(self, target: str, path: str) -> None:

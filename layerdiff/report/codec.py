@@ -114,7 +114,7 @@ def _nullable(value: str, source: str, expression: str) -> str:
 
 def _decoding(annotation: Any, value: str, names: "_Names") -> str:
     """The expression that converts the JSON value named ``value`` to ``annotation``."""
-    kind, item = _shape(annotation)
+    kind, item = field_shape(annotation)
     if kind == "scalar":
         return value
     if kind == "json":
@@ -135,7 +135,7 @@ def _decoding(annotation: Any, value: str, names: "_Names") -> str:
 
 def _encoding(annotation: Any, value: str, names: "_Names") -> str:
     """The expression that converts the model value named ``value`` to JSON."""
-    kind, item = _shape(annotation)
+    kind, item = field_shape(annotation)
     if kind == "scalar":
         return value
     if kind == "json":
@@ -182,7 +182,7 @@ def _optional(field: dataclasses.Field[Any]) -> bool:
     return field.default is not dataclasses.MISSING
 
 
-def _shape(annotation: Any) -> tuple[str, Any]:
+def field_shape(annotation: Any) -> tuple[str, Any]:
     """(kind, item type) of a field type: scalar, json, class, pairs (a JSON object as a tuple of pairs) or
     array."""
     if annotation is JsonValue:
@@ -192,7 +192,7 @@ def _shape(annotation: Any) -> tuple[str, Any]:
         members = [arg for arg in get_args(annotation) if arg is not type(None)]
         if len(members) != 1:
             raise TypeError(f"unsupported union {annotation!r}")
-        return _shape(members[0])
+        return field_shape(members[0])
     if origin is Mapping:
         return "json", None
     if origin is tuple:
@@ -208,5 +208,5 @@ def _shape(annotation: Any) -> tuple[str, Any]:
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return "class", annotation
     if annotation in _PRIMITIVES:
-        return "scalar", None
+        return "scalar", annotation
     raise TypeError(f"unsupported field type {annotation!r}")

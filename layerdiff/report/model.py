@@ -1,4 +1,5 @@
-"""Build the JSON report from a diff. Sorted and free of timestamps, so equal inputs give equal bytes."""
+"""Build the report from a diff. Sorted and free of timestamps, so equal inputs give equal bytes; every string
+of it passes the boundary (layerdiff.report.boundary) last."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from layerdiff.model import Entry, ImageSnapshot
 from layerdiff.policy import PolicyOutcome
 from layerdiff.policy import Waiver as PolicyWaiver
 from layerdiff.report import wire
+from layerdiff.report.boundary import clean_report
 from layerdiff.report.codec import copy_json
 from layerdiff.report.inventory import inventory_section, packages_section
-from layerdiff.report.redact import Redactor, redact_inspect, redact_report
 from layerdiff.report.wire import (
     Comparison,
     EntryState,
@@ -26,6 +27,7 @@ from layerdiff.report.wire import (
     Inspection,
     PolicyInfo,
     Report,
+    ReviewedLayer,
     SeverityCounts,
     Summary,
     Tool,
@@ -34,6 +36,7 @@ from layerdiff.report.wire import (
 )
 from layerdiff.rules.model import Finding as RuleFinding
 from layerdiff.rules.model import Severity
+from layerdiff.text.redaction import Redactor
 
 SCHEMA_VERSION = "1.3.0"
 TOOL = Tool("layerdiff", __version__)
@@ -55,50 +58,39 @@ def build_report(
 ) -> Report:
     """``outcome``: the findings after the policy (none when rules were not run)."""
     counts = Counter(change.kind.value for change in diff.file_changes)
-    redacted = _redacted_parts(base, derived, diff)
+    per_layer = Counter(change.layer for change in diff.file_changes)
+    reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     shared: dict[Any, Any] = {}
-    return Report(
+    report = Report(
         schema_version=SCHEMA_VERSION,
         tool=TOOL,
-        base=ImageSummary.from_json(redacted["base"]),
-        derived=ImageSummary.from_json(redacted["derived"]),
-        comparison=Comparison.from_json(redacted["comparison"]),
+        base=ImageSummary.from_json(image_summary(base, diff.base_layers)),
+        derived=ImageSummary.from_json(image_summary(derived, diff.derived_layers)),
+        comparison=Comparison(
+            shared_layers=diff.shared_layers,
+            extends_base=diff.extends_base,
+            reviewed_layers=tuple(
+                ReviewedLayer.from_json(
+                    {**layer_summary(layer), "file_changes": per_layer.get(layer.position, 0)}
+                )
+                for layer in reviewed
+            ),
+        ),
         summary=Summary(
             FileChangeCounts(*(counts.get(kind, 0) for kind in ("added", "removed", "modified", "metadata"))),
             config_changes=len(diff.config_changes),
         ),
         file_changes=tuple(file_change(change, shared) for change in diff.file_changes),
-        config_changes=tuple(wire.ConfigChange.from_json(change) for change in redacted["config_changes"]),
+        config_changes=tuple(wire.ConfigChange.from_json(config_change(c)) for c in diff.config_changes),
         verdict=verdict(outcome, policy),
         findings=tuple(finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings)
         if outcome
         else (),
         inventory=inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         packages=packages_section(diff.sbom_tool, diff.packages),
-        warnings=tuple(redacted["warnings"]),
+        warnings=diff.warnings,
     )
-
-
-def _redacted_parts(base: ImageSnapshot, derived: ImageSnapshot, diff: ImageDiff) -> dict[str, Any]:
-    """The parts of the report that repeat text from the images (history, commands, config values,
-    warnings), in their JSON form, with credentials cut out."""
-    reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
-    per_layer = Counter(change.layer for change in diff.file_changes)
-    parts = {
-        "base": image_summary(base, diff.base_layers),
-        "derived": image_summary(derived, diff.derived_layers),
-        "comparison": {
-            "shared_layers": diff.shared_layers,
-            "extends_base": diff.extends_base,
-            "reviewed_layers": [
-                {**layer_summary(layer), "file_changes": per_layer.get(layer.position, 0)}
-                for layer in reviewed
-            ],
-        },
-        "config_changes": [config_change(change) for change in diff.config_changes],
-        "warnings": list(diff.warnings),
-    }
-    return redact_report(parts, Redactor((base.runtime_config, derived.runtime_config)))
+    return clean_report(report, Redactor((base.runtime_config, derived.runtime_config)))
 
 
 def _first_reviewed(diff: ImageDiff) -> int:
@@ -197,7 +189,7 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> Inspec
             "volumes": sorted(config.get("Volumes") or {}),
         },
     }
-    return Inspection.from_json(redact_inspect(result, Redactor((config,))))
+    return clean_report(Inspection.from_json(result), Redactor((config,)))
 
 
 def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> Verdict:
