@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from layerdiff.diff.changes import ImageDiff, LayerInfo
 from layerdiff.diff.config import diff_config
 from layerdiff.diff.files import diff_trees
-from layerdiff.diff.history import derived_history_start, instruction
 from layerdiff.diff.inventory import diff_inventories
 from layerdiff.diff.packages import diff_packages
 from layerdiff.errors import ImageError
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
+from layerdiff.image.history import derived_history_start, instruction
+from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
+from layerdiff.image.streams import ByteStream
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.capture import CaptureSpec
 from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
 from layerdiff.inventory.collect import CAPTURE, Inventory, collect
-from layerdiff.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sources.base import ImageSource
-from layerdiff.sources.streams import ByteStream
 
 # Wraps a layer stream to report progress; receives a label and the expected size when known.
 ProgressHook = Callable[[str, int | None, ByteStream], ByteStream]

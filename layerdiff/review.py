@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerdiff.errors import UsageError
+from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
 from layerdiff.policy import Policy, apply_policy, load_policy, policy_digest
-from layerdiff.refs import ImageRef
 from layerdiff.report.model import build_inspect, build_report
 from layerdiff.report.wire import PolicyInfo
 from layerdiff.rules.model import RuleContext, Severity

@@ -9,8 +9,8 @@ from typing import Any
 from layerdiff.diff.inventory import InventoryDiff
 from layerdiff.diff.packages import PackageChange
 from layerdiff.fs.view import TreeView
+from layerdiff.image.model import Entry
 from layerdiff.inventory.collect import Inventory
-from layerdiff.model import Entry
 
 
 class ChangeKind(StrEnum):

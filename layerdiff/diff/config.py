@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from layerdiff.diff.changes import ConfigChange
-from layerdiff.diff.history import instruction
-from layerdiff.model import HistoryEntry, env_map
+from layerdiff.image.history import instruction
+from layerdiff.image.model import HistoryEntry, env_map
 
 # Scalar fields of the config's "config" object, with the Dockerfile keyword that sets each.
 _SCALAR_FIELDS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.fs.tree import Tree
-from layerdiff.model import Entry
+from layerdiff.image.model import Entry
 
 _CONTENT_FIELDS = ("type", "sha256", "size", "link")
 _METADATA_FIELDS = ("mode", "uid", "gid", "xattrs")

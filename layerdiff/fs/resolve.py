@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass
 
 from layerdiff.fs.tree import ROOT, Node, Tree
-from layerdiff.model import EntryType
+from layerdiff.image.model import EntryType
 
 MAX_SYMLINK_HOPS = 40  # Linux's limit before ELOOP
 

@@ -6,8 +6,8 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from layerdiff.index.paths import display
-from layerdiff.model import Entry, EntryType, LayerIndex
+from layerdiff.image.model import Entry, EntryType, LayerIndex
+from layerdiff.image.paths import display
 
 ROOT = "/"
 _IMPLICIT_DIR_MODE = 0o755

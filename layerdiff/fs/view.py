@@ -8,7 +8,7 @@ from typing import Protocol
 
 from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import ROOT, Tree
-from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
+from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 
 
 class ImageFiles(Protocol):

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from layerdiff.fs.ancestry import nearest_ancestor
-from layerdiff.model import EntryType, LayerIndex
+from layerdiff.image.model import EntryType, LayerIndex
 
 _MARKERS = (EntryType.WHITEOUT, EntryType.OPAQUE)
 

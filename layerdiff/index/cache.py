@@ -13,8 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.index.capture import CaptureSpec
-from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.

@@ -21,7 +21,7 @@ from elftools.common.utils import struct_parse
 from elftools.construct import ConstructError
 from elftools.elf.structs import ELFStructs
 
-from layerdiff.model import ElfInfo
+from layerdiff.image.model import ElfInfo
 
 ELF_MAGIC = b"\x7fELF"
 

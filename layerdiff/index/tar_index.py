@@ -8,11 +8,11 @@ import tarfile
 from typing import IO, cast
 
 from layerdiff.errors import CorruptLayer, HostileLayer
+from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
+from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
+from layerdiff.image.streams import CHUNK, ByteStream, DigestReader, ForwardReader, forget_members
 from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec, script_head
 from layerdiff.index.elf import is_elf_magic, parse_elf
-from layerdiff.index.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
-from layerdiff.model import ElfInfo, Entry, EntryType, LayerIndex
-from layerdiff.sources.streams import CHUNK, ByteStream, DigestReader, ForwardReader
 
 DEFAULT_MAX_ENTRIES = 2_000_000
 XATTR_PREFIX = "SCHILY.xattr."
@@ -183,8 +183,3 @@ def _xattrs(member: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
             raw = value.encode("utf-8", "surrogateescape")
             found.append((key[len(XATTR_PREFIX) :], raw.hex()))
     return tuple(sorted(found))
-
-
-def forget_members(archive: tarfile.TarFile) -> None:
-    """tarfile keeps every member read so far for random access we never use; drop them to bound memory."""
-    archive.members = []  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from layerdiff.model import Entry
+from layerdiff.image.model import Entry
 
 CAPABILITY_XATTR = "security.capability"
 

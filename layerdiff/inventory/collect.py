@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerdiff.fs.view import TreeView
+from layerdiff.image.model import env_map
 from layerdiff.index.capture import CaptureSpec
 from layerdiff.inventory import commands as command_reader
 from layerdiff.inventory import libraries as library_reader
@@ -21,7 +22,6 @@ from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
 from layerdiff.inventory.owners import PackageOwners
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
 from layerdiff.inventory.users import RuntimeUser, runtime_user
-from layerdiff.model import env_map
 
 # What the indexer keeps for the collectors: each declares the files it reads next to its reader.
 CAPTURE = CaptureSpec(

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.model import EntryType
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.users import RuntimeUser, may
-from layerdiff.model import EntryType
 
 # A script's first line names its interpreter (``shebang``).
 CAPTURE = Capture(scripts=True)

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.ospkg_interface import OsPackage
-from layerdiff.model import Entry, EntryType
 
 _SYMLINK_HOPS = 40  # Linux's MAXSYMLINKS
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from layerdiff.image.model import Entry
 from layerdiff.inventory.commands import Command
 from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.python import Distribution, PythonEnvironment
 from layerdiff.inventory.users import RuntimeUser
-from layerdiff.model import Entry
 
 
 def file_mode(mode: int) -> str:

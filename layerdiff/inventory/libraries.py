@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.model import ElfInfo
 from layerdiff.index.capture import Capture
-from layerdiff.model import ElfInfo
 
 LD_SO_CONF = "/etc/ld.so.conf"
 # ld.so.conf and the directory its usual ``include`` names; an include elsewhere is not read

@@ -15,9 +15,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.model import EntryType
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.users import RuntimeUser
-from layerdiff.model import EntryType
 
 # Distribution metadata (RECORD: the files a distribution installed), path configuration, venv markers.
 CAPTURE = Capture(

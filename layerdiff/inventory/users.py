@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.model import Entry
 from layerdiff.index.capture import Capture
-from layerdiff.model import Entry
 
 ROOT_HOME = "/root"
 PASSWD, GROUP = "/etc/passwd", "/etc/group"

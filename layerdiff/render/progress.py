@@ -7,7 +7,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-from layerdiff.sources.streams import ByteStream, ReadStream
+from layerdiff.image.streams import ByteStream, ReadStream
 
 
 class ProgressDisplay:

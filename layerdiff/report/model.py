@@ -10,8 +10,8 @@ from typing import Any
 
 from layerdiff import __version__
 from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
-from layerdiff.index.paths import display
-from layerdiff.model import Entry, ImageSnapshot
+from layerdiff.image.model import Entry, ImageSnapshot
+from layerdiff.image.paths import display
 from layerdiff.policy import PolicyOutcome
 from layerdiff.policy import Waiver as PolicyWaiver
 from layerdiff.report import wire

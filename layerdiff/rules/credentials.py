@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerdiff.diff.changes import ConfigChange
+from layerdiff.image.model import Entry
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.users import may
-from layerdiff.model import Entry
 from layerdiff.rules.file_findings import FILE_TYPES, file_finding, layer_evidence, reviewed_layers
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from layerdiff.rules.registry import rule

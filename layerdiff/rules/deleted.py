@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 
 from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.fs.ancestry import is_under, top_most
+from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.python import METADATA_SUFFIXES, read_distribution, site_distributions
-from layerdiff.model import Entry, EntryType
 from layerdiff.rules.file_findings import collapsed, file_finding, layer_evidence
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from layerdiff.rules.registry import rule

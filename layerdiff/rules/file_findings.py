@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from layerdiff.model import EntryType
+from layerdiff.image.model import EntryType
 from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
 from layerdiff.text.secrets import redact_text
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from layerdiff.diff.changes import ConfigChange, ImageDiff
 from layerdiff.errors import UsageError
-from layerdiff.model import ImageSnapshot, LayerIndex
+from layerdiff.image.model import ImageSnapshot, LayerIndex
 
 
 class Severity(IntEnum):

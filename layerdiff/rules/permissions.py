@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.fs.ancestry import is_under, top_most
+from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.capabilities import describe_capabilities, file_capabilities
 from layerdiff.inventory.evidence import (
     describe_owner,
@@ -23,7 +24,6 @@ from layerdiff.inventory.evidence import (
 )
 from layerdiff.inventory.libraries import DEFAULT_DIRS_32, DEFAULT_DIRS_64, read_ld_so_conf
 from layerdiff.inventory.users import RuntimeUser, may
-from layerdiff.model import Entry, EntryType
 from layerdiff.rules.file_findings import (
     FILE_TYPES,
     collapsed,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from layerdiff.fs.waste import WastedFile, wasted_files
-from layerdiff.model import EntryType
+from layerdiff.image.model import EntryType
 from layerdiff.rules.file_findings import EXAMPLES, file_finding, layer_instruction
 from layerdiff.rules.model import Finding, RuleContext, Severity
 from layerdiff.rules.registry import rule

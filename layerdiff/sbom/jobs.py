@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from layerdiff.image.model import ImageSnapshot
+from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
-from layerdiff.model import ImageSnapshot
-from layerdiff.refs import ImageRef
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sbom.syft import Syft, scan

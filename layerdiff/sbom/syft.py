@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from layerdiff.errors import ToolError
-from layerdiff.refs import ImageRef
+from layerdiff.image.refs import ImageRef
 from layerdiff.sources.transports import transport_of
 
 TIMEOUT = 1800

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerdiff.errors import DigestMismatch, ImageError
-from layerdiff.model import HistoryEntry, ImageSnapshot, LayerDescriptor
-from layerdiff.sources.streams import ByteStream
+from layerdiff.image.model import HistoryEntry, ImageSnapshot, LayerDescriptor
+from layerdiff.image.streams import ByteStream
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def build_snapshot(
     repo_tags: Sequence[str] = (),
 ) -> ImageSnapshot:
     """Tie the config's diff_ids, the manifest's blobs and the history together into a snapshot."""
-    from layerdiff.diff.history import layer_history
+    from layerdiff.image.history import layer_history
 
     rootfs = config.get("rootfs") or {}
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from layerdiff.errors import ImageError
-from layerdiff.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.streams import DigestReader, decompressed
 from layerdiff.sources.base import BlobRef, ImageSource, LayerStream, build_snapshot, verified_json
 from layerdiff.sources.platforms import select_from_index
-from layerdiff.sources.streams import DigestReader, decompressed
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 MAX_JSON_BLOB = 16 << 20

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from layerdiff.errors import ImageError, ImageNotFound
-from layerdiff.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.streams import DigestReader, decompressed
 from layerdiff.sources.base import BlobRef, ImageSource, LayerStream, build_snapshot, verified_json
 from layerdiff.sources.blobs import MAX_JSON_BLOB
-from layerdiff.sources.streams import DigestReader, decompressed
 from layerdiff.sources.tar_members import TarMembers
 
 

@@ -19,12 +19,11 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from layerdiff.diff.history import keyword
 from layerdiff.errors import EngineUnavailable, ImageError, ImageNotFound
-from layerdiff.index.tar_index import forget_members
-from layerdiff.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.history import keyword
+from layerdiff.image.model import ImageSnapshot, LayerDescriptor
+from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
-from layerdiff.sources.streams import CHUNK, DigestReader, IterStream
 
 _LAYER_WRITING = {"RUN", "COPY", "ADD"}
 

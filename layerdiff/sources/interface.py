@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from layerdiff.refs import ImageRef
+from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 
 

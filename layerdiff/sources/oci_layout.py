@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from layerdiff.errors import ImageError, ImageNotFound, ToolError
-from layerdiff.refs import ImageRef
+from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import verified_json
 from layerdiff.sources.blobs import MAX_JSON_BLOB, BlobImageSource, check_digest
 from layerdiff.sources.platforms import select_from_index

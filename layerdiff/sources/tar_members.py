@@ -7,7 +7,7 @@ import tarfile
 from typing import IO
 
 from layerdiff.errors import ImageError, ImageNotFound
-from layerdiff.index.paths import normalize
+from layerdiff.image.paths import normalize
 
 
 class TarMembers:

@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 from layerdiff.errors import ToolError, UsageError
-from layerdiff.refs import ImageRef
+from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.interface import SyftTarget, Transport
 

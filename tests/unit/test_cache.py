@@ -4,10 +4,10 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from layerdiff.image.model import ImageSnapshot, LayerDescriptor
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory.collect import CAPTURE
-from layerdiff.model import ImageSnapshot, LayerDescriptor
 from layerdiff.pipeline import compare, load_image
 from layerdiff.sources.base import ImageSource, LayerStream
 from layerdiff.sources.transports import open_source, parse_ref

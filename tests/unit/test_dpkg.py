@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory import dpkg, dpkg_verify
 from layerdiff.inventory.ospkg import purl
 from layerdiff.inventory.ospkg_interface import BreakReason, OsPackage, PackageRef
-from layerdiff.model import Entry, EntryType
 
 HOST_STATUS = Path("/var/lib/dpkg/status")
 HOST_INFO = Path("/var/lib/dpkg/info")

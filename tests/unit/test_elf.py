@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from layerdiff.image.model import ElfInfo
 from layerdiff.index.elf import is_elf_magic, parse_elf
-from layerdiff.model import ElfInfo
 
 HOST_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.so.6")
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")

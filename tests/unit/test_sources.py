@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound, UsageError
+from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, load_image
-from layerdiff.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.interface import Transport
 from layerdiff.sources.transports import TRANSPORTS, open_source, parse_ref

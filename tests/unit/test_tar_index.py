@@ -6,11 +6,11 @@ import tarfile
 import pytest
 
 from layerdiff.errors import CorruptLayer, DigestMismatch, HostileLayer
+from layerdiff.image.model import Entry, EntryType
+from layerdiff.image.streams import decompressed
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
-from layerdiff.model import Entry, EntryType
-from layerdiff.sources.streams import decompressed
 from tests.support.imagebuilder import F, compress, layer_tar, sha256
 
 

@@ -4,9 +4,9 @@ import io
 
 from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import build_tree
+from layerdiff.image.model import EntryType, LayerIndex
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
-from layerdiff.model import EntryType, LayerIndex
 from tests.support.imagebuilder import F, layer_tar
 
 

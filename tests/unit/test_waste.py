@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from layerdiff.fs.waste import WastedFile, wasted_files
+from layerdiff.image.model import LayerIndex
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
-from layerdiff.model import LayerIndex
 from tests.support.imagebuilder import F, layer_tar
 
 

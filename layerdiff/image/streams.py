@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol, cast
@@ -204,3 +205,8 @@ class ForwardReader(ReadStream):
         data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
         self._position += len(data)
         return data
+
+
+def forget_members(archive: tarfile.TarFile) -> None:
+    """tarfile keeps every member read so far for random access we never use; drop them to bound memory."""
+    archive.members = []  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from layerdiff.model import HistoryEntry
+from layerdiff.image.model import HistoryEntry
 
 _CLASSIC_NOP = re.compile(r"^/bin/sh -c #\(nop\)\s+")
 _CLASSIC_RUN = re.compile(r"^/bin/sh -c\s+")
