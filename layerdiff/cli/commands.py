@@ -30,10 +30,8 @@ def run_diff(args: argparse.Namespace) -> int:
     if args.tui or interactive:
         _open_app(report, args)
     else:
-        emit(
-            args.output,
-            render(REPORT_FORMATS, report, args.format or "table", color=color_wanted(args.output)),
-        )
+        fmt, color = args.format or "table", color_wanted(args.output)
+        emit(args.output, render(REPORT_FORMATS, report, fmt, color=color))
     return int(ExitCode.FINDINGS if report.verdict.status == "fail" else ExitCode.OK)
 
 
@@ -74,10 +72,8 @@ def _open_app(report: Report, args: argparse.Namespace, report_path: Path | None
     from layerdiff.tui.launch import open_review_app
 
     approval = read_approval_file(args.approval) if args.approval else None
-    if approval is not None and approval.derived_image_id != report.derived.image_id:
-        raise UsageError(
-            f"{args.approval} approves {approval.derived_image_id}, not {report.derived.image_id}"
-        )
+    if approval is not None and (approved := approval.derived_image_id) != report.derived.image_id:
+        raise UsageError(f"{args.approval} approves {approved}, not {report.derived.image_id}")
     open_review_app(report, approval, Path(args.approval_output), args.reviewer, report_path)
 
 
@@ -108,8 +104,6 @@ def run_rules(args: argparse.Namespace) -> int:
 def _options(
     args: argparse.Namespace, stack: ExitStack, default_fail_on: Severity | None = None
 ) -> ReviewOptions:
-    if args.no_cache and args.cache_dir:
-        raise UsageError("--no-cache and --cache-dir exclude each other")
     progress = None
     if not args.quiet and sys.stderr.isatty():
         from layerdiff.render.progress import ProgressDisplay

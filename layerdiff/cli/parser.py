@@ -89,13 +89,14 @@ def _image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> No
     sub.add_argument(
         "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
     )
-    sub.add_argument(
+    cache = sub.add_mutually_exclusive_group()
+    cache.add_argument(
         "--cache-dir",
         metavar="DIR",
         type=Path,
         help="where layer indexes are cached (default: the user cache dir, or LAYERDIFF_CACHE_DIR)",
     )
-    sub.add_argument("--no-cache", action="store_true", help="neither read nor write the layer index cache")
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write the layer index cache")
     sub.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
