@@ -4,9 +4,12 @@ credentials redacted and its control characters and terminal escapes neutralised
 review app only ever see what comes out of here, so none of them has to remember to.
 
 The walk is driven by the dataclass fields, as the JSON codec is: a new field of the report is covered
-without a line here. Two places know more than a string: an ENV variable or a label is judged by its name
-as well as its value, and a file change keeps its raw path bytes (``path_hex``) when escaping changed the
-path, unless redaction did (the bytes would give the credential back).
+without a line here. Fields marked ``FORMATTED`` (modes, digests, change kinds: written by layerdiff, never
+image text) are passed over; the report loader checks their form instead.
+
+Two places know more than a string: an ENV variable or a label is judged by its name as well as its value,
+and a file change keeps its raw path bytes (``path_hex``) when escaping changed the path, unless redaction
+did (the bytes would give the credential back).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 from layerdiff.report.codec import Wire, field_shape
 from layerdiff.report.wire import ConfigChange, FileChange, ImageConfig
 from layerdiff.text.redaction import Redactor
-from layerdiff.text.terminal import safe_text
+from layerdiff.text.terminal import UNSAFE_IN_TEXT, safe_text
 
 W = TypeVar("W", bound=Wire)
 _Clean = Callable[[Any, "_Boundary"], Any]
@@ -34,13 +37,11 @@ def clean_report(report: W, redactor: Redactor) -> W:
 class _Boundary:
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
-        self._seen: dict[str, str] = {}  # most strings of a report repeat (kinds, modes, paths' parents)
 
     def text(self, text: str) -> str:
-        cleaned = self._seen.get(text)
-        if cleaned is None:
-            cleaned = self._seen[text] = safe_text(self.redactor.text(text))
-        return cleaned
+        if UNSAFE_IN_TEXT.search(text) is None and not self.redactor.may_cut(text):
+            return text  # the common string (a path, a version): nothing to cut or escape
+        return safe_text(self.redactor.text(text))
 
     def json(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -71,7 +72,7 @@ def _cleaner(cls: type) -> _Clean:
     steps = [
         (field.name, step)
         for field in dataclasses.fields(cls)
-        if (step := _field_cleaner(field.type)) is not None
+        if not field.metadata.get("formatted") and (step := _field_cleaner(field.type)) is not None
     ]
     special = _SPECIAL.get(cls)
 

@@ -29,6 +29,10 @@ JsonObject: TypeAlias = Mapping[str, JsonValue]
 
 SHARED: Mapping[str, bool] = types.MappingProxyType({"shared": True})
 """Field metadata: the field has few distinct values, one object per value is kept."""
+FORMATTED: Mapping[str, bool] = types.MappingProxyType({"formatted": True})
+"""Field metadata: a value layerdiff writes itself from numbers or a fixed vocabulary (a mode, a digest, a
+change kind), never image text: the output boundary passes it over, and the report loader checks its form."""
+SHARED_FORMATTED: Mapping[str, bool] = types.MappingProxyType({"shared": True, "formatted": True})
 
 _Cache = dict[Any, Any]
 _Decode = Callable[[Any, _Cache], Any]

@@ -10,16 +10,23 @@ for the fields the review reads, in well under a second.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from layerdiff.errors import UsageError
 from layerdiff.gc_pause import paused_collector
+from layerdiff.report.boundary import clean_report
 from layerdiff.report.model import SCHEMA_VERSION, load_schema
 from layerdiff.report.wire import Report
+from layerdiff.text.redaction import Redactor
 
 _KINDS = frozenset({"added", "removed", "modified", "metadata"})
 _STATE_FIELDS = ("type", "mode", "uid", "gid", "size", "link", "sha256", "xattrs")
+_TYPES = frozenset({"file", "dir", "symlink", "hardlink", "char", "block", "fifo"})
+_MODE = re.compile(r"[0-7]{4}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 def parse_report(text: str, source: str) -> Report:
@@ -32,7 +39,8 @@ def parse_report(text: str, source: str) -> Report:
     problem = report_problem(document)
     if problem is not None:
         raise UsageError(f"{source}: not a layerdiff diff report: {problem}")
-    return Report.from_json(document)
+    # A saved report may have been edited since layerdiff wrote it: it passes the output boundary again.
+    return clean_report(Report.from_json(document), Redactor(()))
 
 
 def report_problem(report: Any) -> str | None:
@@ -79,8 +87,11 @@ def _file_change_problem(change: Any) -> str | None:
     if layer is not None and (not isinstance(layer, int) or isinstance(layer, bool)):
         return "layer: expected an integer or null"
     fields = change.get("fields")
-    if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
-        return "fields: expected an array of strings"
+    if not isinstance(fields, list) or not all(name in _STATE_FIELDS for name in fields):
+        return f"fields: expected an array of {', '.join(_STATE_FIELDS)}"
+    path_hex = change.get("path_hex")
+    if path_hex is not None and not (isinstance(path_hex, str) and _HEX.fullmatch(path_hex)):
+        return "path_hex: expected hex digits"
     for side in ("before", "after"):
         state = change.get(side, ...)
         if state is None:
@@ -92,10 +103,19 @@ def _file_change_problem(change: Any) -> str | None:
             return f"{side}: missing {', '.join(missing)}"
         if not all(isinstance(state[name], int) for name in ("size", "uid", "gid")):
             return f"{side}: size, uid and gid must be integers"
-        if not all(isinstance(state[name], str) for name in ("type", "mode")):
-            return f"{side}: type and mode must be strings"
-        if not isinstance(state["xattrs"], dict):
-            return f"{side}: xattrs: expected an object"
+        # The output boundary passes these over as layerdiff's own formatting: they must be just that.
+        if state["type"] not in _TYPES or not (
+            isinstance(state["mode"], str) and _MODE.fullmatch(state["mode"])
+        ):
+            return f"{side}: type must be one of {', '.join(sorted(_TYPES))} and mode four octal digits"
+        sha256 = state["sha256"]
+        if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+            return f"{side}: sha256: expected 64 hex digits or null"
+        xattrs = state["xattrs"]
+        if not isinstance(xattrs, dict) or not all(
+            isinstance(v, str) and _HEX.fullmatch(v) for v in xattrs.values()
+        ):
+            return f"{side}: xattrs: expected an object of hex values"
     if change["before"] is None and change["after"] is None:
         return "before and after are both null"
     return None

@@ -38,7 +38,7 @@ from layerdiff.rules.model import Finding as RuleFinding
 from layerdiff.rules.model import Severity
 from layerdiff.text.redaction import Redactor
 
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 TOOL = Tool("layerdiff", __version__)
 
 

@@ -12,7 +12,7 @@ changed fields) are one object each.
 
 from dataclasses import dataclass, field
 
-from layerdiff.report.codec import SHARED, JsonObject, JsonValue, Wire
+from layerdiff.report.codec import FORMATTED, SHARED, SHARED_FORMATTED, JsonObject, JsonValue, Wire
 from layerdiff.report.package_view import ChangedPackage, changed_packages
 from layerdiff.report.wire_inventory import Inventory, Packages
 
@@ -89,25 +89,26 @@ class Summary(Wire):
 
 @dataclass(frozen=True, slots=True)
 class EntryState(Wire):
-    type: str = field(metadata=SHARED)  # file | dir | symlink | hardlink | char | block | fifo
-    mode: str = field(metadata=SHARED)  # permission bits in octal, 4 digits
+    type: str = field(metadata=SHARED_FORMATTED)  # file | dir | symlink | hardlink | char | block | fifo
+    mode: str = field(metadata=SHARED_FORMATTED)  # permission bits in octal, 4 digits
     uid: int = field(metadata=SHARED)
     gid: int = field(metadata=SHARED)
     size: int
     link: str | None
-    sha256: str | None
+    sha256: str | None = field(metadata=FORMATTED)
     xattrs: tuple[tuple[str, str], ...]  # (name, hex value) pairs; a JSON object on the wire
 
 
 @dataclass(frozen=True, slots=True)
 class FileChange(Wire):
     path: str  # absolute; undecodable bytes shown as \xNN escapes
-    kind: str = field(metadata=SHARED)  # added | removed | modified | metadata
+    kind: str = field(metadata=SHARED_FORMATTED)  # added | removed | modified | metadata
     layer: int | None
-    fields: tuple[str, ...] = field(metadata=SHARED)
+    fields: tuple[str, ...] = field(metadata=SHARED_FORMATTED)
     before: EntryState | None
     after: EntryState | None
-    path_hex: str | None = None  # the raw path bytes, only when the path is not valid UTF-8
+    # the raw path bytes, when the path is not valid UTF-8 or had characters escaped
+    path_hex: str | None = field(default=None, metadata=FORMATTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import re
 # reorder or hide text: bidi embeddings, overrides and isolates, marks, zero-width joiners and the BOM.
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _INVISIBLE = "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-_UNSAFE_IN_TEXT = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
+UNSAFE_IN_TEXT = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
 _UNSAFE_IN_LINE = re.compile(f"[\t\n{_CONTROL}{_INVISIBLE}]")
 # A backslash already followed by what looks like one of our escapes must be told apart from it.
 _AMBIGUOUS_BACKSLASH = re.compile(r"\\(?=x[0-9a-f]{2}|u[0-9a-f]{4}|\\)")
@@ -36,7 +36,7 @@ def _guard(text: str, unsafe: re.Pattern[str]) -> str:
 def safe_text(text: str) -> str:
     """``text`` with every control character but tab and newline, and every invisible or reordering
     character, shown as an escape. Multi-line text stays multi-line."""
-    return _guard(text, _UNSAFE_IN_TEXT)
+    return _guard(text, UNSAFE_IN_TEXT)
 
 
 def safe_line(text: str) -> str:
@@ -45,7 +45,7 @@ def safe_line(text: str) -> str:
 
 
 def is_safe(text: str) -> bool:
-    return _UNSAFE_IN_TEXT.search(text) is None
+    return UNSAFE_IN_TEXT.search(text) is None
 
 
 def unescape(text: str) -> str:

@@ -50,6 +50,14 @@ def _drop_state_field(name: str) -> Callable[[Report], None]:
     return mutate
 
 
+def _set_state(name: str, value: Any) -> Callable[[Report], None]:
+    def mutate(report: Report) -> None:
+        change = next(c for c in report["file_changes"] if c["after"] is not None)
+        change["after"][name] = value
+
+    return mutate
+
+
 # Each mutation, what the one-line message must name.
 BROKEN: dict[str, tuple[Callable[[Report], None], str]] = {
     "no derived image": (_without("derived"), "'derived' is a required property"),
@@ -69,6 +77,16 @@ BROKEN: dict[str, tuple[Callable[[Report], None], str]] = {
     "entry without uid": (_drop_state_field("uid"), "missing uid"),
     "entry without xattrs": (_drop_state_field("xattrs"), "missing xattrs"),
     "changed fields not names": (_set_change("fields", [["size"]]), "file_changes[1]: fields"),
+    "changed field unknown": (_set_change("fields", ["size\x1b[2J"]), "file_changes[1]: fields"),
+    "path_hex not hex": (_set_change("path_hex", "zz"), "file_changes[1]: path_hex"),
+    "mode with an escape": (
+        _set_state("mode", "07\x1b5"),
+        "mode four octal digits",
+    ),
+    "sha256 not a digest": (
+        _set_state("sha256", "\x1b]0;x\x07" + "0" * 56),
+        "sha256",
+    ),
 }
 
 
@@ -82,6 +100,17 @@ def test_broken_reports_say_what_is_wrong(saved: Report, case: str) -> None:
     # The fast check of file changes never accepts what the published schema rejects.
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(report, load_schema())
+
+
+def test_a_saved_report_passes_the_output_boundary_again(saved: Report) -> None:
+    """A report edited after layerdiff wrote it cannot smuggle an escape or a credential into the app."""
+    report = copy.deepcopy(saved)
+    report["findings"][0]["message"] = "look \x1b[2J\x1b]0;title\x07 https://ci:hunter2pw@host/x"
+    report["file_changes"][1]["path"] = "/opt/\u202eevil"
+    parsed = parse_report(json.dumps(report), "edited.json")
+    assert parsed.findings[0].message == "look \\x1b[2J\\x1b]0;title\\x07 https://ci:<redacted>@host/x"
+    assert parsed.file_changes[1].path == "/opt/\\u202eevil"
+    assert bytes.fromhex(parsed.file_changes[1].path_hex or "").decode() == "/opt/\u202eevil"
 
 
 @pytest.mark.parametrize(
