@@ -14,11 +14,12 @@ from layerdiff.errors import ImageError
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.image.history import derived_history_start, instruction
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.image.streams import ByteStream
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.capture import CaptureSpec
-from layerdiff.index.tar_index import DEFAULT_MAX_ENTRIES, index_layer
+from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE, Inventory, collect
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sources.base import ImageSource
@@ -37,7 +38,7 @@ def load_image(
     source: ImageSource,
     cache: IndexCache,
     progress: ProgressHook | None = None,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
+    limits: Limits = DEFAULT_LIMITS,
     snapshot: ImageSnapshot | None = None,
     capture: CaptureSpec = CAPTURE,
 ) -> LoadedImage:
@@ -65,7 +66,7 @@ def load_image(
                 else item.stream
             )
             index = index_layer(
-                stream, item.layer.diff_id if item.layer else None, label, capture, max_entries
+                stream, item.layer.diff_id if item.layer else None, label, capture, limits.layer_entries
             )
             if index.diff_id in wanted:
                 found[index.diff_id] = index

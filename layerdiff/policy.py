@@ -22,11 +22,12 @@ from types import MappingProxyType
 from typing import Any
 
 from layerdiff.errors import UsageError
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.rules.model import Finding, Severity
 from layerdiff.rules.registry import all_rules
 
 POLICY_FILENAME = ".layerdiff.toml"
-TOP_LEVEL_KEYS = ("fail-on", "disabled-rules", "ignore-paths", "severity", "waiver")
+TOP_LEVEL_KEYS = ("fail-on", "disabled-rules", "ignore-paths", "severity", "waiver", "limits")
 WAIVER_KEYS = ("rule", "subject", "reason", "expires")
 SEVERITY_LABELS = tuple(severity.label for severity in Severity)
 
@@ -57,6 +58,7 @@ class Policy:
     severity_overrides: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     waivers: tuple[Waiver, ...] = ()
     source: str | None = None  # the file it came from; None for the default policy
+    limits: Limits = DEFAULT_LIMITS  # bounds on image content (docs/limits.md)
 
     @classmethod
     def default(cls) -> Policy:
@@ -321,7 +323,19 @@ class _PolicyReader:
             severity_overrides=MappingProxyType(self._severity_overrides(document.get("severity"))),
             waivers=self._waivers(document.get("waiver")),
             source=self._source,
+            limits=self._limits(document.get("limits")),
         )
+
+    def _limits(self, value: object) -> Limits:
+        if value is None:
+            return Limits()
+        line = self._where.table("limits").start or None
+        if not isinstance(value, Mapping) or not all(isinstance(v, str | int) for v in value.values()):
+            raise self._error("[limits]: expected a table of NAME = amount (see docs/limits.md)", line)
+        try:
+            return Limits().with_values(value, "[limits]")
+        except UsageError as exc:
+            raise self._error(str(exc), line) from exc
 
     def _error(self, message: str, line: int | None) -> UsageError:
         location = f"{self._source}:{line}" if line else self._source

@@ -8,13 +8,15 @@ chooses where progress goes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerdiff.errors import UsageError
+from layerdiff.image.limits import Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
@@ -47,6 +49,7 @@ class ReviewOptions:
     fail_on: Severity | None = None  # the command line's threshold: wins over the policy's
     default_fail_on: Severity | None = None  # the threshold when neither the flag nor the policy sets one
     progress: ProgressHook | None = None  # wraps each layer stream that is read
+    limits: Mapping[str, str] = field(default_factory=dict)  # --limit NAME=VALUE: wins over the policy's
     today: date | None = None  # for waiver expiry; None: the current day
 
 
@@ -56,6 +59,7 @@ def review(
     """Compare ``derived`` with the ``base`` it was built FROM (image references as the CLI takes them)."""
     options = options or ReviewOptions()
     rules_policy = load_policy(policy.text, policy.source) if policy else Policy.default()
+    limits = rules_policy.limits.with_values(options.limits, "--limit")
     with ExitStack() as stack:
         cache = _cache(options, stack)
         refs = [parse_ref(base), parse_ref(derived)]
@@ -66,7 +70,7 @@ def review(
             for ref, snapshot in zip(refs, snapshots, strict=True):
                 jobs.start(ref, snapshot)
         base_image, derived_image = (
-            load_image(source, cache, options.progress, snapshot=snapshot)
+            load_image(source, cache, options.progress, limits, snapshot=snapshot)
             for source, snapshot in zip(sources, snapshots, strict=True)
         )
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
@@ -85,7 +89,10 @@ def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspectio
     options = options or ReviewOptions()
     with ExitStack() as stack:
         cache = _cache(options, stack)
-        loaded: LoadedImage = load_image(_open(parse_ref(image), options, stack), cache, options.progress)
+        limits = Limits().with_values(options.limits, "--limit")
+        loaded: LoadedImage = load_image(
+            _open(parse_ref(image), options, stack), cache, options.progress, limits
+        )
     return build_inspect(loaded.snapshot, layer_infos(loaded))
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from layerdiff.cli.output import color_wanted, emit
 from layerdiff.documents import policy_text, read_approval_file, read_report_file, read_text
 from layerdiff.errors import ExitCode, UsageError
+from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
 from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS, render
 from layerdiff.review import ReviewOptions, inspect_image, review
@@ -116,4 +117,5 @@ def _options(
         fail_on=Severity.parse(args.fail_on) if getattr(args, "fail_on", None) else None,
         default_fail_on=default_fail_on,
         progress=progress,
+        limits=parse_limit_options(args.limit),
     )

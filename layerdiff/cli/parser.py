@@ -14,6 +14,7 @@ PLAIN_FORMATS = ("table", "json")  # commands whose output is a short table or i
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _FINDING_HELP = "approve only this finding (repeatable; default: every finding of the report)"
 _FAIL_ON_HELP = "exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical)"
+_LIMIT_HELP = "raise (or lower) a bound on image content, e.g. layer-bytes=128GiB (see docs/limits.md)"
 IMAGE_HELP = "docker:, docker-archive:, oci:, oci-archive:, registry:, or a bare name or path"
 
 
@@ -98,6 +99,7 @@ def _image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> No
     )
     cache.add_argument("--no-cache", action="store_true", help="neither read nor write the layer index cache")
     sub.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    sub.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help=_LIMIT_HELP)
 
 
 def _policy_options(sub: argparse.ArgumentParser, sbom_help: str | None = None) -> None:

@@ -1,0 +1,56 @@
+"""Every bound on image content is documented, can be raised from the command line or the policy, and
+names itself when it is hit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layerdiff.errors import ExitCode, UsageError
+from layerdiff.image.limits import GiB, LimitExceeded, Limits, parse_amount, parse_limit_options
+from layerdiff.policy import load_policy
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "limits.md"
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    text = DOC.read_text()
+    for name in Limits.names():
+        assert f"| `{name}` |" in text, name
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"), [("100", 100), ("64GiB", 64 * GiB), ("512m", 512 << 20), (" 2 K ", 2048), (7, 7)]
+)
+def test_amounts(text: str | int, amount: int) -> None:
+    assert parse_amount(text, "x") == amount
+
+
+@pytest.mark.parametrize("text", ["", "-1", "0", "1.5G", "lots", "12 parsecs"])
+def test_bad_amounts_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError, match="limit layer-bytes"):
+        Limits().with_values({"layer-bytes": text}, "--limit")
+
+
+def test_the_command_line_wins_over_the_policy() -> None:
+    policy = load_policy('[limits]\nlayer-bytes = "1GiB"\nlayer-entries = 10\n', "p.toml")
+    limits = policy.limits.with_values(parse_limit_options(["layer-entries=20"]), "--limit")
+    assert (limits.layer_bytes, limits.layer_entries) == (GiB, 20)
+    assert limits.image_bytes == Limits().image_bytes
+
+
+def test_an_unknown_limit_is_named_with_its_line() -> None:
+    with pytest.raises(UsageError, match=r"p\.toml:2: .*unknown limit 'layer-byte'"):
+        load_policy('fail-on = "high"\n[limits]\nlayer-byte = 5\n', "p.toml")
+    with pytest.raises(UsageError, match="expected NAME=VALUE"):
+        parse_limit_options(["layer-bytes"])
+
+
+def test_an_exceeded_limit_says_which_and_how_to_raise_it() -> None:
+    error = LimitExceeded("img layer 3", "layer_entries", 2_000_000)
+    assert error.exit_code == ExitCode.IMAGE
+    assert str(error) == (
+        "img layer 3: more than 2000000 "
+        "(limit layer-entries=2000000; raise it with --limit layer-entries=...)"
+    )
