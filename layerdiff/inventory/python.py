@@ -7,7 +7,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
@@ -298,7 +298,9 @@ def read_distribution(files: ImageFiles, directory: str, name: str) -> Distribut
         data = files.read(posixpath.join(path, "PKG-INFO")) or files.read(path)
     if data is None:
         return None
-    headers = BytesHeaderParser().parsebytes(data)
+    # Core metadata is UTF-8. Decoded here, so that every header is a str: the bytes parser hands a
+    # non-ASCII header back as an email Header object, which no string function accepts.
+    headers = HeaderParser().parsestr(data.decode("utf-8", "replace"))
     display_name, version = headers.get("Name"), headers.get("Version")
     if not display_name or not version:
         return None

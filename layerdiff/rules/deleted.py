@@ -44,7 +44,9 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
         size = sum(_file_size(removed[p].before) for p in group)
         reinstalled = replaced.get(path) if all(p in replaced for p in group) else None
         count = f" and {counted(len(descendants), 'entry', 'entries')} below it" if descendants else ""
-        message = f"{path}{count} from the base image was deleted by layer {change.layer}"
+        # A derived image that does not extend its base removes a file in no particular layer
+        by = f"by layer {change.layer}" if change.layer is not None else "in the derived image"
+        message = f"{path}{count} from the base image was deleted {by}"
         message += f" when pip replaced the distribution with {reinstalled}." if reinstalled else "."
         yield file_finding(
             BASE_FILE_DELETED,

@@ -45,8 +45,12 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """rule id + subject: survives rebuilds (digests, layer positions and versions may change)."""
-        return hashlib.sha256(f"{self.rule}\0{self.subject}".encode()).hexdigest()[:32]
+        """rule id + subject: survives rebuilds (digests, layer positions and versions may change).
+
+        Lone surrogates (a non-UTF-8 path's bytes, surrogate-escaped; a config's ``\\ud800``) are hashed as
+        their code points, so that every subject has a fingerprint; other text hashes as its UTF-8."""
+        text = f"{self.rule}\0{self.subject}"
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

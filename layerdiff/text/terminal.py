@@ -2,9 +2,12 @@
 carries can move the cursor, clear the screen, set the terminal title, reorder text (bidi overrides) or hide a
 finding, in a terminal, the review app, Markdown or a CI log.
 
-Each unsafe character becomes a visible escape (``\\x1b``, ``\\x9b``, ``\\u202e``). In a text that needed
+Each unsafe character becomes a visible escape (``\\x1b``, ``\\x9b``, ``\\u202e``). A byte of a non-UTF-8 name
+(kept as a surrogate escape, which no output encoding accepts) is shown as ``\\xff``, as
+``layerdiff.image.paths.display`` shows it; another lone surrogate as ``\\ud800``. In a text that needed
 escaping, a backslash that would make the result ambiguous is doubled, so ``unescape`` gives the original
-back; a text with nothing unsafe is returned as it is. (Paths also keep their raw bytes in ``path_hex``.)
+back (a non-UTF-8 byte as the character of that code); a text with nothing unsafe is returned as it is.
+(Paths also keep their raw bytes in ``path_hex``.)
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import re
 # reorder or hide text: bidi embeddings, overrides and isolates, marks, zero-width joiners and the BOM.
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _INVISIBLE = "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-UNSAFE_IN_TEXT = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
-_UNSAFE_IN_LINE = re.compile(f"[\t\n{_CONTROL}{_INVISIBLE}]")
+_SURROGATE = "\ud800-\udfff"
+UNSAFE_IN_TEXT = re.compile(f"[{_CONTROL}{_INVISIBLE}{_SURROGATE}]")
+_UNSAFE_IN_LINE = re.compile(f"[\t\n{_CONTROL}{_INVISIBLE}{_SURROGATE}]")
+_ESCAPED_BYTES = range(0xDC80, 0xDD00)  # surrogateescape's stand-ins for the bytes 0x80-0xff
 # A backslash already followed by what looks like one of our escapes must be told apart from it.
 _AMBIGUOUS_BACKSLASH = re.compile(r"\\(?=x[0-9a-f]{2}|u[0-9a-f]{4}|\\)")
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
@@ -24,6 +29,8 @@ _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
+    if code in _ESCAPED_BYTES:
+        code -= 0xDC00
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
