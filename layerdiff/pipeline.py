@@ -11,10 +11,10 @@ from layerdiff.diff.files import diff_trees
 from layerdiff.diff.inventory import diff_inventories
 from layerdiff.diff.packages import diff_packages
 from layerdiff.errors import ImageError
-from layerdiff.fs.tree import build_tree
+from layerdiff.fs.tree import Tree, build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.image.history import derived_history_start, instruction
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.image.streams import ByteStream
 from layerdiff.index.cache import IndexCache
@@ -95,15 +95,17 @@ class Sboms:
     derived: Sequence[SbomPackage]
 
 
-def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None) -> ImageDiff:
+def compare(
+    base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None, limits: Limits = DEFAULT_LIMITS
+) -> ImageDiff:
     shared = shared_prefix(base.snapshot, derived.snapshot)
     extends = shared == len(base.indexes) and shared > 0
-    base_tree = build_tree(base.indexes)
+    base_tree = _tree(base, base.indexes, limits)
     if extends:
-        derived_tree = build_tree(derived.indexes[shared:], start=base_tree)
+        derived_tree = _tree(derived, derived.indexes[shared:], limits, start=base_tree)
         first_reviewed = shared
     else:
-        derived_tree = build_tree(derived.indexes)
+        derived_tree = _tree(derived, derived.indexes, limits)
         first_reviewed = 0
     warnings = [
         f"layer {layer}: {message}" for layer, message in derived_tree.warnings if layer >= first_reviewed
@@ -114,9 +116,10 @@ def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None)
             f"{derived.snapshot.reference} does not extend {base.snapshot.reference} "
             f"(shared layers: {shared} of {len(base.indexes)}); the squashed filesystems are compared",
         )
-    base_files, derived_files = TreeView(base_tree, base.indexes), TreeView(derived_tree, derived.indexes)
-    base_inventory = collect(base_files, base.snapshot.runtime_config)
-    derived_inventory = collect(derived_files, derived.snapshot.runtime_config)
+    base_files = TreeView(base_tree, base.indexes, limits)
+    derived_files = TreeView(derived_tree, derived.indexes, limits)
+    base_inventory = _collect(base, base_files, limits)
+    derived_inventory = _collect(derived, derived_files, limits)
     start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
     return ImageDiff(
@@ -161,6 +164,22 @@ def layer_infos(image: LoadedImage) -> tuple[LayerInfo, ...]:
     )
 
 
-def inventory(image: LoadedImage) -> Inventory:
+def inventory(image: LoadedImage, limits: Limits = DEFAULT_LIMITS) -> Inventory:
     """One image's inventory on its own (``inspect``, and oracle tests)."""
-    return collect(TreeView(build_tree(image.indexes), image.indexes), image.snapshot.runtime_config)
+    return _collect(image, TreeView(_tree(image, image.indexes, limits), image.indexes, limits), limits)
+
+
+def _tree(
+    image: LoadedImage, indexes: Sequence[LayerIndex], limits: Limits, start: Tree | None = None
+) -> Tree:
+    try:
+        return build_tree(indexes, start, limits)
+    except LimitExceeded as exc:
+        raise exc.within(image.snapshot.reference) from None
+
+
+def _collect(image: LoadedImage, files: TreeView, limits: Limits) -> Inventory:
+    try:
+        return collect(files, image.snapshot.runtime_config, limits)
+    except LimitExceeded as exc:
+        raise exc.within(image.snapshot.reference) from None

@@ -74,7 +74,7 @@ def review(
             for source, snapshot in zip(sources, snapshots, strict=True)
         )
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
-    diff = compare(base_image, derived_image, sboms)
+    diff = compare(base_image, derived_image, sboms, limits)
     findings = evaluate(RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes))
     fail_on = options.fail_on
     if fail_on is None and rules_policy.fail_on is None:

@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.image.paths import display
 
@@ -36,9 +37,14 @@ class Tree:
             layer_count=self.layer_count,
         )
 
-    def apply(self, index: LayerIndex) -> None:
-        """Apply the next layer: whiteouts and opaque markers hide lower content, then entries are written."""
+    def apply(self, index: LayerIndex, limits: Limits = DEFAULT_LIMITS) -> None:
+        """Apply the next layer: whiteouts and opaque markers hide lower content, then entries are written.
+
+        A symlink target longer than ``limits.symlink_target_bytes`` (PATH_MAX) is refused: ``symlink(2)``
+        would refuse to create it, so no runtime could extract the layer.
+        """
         position = self.layer_count
+        _check_symlink_targets(index, position, limits.symlink_target_bytes)
         self.layer_count += 1
         self.warnings.extend((position, w) for w in index.warnings)
         for entry in index.entries:
@@ -107,8 +113,25 @@ class Tree:
             siblings.discard(path)
 
 
-def build_tree(indexes: Iterable[LayerIndex], start: Tree | None = None) -> Tree:
+def _check_symlink_targets(index: LayerIndex, position: int, limit: int) -> None:
+    for entry in index.entries:
+        link = entry.link
+        # a str is at least as long as its UTF-8 and at most a quarter of it: encode only when in doubt
+        if entry.type is EntryType.SYMLINK and link is not None and len(link) * 4 > limit:
+            size = len(link.encode("utf-8", "surrogateescape"))
+            if size > limit:
+                raise LimitExceeded(
+                    f"layer {position}: symlink {display(entry.path)}",
+                    "symlink_target_bytes",
+                    limit,
+                    f"a target of {size} bytes",
+                )
+
+
+def build_tree(
+    indexes: Iterable[LayerIndex], start: Tree | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Tree:
     tree = start.copy() if start is not None else Tree()
     for index in indexes:
-        tree.apply(index)
+        tree.apply(index, limits)
     return tree

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import ROOT, Tree
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 
 
@@ -34,11 +35,13 @@ class ImageFiles(Protocol):
 
 
 class TreeView:
-    """``ImageFiles`` over a merged tree and the layer indexes it was built from."""
+    """``ImageFiles`` over a merged tree and the layer indexes it was built from; ``limits`` bound what
+    the image's content can make the readers of this view do."""
 
-    def __init__(self, tree: Tree, indexes: Sequence[LayerIndex]) -> None:
+    def __init__(self, tree: Tree, indexes: Sequence[LayerIndex], limits: Limits = DEFAULT_LIMITS) -> None:
         self.tree = tree
         self._indexes = indexes
+        self.limits = limits
 
     def lookup(self, path: str) -> Entry | None:
         node = self.tree.nodes.get(path)
@@ -50,7 +53,7 @@ class TreeView:
         return node.entry if node is not None else None
 
     def resolve(self, path: str) -> str | None:
-        result = resolve(self.tree, path)
+        result = resolve(self.tree, path, self.limits.symlink_hops)
         return result.path if result.node is not None else None
 
     def listdir(self, path: str) -> list[str]:

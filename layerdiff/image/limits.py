@@ -62,6 +62,11 @@ class LimitExceeded(ImageError):
             f"(limit {option}={format_amount(value)}; raise it with --limit {option}=...)"
         )
         self.limit = option
+        self.what, self.value, self.detail = what, value, detail
+
+    def within(self, where: str) -> LimitExceeded:
+        """The same error said of ``where`` (an image reference): added by the stage that knows it."""
+        return LimitExceeded(f"{where}: {self.what}", self.limit, self.value, self.detail)
 
 
 _AMOUNT = re.compile(r"^\s*(\d+)\s*([KMGT]i?B?|)\s*$", re.IGNORECASE)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerdiff.fs.view import TreeView
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
 from layerdiff.index.capture import CaptureSpec
 from layerdiff.inventory import commands as command_reader
@@ -65,7 +66,8 @@ class Inventory:
         return self.package_owners.owners_of(path)
 
 
-def collect(view: TreeView, config: Mapping[str, Any]) -> Inventory:
+def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> Inventory:
+    """The inventory of the image ``view`` shows, run as ``config`` says; ``limits`` bound the work."""
     env = env_map(config.get("Env"))
     user = runtime_user(view, config.get("User"), env)
     path = image_path(env)

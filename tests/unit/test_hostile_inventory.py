@@ -1,0 +1,113 @@
+"""Hostile image content the merged tree and the inventory read: each case has a defined result, a one-line
+error naming the limit (exit 3) or a report with a warning (exit 0), and finishes in well under 10 s.
+
+Images are built in Python and reviewed through the command line in-process.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layerdiff.cli import main
+from layerdiff.fs.resolve import resolve
+from layerdiff.fs.tree import build_tree
+from layerdiff.fs.view import TreeView
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory.collect import CAPTURE
+from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
+
+BASE = Image([layer_tar([F("etc/hostname", b"base\n")])])
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return dict(json.loads(self.out))
+
+    def assert_limit(self, limit: str) -> None:
+        """One line on stderr naming the limit and how to raise it, exit 3."""
+        assert self.code == 3, (self.code, self.err)
+        (line,) = self.err.splitlines()
+        assert line.startswith("layerdiff: error: oci:"), line
+        assert f"(limit {limit}=" in line and f"raise it with --limit {limit}=..." in line, line
+
+
+def review(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], derived: Image, *options: str, base: Image = BASE
+) -> Run:
+    layout = write_oci_layout(tmp_path / "layout", {"base": base, "derived": derived})
+    images = [f"oci:{layout}:base", f"oci:{layout}:derived"]
+    started = time.monotonic()
+    code = main(["diff", *images, "--no-cache", "--sbom", "none", "--format", "json", *options])
+    assert time.monotonic() - started < 10
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
+def derived_with(*entries: F) -> Image:
+    return Image([*BASE.layers, layer_tar(list(entries))])
+
+
+def view_of(*entries: F, limits: Limits = DEFAULT_LIMITS) -> TreeView:
+    indexes = [index_layer(io.BytesIO(layer_tar(list(entries))), None, "layer 0", CAPTURE)]
+    return TreeView(build_tree(indexes, limits=limits), indexes, limits)
+
+
+# --- symlinks -----------------------------------------------------------------------------------------------
+
+DOT_PARTS = "./" * 200_000 + "etc/hostname"  # 400 KB of target that names /etc/hostname
+
+
+def test_a_symlink_target_longer_than_path_max_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = review(tmp_path, capsys, derived_with(F("usr/bin/evil", kind="symlink", link=DOT_PARTS)))
+    run.assert_limit("symlink-target-bytes")
+    assert "layer 1: symlink /usr/bin/evil: a target of 400012 bytes" in run.err
+
+
+def test_resolving_a_target_of_200k_parts_is_linear_once_the_limit_is_raised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limits = Limits(symlink_target_bytes=1 << 20)
+    view = view_of(F("etc/hostname", b"x"), F("link", kind="symlink", link=DOT_PARTS), limits=limits)
+    started = time.monotonic()
+    assert view.resolve("/link") == "/etc/hostname"
+    assert time.monotonic() - started < 1  # the quadratic walk took minutes
+    run = review(
+        tmp_path,
+        capsys,
+        derived_with(F("usr/bin/evil", kind="symlink", link=DOT_PARTS)),
+        "--limit",
+        "symlink-target-bytes=1MiB",
+    )
+    assert run.code == 0, run.err
+    assert [c["path"] for c in run.report["file_changes"]] == ["/usr", "/usr/bin", "/usr/bin/evil"]
+
+
+def test_following_more_symlinks_than_symlink_hops_is_a_loop() -> None:
+    chain = [F(f"l{i}", kind="symlink", link=f"l{i + 1}") for i in range(45)]
+    entries = [*chain, F("l45", b"end")]
+    assert view_of(*entries).resolve("/l0") is None  # 45 links: more than Linux's 40
+    result = resolve(view_of(*entries).tree, "/l0")
+    assert result.loop and result.node is None
+    raised = Limits(symlink_hops=45)
+    assert view_of(*entries, limits=raised).resolve("/l0") == "/l45"
+
+
+def test_the_symlink_limit_error_names_the_layer() -> None:
+    with pytest.raises(LimitExceeded, match=r"^layer 0: symlink /x: a target of 5000 bytes \(limit"):
+        view_of(F("x", kind="symlink", link="a" * 5000))
