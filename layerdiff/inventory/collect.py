@@ -49,6 +49,7 @@ class Inventory:
     python_on_path: Mapping[str, str]  # python / python3 -> the key of the environment it starts
     distribution_metadata: frozenset[str]  # every .dist-info / .egg-info path in the image
     libraries: Mapping[str, tuple[NeededResolution, ...]]  # ELF object -> where each DT_NEEDED resolves
+    ld_so_conf_dirs: tuple[str, ...]  # the library directories /etc/ld.so.conf names, in ldconfig's order
     digests: Mapping[str, str | None]  # sha256 of every file a library resolution lands on
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
@@ -83,7 +84,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             on_path[name] = environment.key
             if all(e.key != environment.key for e in environments):
                 environments.append(environment)
-    libraries = _libraries(view, env.get("LD_LIBRARY_PATH"))
+    loader = Loader(view, env.get("LD_LIBRARY_PATH"), limits)
+    libraries = {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
     captured = database_files(view)
     packages = read_os_packages(captured)
     return Inventory(
@@ -98,6 +100,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info"))
         ),
         libraries=libraries,
+        ld_so_conf_dirs=loader.ld_so_conf_dirs,
         digests={
             r.real_path: _digest(view, r.real_path)
             for resolutions in libraries.values()
@@ -114,11 +117,6 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         ),
         package_owners=PackageOwners(packages, view.resolve),
     )
-
-
-def _libraries(view: TreeView, ld_library_path: str | None) -> dict[str, tuple[NeededResolution, ...]]:
-    loader = Loader(view, ld_library_path)
-    return {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
 
 
 def _digest(view: TreeView, path: str) -> str | None:

@@ -15,6 +15,10 @@ A candidate is taken only if it is an ELF object of the requester's class and ma
 search goes on, as ld.so does. Not modelled: glibc-hwcaps/ and legacy hwcap subdirectories (they depend
 on the CPU at run time), DF_1_NODEFLIB, LD_PRELOAD, and secure-execution mode (whether a set-user-ID
 program runs "secure" depends on the user who runs it).
+
+The work is bounded (``layerdiff.image.limits``): directory probes per object resolved
+(``library-search-steps``), nesting of ld.so.conf ``include`` lines (``ldso-include-depth``) and the paths
+one include glob may produce (``ldso-include-matches``); going over one is an error.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ElfInfo
+from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
 
 LD_SO_CONF = "/etc/ld.so.conf"
@@ -80,10 +86,14 @@ class _LoadedObject:
 
 
 def resolve_needed(
-    files: ImageFiles, object_path: str, info: ElfInfo, ld_library_path: str | None
+    files: ImageFiles,
+    object_path: str,
+    info: ElfInfo,
+    ld_library_path: str | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[NeededResolution, ...]:
-    """One-off form of ``Loader(files, ld_library_path).resolve(object_path, info)``."""
-    return Loader(files, ld_library_path).resolve(object_path, info)
+    """One-off form of ``Loader(files, ld_library_path, limits).resolve(object_path, info)``."""
+    return Loader(files, ld_library_path, limits).resolve(object_path, info)
 
 
 class Loader:
@@ -93,13 +103,18 @@ class Loader:
     the directories standing in for the ld.so.cache, in order.
     """
 
-    def __init__(self, files: ImageFiles, ld_library_path: str | None) -> None:
+    def __init__(
+        self, files: ImageFiles, ld_library_path: str | None, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self._files = files
         self._resolved: dict[str, str | None] = {}
         self._elf: dict[str, ElfInfo | None] = {}
         # ld.so splits LD_LIBRARY_PATH on ";" as well as ":".
         self._ld_library_path = tuple(re.split("[:;]", ld_library_path)) if ld_library_path else ()
-        self.ld_so_conf_dirs = read_ld_so_conf(files)
+        self.ld_so_conf_dirs = read_ld_so_conf(files, limits)
+        self._max_steps = limits.library_search_steps
+        self._steps = 0  # directory probes (and loading-chain links walked) for the object being resolved
+        self._subject = ""
 
     def resolve(self, object_path: str, info: ElfInfo) -> tuple[NeededResolution, ...]:
         """Where each of ``info.needed`` is found for the object at ``object_path``, in order.
@@ -107,6 +122,7 @@ class Loader:
         The object is taken on its own, as if it were the program: no RPATH is inherited from a loader.
         $ORIGIN is the directory of its real path (the kernel reports a program's real path to ld.so).
         """
+        self._start(object_path)
         subject = _LoadedObject(object_path, info, self._real_dir(object_path))
         return tuple(self._search(name, subject, subject) for name in info.needed)
 
@@ -119,6 +135,7 @@ class Loader:
         at. One entry per distinct DT_NEEDED name, in the order first needed; names not found are reported
         and skipped, as ldd does.
         """
+        self._start(executable_path)
         program = _LoadedObject(executable_path, info, self._real_dir(executable_path))
         known: dict[str, NeededResolution] = {}  # every name a loaded object answers to
         loaded_files: set[str | None] = {self._resolve(executable_path)}
@@ -152,6 +169,19 @@ class Loader:
 
     # -- search ---------------------------------------------------------------------------------------
 
+    def _start(self, object_path: str) -> None:
+        self._steps, self._subject = 0, object_path
+
+    def _step(self) -> None:
+        self._steps += 1
+        if self._steps > self._max_steps:
+            raise LimitExceeded(
+                display(self._subject),
+                "library_search_steps",
+                self._max_steps,
+                f"resolving its libraries takes more than {self._max_steps} directory probes",
+            )
+
     def _search(self, name: str, requester: _LoadedObject, program: _LoadedObject) -> NeededResolution:
         if "/" in name:
             return self._by_path(name, requester)
@@ -176,6 +206,7 @@ class Loader:
         if not requester.info.runpath:
             chain: _LoadedObject | None = requester
             while chain is not None:
+                self._step()
                 if not chain.info.runpath:  # ld.so drops DT_RPATH of objects that also have DT_RUNPATH
                     yield from _expanded(Via.RPATH, chain.info.rpath, chain)
                 chain = chain.loader
@@ -189,6 +220,7 @@ class Loader:
 
     def _probe(self, path: str, requester: ElfInfo) -> str | None:
         """The real path of ``path`` if it is an ELF object ``requester`` can load (same class, machine)."""
+        self._step()
         real = self._resolve(path)
         if real is None:
             return None
@@ -268,18 +300,20 @@ def _token_value(token: str, owner: _LoadedObject) -> str | None:
 # -- ld.so.conf -----------------------------------------------------------------------------------------
 
 
-def read_ld_so_conf(files: ImageFiles) -> tuple[str, ...]:
+def read_ld_so_conf(files: ImageFiles, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
     """The directories ldconfig scans from /etc/ld.so.conf, in order, as ldconfig would keep them.
 
     Like ldconfig: "include" lines are glob patterns (relative ones to the including file's directory),
     "hwcap" lines are ignored, "dir=type" drops the type, and a directory that does not exist or is the
     same directory as an earlier one (for instance /lib/x86_64-linux-gnu under merged /usr) is skipped.
+    Includes nested deeper than ``limits.ldso_include_depth``, or a glob that names more than
+    ``limits.ldso_include_matches`` paths on its way, are an error (``LimitExceeded``).
     """
     listed: list[str] = []
-    _parse_conf(files, LD_SO_CONF, listed, parsed=set())
+    _IncludeReader(files, limits, listed).parse(LD_SO_CONF, 0)
     kept: list[str] = []
     seen_real: set[str] = set()
-    for directory in listed:
+    for directory in dict.fromkeys(listed):
         real = files.resolve(directory)
         if real is not None and real not in seen_real:
             seen_real.add(real)
@@ -287,45 +321,77 @@ def read_ld_so_conf(files: ImageFiles) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _parse_conf(files: ImageFiles, conf_path: str, listed: list[str], parsed: set[str]) -> None:
-    identity = files.resolve(conf_path) or conf_path
-    if identity in parsed:
-        return  # included twice, or an include cycle (on which ldconfig would recurse until it fails)
-    parsed.add(identity)
-    content = files.read(conf_path)
-    if content is None:
-        return
-    for raw_line in content.decode("utf-8", errors="surrogateescape").split("\n"):
-        line = raw_line.split("#", 1)[0].lstrip()
-        if not line:
-            continue
-        keyword, blank, rest = line[:7], line[7:8], line[8:]
-        if keyword == "include" and blank in (" ", "\t"):
-            for pattern in (p for p in re.split("[ \t]", rest) if p):
-                for included in _glob(files, _relative_to(conf_path, pattern)):
-                    _parse_conf(files, included, listed, parsed)
-        elif line[:5].lower() == "hwcap" and line[5:6] in (" ", "\t"):
-            continue
-        else:
-            directory = line.split("=", 1)[0].rstrip()
-            listed.append(directory.rstrip("/") or "/")
+_SHOWN_PATTERN = 200  # characters of an include pattern an error message repeats
+
+
+class _IncludeReader:
+    def __init__(self, files: ImageFiles, limits: Limits, listed: list[str]) -> None:
+        self._files, self._limits, self._listed = files, limits, listed
+        self._parsed: set[str] = set()
+
+    def parse(self, conf_path: str, depth: int) -> None:
+        files = self._files
+        identity = files.resolve(conf_path) or conf_path
+        if identity in self._parsed:
+            return  # included twice, or an include cycle (on which ldconfig would recurse until it fails)
+        self._parsed.add(identity)
+        content = files.read(conf_path)
+        if content is None:
+            return
+        for raw_line in content.decode("utf-8", errors="surrogateescape").split("\n"):
+            line = raw_line.split("#", 1)[0].lstrip()
+            if not line:
+                continue
+            keyword, blank, rest = line[:7], line[7:8], line[8:]
+            if keyword == "include" and blank in (" ", "\t"):
+                for pattern in (p for p in re.split("[ \t]", rest) if p):
+                    for included in self._glob(conf_path, _relative_to(conf_path, pattern)):
+                        self._nested(conf_path, depth + 1)
+                        self.parse(included, depth + 1)
+            elif line[:5].lower() == "hwcap" and line[5:6] in (" ", "\t"):
+                continue
+            else:
+                directory = line.split("=", 1)[0].rstrip()
+                self._listed.append(directory.rstrip("/") or "/")
+
+    def _nested(self, conf_path: str, depth: int) -> None:
+        limit = self._limits.ldso_include_depth
+        if depth > limit:
+            raise LimitExceeded(
+                display(conf_path), "ldso_include_depth", limit, f"includes nested more than {limit} deep"
+            )
+
+    def _glob(self, conf_path: str, pattern: str) -> list[str]:
+        """glob(3) over the image: wildcards in any component, dot files only when asked for, sorted.
+
+        Every path produced on the way counts against the limit, so ``/*/../*/../*`` stops early.
+        """
+        files, limit = self._files, self._limits.ldso_include_matches
+        produced = 0
+        matches = ["/"]
+        for part in (p for p in pattern.split("/") if p):
+            if _GLOB_MAGIC.search(part) is None:
+                matches = [posixpath.join(base, part) for base in matches]
+                continue
+            expanded = []
+            for base in matches:
+                for name in files.listdir(base):
+                    if fnmatch.fnmatchcase(name, part) and (part.startswith(".") or not name.startswith(".")):
+                        produced += 1
+                        if produced > limit:
+                            shown = (
+                                pattern if len(pattern) <= _SHOWN_PATTERN else pattern[:_SHOWN_PATTERN] + "…"
+                            )
+                            raise LimitExceeded(
+                                f"{display(conf_path)}: include {display(shown)}",
+                                "ldso_include_matches",
+                                limit,
+                                f"names more than {limit} paths",
+                            )
+                        expanded.append(posixpath.join(base, name))
+            matches = expanded
+        return sorted(path for path in matches if files.resolve(path) is not None)
 
 
 def _relative_to(conf_path: str, pattern: str) -> str:
     return pattern if pattern.startswith("/") else posixpath.join(posixpath.dirname(conf_path), pattern)
-
-
-def _glob(files: ImageFiles, pattern: str) -> list[str]:
-    """glob(3) over the image: wildcards in any component, dot files only when asked for, sorted."""
-    matches = ["/"]
-    for part in (p for p in pattern.split("/") if p):
-        if _GLOB_MAGIC.search(part) is None:
-            matches = [posixpath.join(base, part) for base in matches]
-            continue
-        matches = [
-            posixpath.join(base, name)
-            for base in matches
-            for name in files.listdir(base)
-            if fnmatch.fnmatchcase(name, part) and (part.startswith(".") or not name.startswith("."))
-        ]
-    return sorted(path for path in matches if files.resolve(path) is not None)

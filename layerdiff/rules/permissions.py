@@ -22,7 +22,7 @@ from layerdiff.inventory.evidence import (
     file_mode,
     user_evidence,
 )
-from layerdiff.inventory.libraries import DEFAULT_DIRS_32, DEFAULT_DIRS_64, read_ld_so_conf
+from layerdiff.inventory.libraries import DEFAULT_DIRS_32, DEFAULT_DIRS_64
 from layerdiff.inventory.users import RuntimeUser, may
 from layerdiff.rules.file_findings import (
     FILE_TYPES,
@@ -321,7 +321,9 @@ def _command_and_library_dirs(context: RuleContext) -> dict[str, str]:
     a description for the evidence."""
     files = context.diff.derived_files
     listed = [(d, f"PATH directory {d}") for d in context.diff.derived_inventory.path.split(":") if d]
-    listed += [(d, f"library directory {d} (ld.so.conf)") for d in read_ld_so_conf(files)]
+    listed += [
+        (d, f"library directory {d} (ld.so.conf)") for d in context.diff.derived_inventory.ld_so_conf_dirs
+    ]
     listed += [(d, f"library directory {d} (default)") for d in (*DEFAULT_DIRS_64, *DEFAULT_DIRS_32)]
     found: dict[str, str] = {}
     for directory, description in listed:

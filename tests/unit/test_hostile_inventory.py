@@ -22,6 +22,7 @@ from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
+from tests.support.elfbuilder import shared_object
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 
 BASE = Image([layer_tar([F("etc/hostname", b"base\n")])])
@@ -111,3 +112,50 @@ def test_following_more_symlinks_than_symlink_hops_is_a_loop() -> None:
 def test_the_symlink_limit_error_names_the_layer() -> None:
     with pytest.raises(LimitExceeded, match=r"^layer 0: symlink /x: a target of 5000 bytes \(limit"):
         view_of(F("x", kind="symlink", link="a" * 5000))
+
+
+# --- the dynamic loader: ld.so.conf and library search ------------------------------------------------------
+
+
+def test_an_include_glob_that_climbs_and_fans_out_is_stopped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dirs = [F(f"d{i}/", kind="dir") for i in range(40)]  # 40 * 40 * 40 * 40 paths: 3.9 GB, once
+    conf = F("etc/ld.so.conf", b"include /*/../*/../*/../*\n")
+    run = review(tmp_path, capsys, derived_with(*dirs, conf))
+    run.assert_limit("ldso-include-matches")
+    assert ":derived: /etc/ld.so.conf: include /*/../*/../*/../*: names more than 1000 paths" in run.err
+
+
+def test_includes_nested_deeper_than_the_limit_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nested = [
+        F(f"etc/ld.so.conf.d/{i}.conf", f"include /etc/ld.so.conf.d/{i + 1}.conf\n".encode())
+        for i in range(12)
+    ]
+    conf = F("etc/ld.so.conf", b"include /etc/ld.so.conf.d/0.conf\n")
+    run = review(tmp_path, capsys, derived_with(conf, *nested))
+    run.assert_limit("ldso-include-depth")
+    assert "/etc/ld.so.conf.d/7.conf: includes nested more than 8 deep" in run.err
+    # an include cycle is no nesting: each file is read once, as ldconfig would
+    cycle = F("etc/ld.so.conf.d/0.conf", b"/opt/lib\ninclude /etc/ld.so.conf\n")
+    run = review(tmp_path / "cycle", capsys, derived_with(F("opt/lib/", kind="dir"), conf, cycle))
+    assert run.code == 0, run.err
+
+
+def test_library_search_work_per_object_is_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library_path = ":".join(f"/opt/l{i}" for i in range(1000))
+    needy = F("usr/bin/needy", shared_object([f"lib{i}.so" for i in range(100_000)]), mode=0o755)
+    derived = Image([*BASE.layers, layer_tar([needy])], config={"Env": [f"LD_LIBRARY_PATH={library_path}"]})
+    run = review(tmp_path, capsys, derived)
+    run.assert_limit("library-search-steps")
+    assert (
+        ":derived: /usr/bin/needy: resolving its libraries takes more than 100000 directory probes" in run.err
+    )
+    # what a real object needs stays far below it
+    modest = F("usr/bin/modest", shared_object([f"lib{i}.so" for i in range(50)]), mode=0o755)
+    derived = Image([*BASE.layers, layer_tar([modest])], config={"Env": [f"LD_LIBRARY_PATH={library_path}"]})
+    assert review(tmp_path / "modest", capsys, derived).code == 0
