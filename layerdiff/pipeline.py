@@ -120,6 +120,7 @@ def compare(
     derived_files = TreeView(derived_tree, derived.indexes, limits)
     base_inventory = _collect(base, base_files, limits)
     derived_inventory = _collect(derived, derived_files, limits)
+    warnings += _inventory_warnings((base, base_inventory), (derived, derived_inventory))
     start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
     return ImageDiff(
@@ -176,6 +177,15 @@ def _tree(
         return build_tree(indexes, start, limits)
     except LimitExceeded as exc:
         raise exc.within(image.snapshot.reference) from None
+
+
+def _inventory_warnings(*images: tuple[LoadedImage, Inventory]) -> list[str]:
+    """Each image's inventory warnings under its reference; one said of both images once, naming both."""
+    by_warning: dict[str, list[str]] = {}
+    for image, collected in images:
+        for warning in collected.warnings:
+            by_warning.setdefault(warning, []).append(image.snapshot.reference)
+    return [f"{' and '.join(references)}: {warning}" for warning, references in by_warning.items()]
 
 
 def _collect(image: LoadedImage, files: TreeView, limits: Limits) -> Inventory:

@@ -63,8 +63,11 @@ class TreeView:
         return sorted(posixpath.basename(child) for child in self.tree.children.get(real, ()))
 
     def read(self, path: str) -> bytes | None:
+        """The captured content, unless it is larger than ``limits.captured_file_bytes`` (then None, as
+        for a file the indexer did not keep; ``layerdiff.inventory.uncaptured`` says so in the report)."""
         source = self._source(path)
-        return self._indexes[source[0]].contents.get(source[1]) if source else None
+        data = self._indexes[source[0]].contents.get(source[1]) if source else None
+        return data if data is None or len(data) <= self.limits.captured_file_bytes else None
 
     def elf(self, path: str) -> ElfInfo | None:
         source = self._source(path)

@@ -9,7 +9,7 @@ from typing import Any
 from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
-from layerdiff.index.capture import CaptureSpec
+from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
@@ -22,18 +22,26 @@ from layerdiff.inventory.ospkg import DATABASES, broken_dependencies, database_f
 from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
 from layerdiff.inventory.owners import PackageOwners
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
+from layerdiff.inventory.uncaptured import uncaptured_files
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 
-# What the indexer keeps for the collectors: each declares the files it reads next to its reader.
-CAPTURE = CaptureSpec(
-    [
-        user_reader.CAPTURE,
-        library_reader.CAPTURE,
-        python_reader.CAPTURE,
-        command_reader.CAPTURE,
-        *(database.capture for database in DATABASES),
-    ]
+# The files each collector reads (declared next to its reader), and what is lost when one is too large to
+# be read (``layerdiff.inventory.uncaptured``)
+READERS: tuple[tuple[Capture, str], ...] = (
+    (user_reader.CAPTURE, "the runtime user's name, groups and home directory are not known"),
+    (library_reader.CAPTURE, "library resolution does not search the directories it lists"),
+    (python_reader.CAPTURE, "Python sees no distribution or path it declares (pip check, shadowing, losses)"),
+    *(
+        (
+            database.capture,
+            f"the {database.ecosystem} packages it records are not read (package changes, "
+            "dependencies, package files)",
+        )
+        for database in DATABASES
+    ),
 )
+# What the indexer keeps for the collectors: those files, and the first line of scripts
+CAPTURE = CaptureSpec([command_reader.CAPTURE, *(capture for capture, _ in READERS)])
 
 PYTHON_COMMANDS = ("python", "python3")
 
@@ -54,6 +62,7 @@ class Inventory:
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
     package_file_problems: tuple[FileProblem, ...]  # dpkg --verify for every installed deb package
+    warnings: tuple[str, ...]  # what could not be read, and what that leaves out
     package_owners: PackageOwners = field(repr=False, compare=False)
 
     def python_env(self, key: str) -> PythonEnvironment | None:
@@ -115,6 +124,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
+        warnings=tuple(uncaptured_files(view, READERS, limits)),
         package_owners=PackageOwners(packages, view.resolve),
     )
 

@@ -20,8 +20,9 @@ from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.index.tar_index import index_layer
-from layerdiff.inventory.collect import CAPTURE
+from layerdiff.inventory.collect import CAPTURE, collect
 from tests.support.elfbuilder import shared_object
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 
@@ -159,3 +160,54 @@ def test_library_search_work_per_object_is_bounded(
     modest = F("usr/bin/modest", shared_object([f"lib{i}.so" for i in range(50)]), mode=0o755)
     derived = Image([*BASE.layers, layer_tar([modest])], config={"Env": [f"LD_LIBRARY_PATH={library_path}"]})
     assert review(tmp_path / "modest", capsys, derived).code == 0
+
+
+# --- files too large to read --------------------------------------------------------------------------------
+
+
+def status(*names: str) -> bytes:
+    return "".join(
+        f"Package: {name}\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n"
+        for name in names
+    ).encode()
+
+
+def test_a_package_database_over_the_captured_file_limit_is_a_warning_naming_what_is_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = status(*(f"pkg{i}" for i in range(100)))
+    derived = derived_with(F("var/lib/dpkg/status", big))
+    run = review(tmp_path, capsys, derived, "--limit", "captured-file-bytes=4K")
+    assert run.code == 0, run.err
+    (warning,) = run.report["warnings"]
+    assert warning.endswith(
+        f":derived: /var/lib/dpkg/status: {len(big)} bytes, more than the 4KiB a file the inventory "
+        "reads may have, so the deb packages it records are not read (package changes, dependencies, "
+        "package files) (limit captured-file-bytes; raise it with --limit captured-file-bytes=...)"
+    )
+    assert run.report["inventory"]["os_packages"]["changes"] == []
+    # under the default limit, the same image lists every package
+    run = review(tmp_path / "default", capsys, derived)
+    assert run.report["warnings"] == []
+    assert len(run.report["inventory"]["os_packages"]["changes"]) == 100
+
+
+def test_a_file_the_indexer_did_not_keep_is_a_warning_too() -> None:
+    # what the indexer gives for a 70 MiB status: the entry, without its content
+    entry = Entry("/var/lib/dpkg/status", EntryType.FILE, mode=0o644, size=70 << 20, sha256="0" * 64)
+    index = LayerIndex("sha256:" + "1" * 64, 1 << 30, (Entry("/", EntryType.DIR), entry))
+    inventory = collect(TreeView(build_tree([index]), [index]), {})
+    (warning,) = inventory.warnings
+    assert warning.startswith(f"/var/lib/dpkg/status: {70 << 20} bytes, more than the 64MiB")
+    assert inventory.os_packages == ()
+
+
+def test_a_warning_said_of_both_images_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = Image([layer_tar([F("etc/passwd", b"root:x:0:0::/root:/bin/sh\n" * 200)])])
+    derived = Image([*base.layers, layer_tar([F("etc/motd", b"hi")])])
+    run = review(tmp_path, capsys, derived, "--limit", "captured-file-bytes=1K", base=base)
+    (warning,) = run.report["warnings"]
+    assert ":base and oci:" in warning and ":derived: /etc/passwd: 5200 bytes" in warning
+    assert "the runtime user's name, groups and home directory are not known" in warning
