@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -115,7 +116,7 @@ def parse_installed(data: bytes) -> list[OsPackage]:
     return [package for package in packages if package is not None]
 
 
-def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
     """The apk packages of an image from its captured files (absolute path -> bytes)."""
     installed = captured.get(APK_INSTALLED)
     return parse_installed(installed) if installed is not None else []

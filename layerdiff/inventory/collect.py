@@ -96,7 +96,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
     loader = Loader(view, env.get("LD_LIBRARY_PATH"), limits)
     libraries = {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
     captured = database_files(view)
-    packages = read_os_packages(captured)
+    scan = read_os_packages(captured, limits)
+    packages = scan.packages
     return Inventory(
         user=user,
         env=env,
@@ -124,7 +125,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
-        warnings=tuple(uncaptured_files(view, READERS, limits)),
+        warnings=(*uncaptured_files(view, READERS, limits), *scan.warnings),
         package_owners=PackageOwners(packages, view.resolve),
     )
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -242,7 +243,7 @@ def _under(captured: Mapping[str, bytes], directory: str, suffix: str = "") -> d
     return {p: data for p, data in captured.items() if p.startswith(directory) and p.endswith(suffix)}
 
 
-def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
     """All dpkg packages of an image from its captured files (absolute path -> bytes), files attached."""
     packages = parse_status(captured[DPKG_STATUS]) if DPKG_STATUS in captured else []
     packages += parse_status_d(_under(captured, DPKG_STATUS_DIR))

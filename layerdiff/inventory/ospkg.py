@@ -12,13 +12,20 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from packageurl import PackageURL
 
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory import apk, dpkg, rpm
-from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage, PackageDatabase
+from layerdiff.inventory.ospkg_interface import (
+    BrokenDependency,
+    OsPackage,
+    PackageDatabase,
+    UnreadableDatabase,
+)
 
 DATABASES: tuple[PackageDatabase, ...] = (dpkg.DATABASE, apk.DATABASE, rpm.DATABASE)
 _WILDCARD = re.compile(r"[*?\[]")
@@ -59,9 +66,29 @@ def database_files(files: CapturedFiles) -> dict[str, bytes]:
     return captured
 
 
-def read_os_packages(captured: Mapping[str, bytes]) -> list[OsPackage]:
-    """Every OS package recorded in the captured database files (absolute path -> bytes) of one image."""
-    return [package for database in DATABASES for package in database.read(captured)]
+@dataclass(frozen=True)
+class PackageScan:
+    packages: list[OsPackage]
+    warnings: list[str]  # each database skipped, and why
+
+
+def read_os_packages(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> PackageScan:
+    """Every OS package recorded in the captured database files (absolute path -> bytes) of one image.
+
+    A database its reader refuses (``UnreadableDatabase``: corrupt, or built to attack its reader) is
+    skipped, and a warning says which and why; a limit exceeded stops the review (``LimitExceeded``).
+    """
+    packages: list[OsPackage] = []
+    warnings = []
+    for database in DATABASES:
+        try:
+            packages += database.read(captured, limits)
+        except UnreadableDatabase as exc:
+            where = exc.path or f"the {database.ecosystem} database"
+            warnings.append(
+                f"{where}: not read, so its {database.ecosystem} packages are left out: {exc.reason}"
+            )
+    return PackageScan(packages, warnings)
 
 
 def broken_dependencies(packages: Iterable[OsPackage]) -> list[BrokenDependency]:

@@ -13,9 +13,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from layerdiff.image.limits import Limits
 from layerdiff.index.capture import Capture
 
 Ecosystem = Literal["deb", "apk", "rpm"]
+
+
+class UnreadableDatabase(ValueError):
+    """A package database that is not what its package manager writes: corrupt, or made to attack its reader.
+    It is skipped, and the report's warnings say which file and why (``str(error)``)."""
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.reason, self.path = reason, path
+
+    def of(self, path: str) -> UnreadableDatabase:
+        """The same problem, said of the file at ``path``."""
+        return UnreadableDatabase(self.reason, path)
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,8 @@ class PackageDatabase:
     # What the package manager rewrites whenever the installed set changes, in the order to look for the
     # layer that did it (a file, or a directory whose entries it rewrites).
     locations: tuple[str, ...]
-    read: Callable[[Mapping[str, bytes]], list[OsPackage]]  # captured files (path -> bytes) -> packages
+    # captured files (path -> bytes) -> packages; raises UnreadableDatabase or LimitExceeded
+    read: Callable[[Mapping[str, bytes], Limits], list[OsPackage]]
     compare_versions: Callable[[str, str], int]  # negative, zero, positive as a sorts before, with, after b
     unsatisfied_dependencies: Callable[[Sequence[OsPackage]], list[BrokenDependency]]
 

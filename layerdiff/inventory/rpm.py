@@ -3,16 +3,18 @@
 Each row of the ``Packages`` table is one package's header as rpm exports it: a big-endian index count
 and data size, that many 16-byte index entries (tag, type, offset, count), then the data store the entries
 point into. Only the sqlite backend (rpm >= 4.16: Fedora 33+, RHEL 9, ...) is read; Berkeley DB and ndb
-databases are not captured. The bytes are opened in memory, never written to disk.
+databases are not captured. The database is hostile input: it is read by ``layerdiff.inventory.sqlite_rows``
+(in memory, read-only, nothing but the ``Packages`` table), and every count and offset of a header is
+checked against the header's own length. A database that fails either is skipped with a warning.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits, format_amount
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -21,7 +23,9 @@ from layerdiff.inventory.ospkg_interface import (
     PackageDatabase,
     PackageRef,
     Relation,
+    UnreadableDatabase,
 )
+from layerdiff.inventory.sqlite_rows import read_rows
 
 # rpm >= 4.16 moved its database to /usr/lib/sysimage; when both exist, the old path is a leftover or a link
 RPMDB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
@@ -53,10 +57,20 @@ _RPMFILE_CONFIG = 1
 _DIGEST_ALGORITHMS = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
 
 HeaderValue = str | bytes | tuple[int, ...] | tuple[str, ...]
+_INDEX_ENTRY = 16  # bytes of one index entry: tag, type, offset, count
+# The tags package_from_header reads: only these are decoded, each once, so a header of many entries that
+# all point at one large string array costs one pass over it, not one per entry.
+READ_TAGS = frozenset(
+    {
+        NAME, VERSION, RELEASE, EPOCH, ARCH, OLDFILENAMES, FILEDIGESTS, FILEFLAGS, SOURCERPM,
+        PROVIDEFLAGS, PROVIDENAME, PROVIDEVERSION, REQUIREFLAGS, REQUIRENAME, REQUIREVERSION,
+        DIRINDEXES, BASENAMES, DIRNAMES, FILEDIGESTALGO,
+    }
+)  # fmt: skip
 
 
-class RpmHeaderError(ValueError):
-    """A header blob whose index points outside its data."""
+class RpmHeaderError(UnreadableDatabase):
+    """A header blob whose counts or offsets do not fit in it."""
 
 
 def _strings(store: bytes, offset: int, count: int) -> tuple[str, ...]:
@@ -84,19 +98,29 @@ def _value(store: bytes, kind: int, offset: int, count: int) -> HeaderValue | No
     return None  # NULL and unknown types carry nothing we read
 
 
-def parse_header(blob: bytes) -> dict[int, HeaderValue]:
-    """Tag -> value of an exported header (no lead, no magic): strings, string tuples, int tuples, bytes."""
+def parse_header(blob: bytes, tags: frozenset[int] = READ_TAGS) -> dict[int, HeaderValue]:
+    """Tag -> value of an exported header (no lead, no magic): strings, string tuples, int tuples, bytes.
+
+    Only ``tags`` are decoded. The index count, the data size and every entry's offset and count are
+    bounded by the blob's length (each value takes at least a byte); a tag given twice is an error.
+    """
     if len(blob) < 8:
         raise RpmHeaderError("header shorter than its preamble")
     index_count, data_size = struct.unpack_from(">II", blob)
-    data_start = 8 + 16 * index_count
+    if index_count > (len(blob) - 8) // _INDEX_ENTRY or data_size > len(blob):
+        raise RpmHeaderError(f"header of {len(blob)} bytes declares {index_count} entries, {data_size} data")
+    data_start = 8 + _INDEX_ENTRY * index_count
     if data_start + data_size > len(blob):
         raise RpmHeaderError(f"header of {len(blob)} bytes declares {index_count} entries, {data_size} data")
     store = blob[data_start : data_start + data_size]
     header: dict[int, HeaderValue] = {}
     for tag, kind, offset, count in struct.iter_unpack(">IIII", blob[8:data_start]):
-        if offset >= data_size:
+        if tag not in tags or offset >= data_size:
             continue  # region trailers (tags 61-63) point at themselves; nothing else should
+        if tag in header:
+            raise RpmHeaderError(f"tag {tag} given twice")
+        if count > data_size - offset:
+            raise RpmHeaderError(f"tag {tag} declares {count} values in {data_size - offset} bytes")
         value = _value(store, kind, offset, count)
         if value is not None:
             header[tag] = value
@@ -143,12 +167,34 @@ def _requirement_text(ref: PackageRef) -> str:
     return f"{ref.name} {ref.operator} {ref.version}" if ref.operator else ref.name
 
 
-def _files(header: dict[int, HeaderValue]) -> tuple[str, ...]:
+def _files(header: dict[int, HeaderValue], budget: _PathBudget) -> tuple[str, ...]:
     basenames = _string_list(header, BASENAMES)
     if not basenames:  # packages built before compressed file names (rpm < 4.0)
-        return _string_list(header, OLDFILENAMES)
+        files = _string_list(header, OLDFILENAMES)
+        budget.spend(sum(map(len, files)))
+        return files
     dirnames, indexes = _string_list(header, DIRNAMES), _int_list(header, DIRINDEXES)
-    return tuple(dirnames[index] + base for index, base in zip(indexes, basenames, strict=False))
+    pairs = list(zip(indexes, basenames, strict=False))
+    if any(index >= len(dirnames) for index, _ in pairs):
+        raise RpmHeaderError(f"a file's directory index is past its {len(dirnames)} directories")
+    # one long directory name shared by many files would expand to far more than the header holds
+    budget.spend(sum(len(dirnames[index]) + len(base) for index, base in pairs))
+    return tuple(dirnames[index] + base for index, base in pairs)
+
+
+class _PathBudget:
+    """The characters of file paths one database may expand to (``Limits.captured_file_bytes``)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit, self._left = limit, limit
+
+    def spend(self, characters: int) -> None:
+        self._left -= characters
+        if self._left < 0:
+            raise UnreadableDatabase(
+                f"its file lists expand to more than {format_amount(self._limit)} of paths "
+                "(limit captured-file-bytes)"
+            )
 
 
 def _digests(header: dict[int, HeaderValue], files: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -167,9 +213,9 @@ def evr(epoch: int | None, version: str, release: str) -> str:
     return f"{epoch}:{text}" if epoch is not None else text
 
 
-def package_from_header(header: dict[int, HeaderValue]) -> OsPackage:
+def package_from_header(header: dict[int, HeaderValue], budget: _PathBudget | None = None) -> OsPackage:
     epochs = _int_list(header, EPOCH)
-    files = _files(header)
+    files = _files(header, budget or _PathBudget(DEFAULT_LIMITS.captured_file_bytes))
     file_flags = _int_list(header, FILEFLAGS)
     requires = _refs(header, REQUIRENAME, REQUIREFLAGS, REQUIREVERSION)
     return OsPackage(
@@ -194,32 +240,29 @@ def package_from_header(header: dict[int, HeaderValue]) -> OsPackage:
     )
 
 
-def _open_in_memory(data: bytes) -> sqlite3.Connection:
-    image = bytearray(data)
-    # rpm keeps its database in WAL mode (header bytes 18-19 = 2), which an in-memory database cannot
-    # open; any committed content is in the main file, so reading it as a rollback-journal one is exact.
-    if len(image) >= 20 and image[18:20] == b"\x02\x02":
-        image[18:20] = b"\x01\x01"
-    connection = sqlite3.connect(":memory:")
-    connection.deserialize(bytes(image))
-    return connection
+def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+    """Every package in an ``rpmdb.sqlite``, in install order (``hnum``).
+
+    Raises ``UnreadableDatabase`` for bytes that are no database, a database with anything but plain tables
+    (a view, a trigger), a row that is no header, or file lists that expand past ``captured-file-bytes``.
+    """
+    rows = read_rows(data, "Packages", ("hnum", "blob"))
+    if not all(isinstance(hnum, int) and isinstance(blob, bytes) for hnum, blob in rows):
+        raise UnreadableDatabase("a row of its Packages table is not a numbered header")
+    budget = _PathBudget(limits.captured_file_bytes)
+    return [package_from_header(parse_header(blob), budget) for _, blob in sorted(rows, key=lambda r: r[0])]
 
 
-def parse_rpmdb(data: bytes) -> list[OsPackage]:
-    """Every package in an ``rpmdb.sqlite``, in install order. Raises sqlite3.Error if it is no database."""
-    connection = _open_in_memory(data)
-    try:
-        rows = connection.execute("SELECT blob FROM Packages ORDER BY hnum").fetchall()
-    finally:
-        connection.close()
-    return [package_from_header(parse_header(bytes(blob))) for (blob,) in rows]
-
-
-def read_database(captured: Mapping[str, bytes]) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
     """The rpm packages of an image from its captured files (absolute path -> bytes), from the newer
     database location when both exist."""
-    rpmdb = next((captured[path] for path in RPMDB_PATHS if path in captured), None)
-    return parse_rpmdb(rpmdb) if rpmdb is not None else []
+    path = next((path for path in RPMDB_PATHS if path in captured), None)
+    if path is None:
+        return []
+    try:
+        return parse_rpmdb(captured[path], limits)
+    except UnreadableDatabase as exc:
+        raise exc.of(path) from None
 
 
 # --- version ordering: rpmvercmp ----------------------------------------------------------------------------

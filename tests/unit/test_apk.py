@@ -336,6 +336,6 @@ def test_dispatch_reads_and_checks_an_alpine_image() -> None:
     image = FakeImage({APK_INSTALLED: "\n".join(without("musl")).encode(), "/etc/os-release": b"ID=alpine\n"})
     captured = database_files(image)
     assert list(captured) == [APK_INSTALLED]
-    packages = read_os_packages(captured)
+    packages = read_os_packages(captured).packages
     assert {p.ecosystem for p in packages} == {"apk"}
     assert {b.package.name for b in broken_dependencies(packages)} == {"busybox", "libcrypto3", "ssl_client"}

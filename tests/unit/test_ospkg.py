@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from layerdiff.image.limits import DEFAULT_LIMITS
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.collect import CAPTURE
 from layerdiff.inventory.ospkg import DATABASES, captured_files
@@ -23,7 +24,7 @@ SAMPLE_DATABASE_FILES = {
 def test_every_database_reads_compares_and_checks_through_one_interface() -> None:
     assert [database.ecosystem for database in DATABASES] == ["deb", "apk", "rpm"]
     for database in DATABASES:
-        assert database.read({}) == []
+        assert database.read({}, DEFAULT_LIMITS) == []
         assert database.compare_versions("1.0-1", "1.1-1") < 0 < database.compare_versions("2.0-1", "1.0-1")
         assert database.unsatisfied_dependencies([]) == []
         # what the reader reads is what the indexer keeps

@@ -147,7 +147,7 @@ def test_rpmdb_sqlite_is_read_in_memory_even_in_wal_mode() -> None:
 
 def test_dispatch_prefers_the_sysimage_database() -> None:
     captured = {RPMDB_PATHS[0]: rpmdb_bytes(BASH), "/var/lib/rpm/rpmdb.sqlite": rpmdb_bytes(GLIBC)}
-    assert [p.name for p in read_os_packages(captured)] == ["bash"]
+    assert [p.name for p in read_os_packages(captured).packages] == ["bash"]
 
 
 def test_purl_lines_up_with_syft() -> None:
