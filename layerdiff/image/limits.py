@@ -33,6 +33,9 @@ class Limits:
     ldso_include_matches: int = 1_000  # files one ld.so.conf `include` glob may name
     library_search_steps: int = 100_000  # directory probes resolving one ELF object's DT_NEEDED entries
     evidence_items: int = 100  # entries of one list in a finding's evidence; the rest are counted
+    os_packages: int = 20_000  # package entries one OS package database lists
+    package_relations: int = 10_000  # dependency entries one package (or Python distribution) declares
+    package_field_bytes: int = 4 * KiB  # one name, version, architecture or dependency entry of a package
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -66,7 +69,9 @@ class LimitExceeded(ImageError):
 
     def within(self, where: str) -> LimitExceeded:
         """The same error said of ``where`` (an image reference): added by the stage that knows it."""
-        return LimitExceeded(f"{where}: {self.what}", self.limit, self.value, self.detail)
+        return LimitExceeded(
+            f"{where}: {self.what}" if self.what else where, self.limit, self.value, self.detail
+        )
 
 
 _AMOUNT = re.compile(r"^\s*(\d+)\s*([KMGT]i?B?|)\s*$", re.IGNORECASE)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -24,8 +25,10 @@ from layerdiff.inventory.ospkg_interface import (
     PackageDatabase,
     PackageRef,
     Relation,
+    UnreadableDatabase,
     group_by_name,
 )
+from layerdiff.inventory.package_bounds import EntryCount, PathBudget, check_count, check_fields, token_count
 
 APK_INSTALLED = "/lib/apk/db/installed"
 CAPTURE = Capture(paths=(APK_INSTALLED,))
@@ -57,8 +60,9 @@ def parse_dependency(token: str) -> PackageRef:
 
 @dataclass
 class _Block:
-    """The fields of one package block, gathered line by line."""
+    """The fields of one package block, gathered line by line; its paths count against ``budget``."""
 
+    budget: PathBudget
     fields: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     digests: list[tuple[str, str]] = field(default_factory=list)
@@ -67,20 +71,28 @@ class _Block:
     def add(self, key: str, value: str) -> None:
         if key == "F":
             self.directory = value.strip("/")
-            self.files.append("/" + self.directory)
+            self._file("/" + self.directory)
         elif key == "R":
-            self.files.append(f"/{self.directory}/{value}" if self.directory else f"/{value}")
+            self._file(f"/{self.directory}/{value}" if self.directory else f"/{value}")
         elif key == "Z" and self.files:  # the digest of the file named by the R: line before it
             self.digests.append((self.files[-1], decode_checksum(value)))
         else:
             self.fields.setdefault(key, value)
 
-    def package(self) -> OsPackage | None:
+    def _file(self, path: str) -> None:
+        self.budget.spend(len(path))  # one long F: directory and many R: files expand far
+        self.files.append(path)
+
+    def package(self, limits: Limits) -> OsPackage | None:
         name = self.fields.get("P")
         if not name:
             return None
+        relations = (self.fields.get("D", ""), self.fields.get("p", ""))
+        check_count(name, sum(token_count(value) for value in relations), limits)
+        check_fields(name, (self.fields.get(key) for key in "VAo"), limits)
         # "!name" tokens are conflicts, not dependencies
         depends = [token for token in self.fields.get("D", "").split() if not token.startswith("!")]
+        check_fields(name, (*depends, *self.fields.get("p", "").split()), limits)
         return OsPackage(
             ecosystem="apk",
             name=name,
@@ -95,13 +107,15 @@ class _Block:
         )
 
 
-def _blocks(data: bytes) -> Iterator[_Block]:
-    block = _Block()
-    for line in data.decode("utf-8", "surrogateescape").splitlines():
+def _blocks(data: bytes, budget: PathBudget) -> Iterator[_Block]:
+    """The blocks of the database, decoded a line at a time."""
+    block = _Block(budget)
+    for raw in io.BytesIO(data):
+        line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
         if not line.strip():
             if block.fields or block.files:
                 yield block
-            block = _Block()
+            block = _Block(budget)
             continue
         key, colon, value = line.partition(":")
         if colon and len(key) == 1:
@@ -110,16 +124,33 @@ def _blocks(data: bytes) -> Iterator[_Block]:
         yield block
 
 
-def parse_installed(data: bytes) -> list[OsPackage]:
-    """Packages of an apk ``installed`` database, with their files (directories included) and Z: digests."""
-    packages = (block.package() for block in _blocks(data))
-    return [package for package in packages if package is not None]
+def parse_installed(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+    """Packages of an apk ``installed`` database, with their files (directories included) and Z: digests.
+
+    At most ``limits.os_packages`` blocks, each package within the limits of ``package_bounds``
+    (``LimitExceeded``); file paths that expand past ``captured-file-bytes`` are ``UnreadableDatabase``.
+    """
+    count = EntryCount(limits)
+    packages = []
+    for block in _blocks(data, PathBudget(limits)):
+        count.add()
+        package = block.package(limits)
+        if package is not None:
+            packages.append(package)
+    return packages
 
 
 def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
     """The apk packages of an image from its captured files (absolute path -> bytes)."""
     installed = captured.get(APK_INSTALLED)
-    return parse_installed(installed) if installed is not None else []
+    if installed is None:
+        return []
+    try:
+        return parse_installed(installed, limits)
+    except UnreadableDatabase as exc:
+        raise exc.of(APK_INSTALLED) from None
+    except LimitExceeded as exc:
+        raise exc.within(APK_INSTALLED) from None
 
 
 # --- version ordering: apk-tools' version.c -----------------------------------------------------------------

@@ -82,13 +82,13 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
     user = runtime_user(view, config.get("User"), env)
     path = image_path(env)
     commands = resolve_commands(view, path, user)
-    environments = list(python_environments(view, view.tree.nodes.keys(), user, env))
+    environments = list(python_environments(view, view.tree.nodes.keys(), user, env, limits))
     on_path = {}
     for name in PYTHON_COMMANDS:
         command = commands.get(name)
         if command is None:
             continue
-        environment = environment_for(view, command.path, user, env)
+        environment = environment_for(view, command.path, user, env, limits)
         if environment is not None:
             on_path[name] = environment.key
             if all(e.key != environment.key for e in environments):

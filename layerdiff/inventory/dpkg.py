@@ -10,13 +10,15 @@ here: univers' DebianVersion orders real versions correctly but compares equalit
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -27,6 +29,7 @@ from layerdiff.inventory.ospkg_interface import (
     Relation,
     group_by_name,
 )
+from layerdiff.inventory.package_bounds import EntryCount, check_count, check_fields, separated_count
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_STATUS_DIR = "/var/lib/dpkg/status.d/"  # distroless: one file per package, and its NAME.md5sums
@@ -57,24 +60,32 @@ def _decode(data: bytes) -> str:
 
 
 def parse_paragraphs(data: bytes) -> Iterator[dict[str, str]]:
-    """RFC 822-style paragraphs: field names lower-cased, continuation lines joined with newlines."""
-    fields: dict[str, str] = {}
-    current: str | None = None
-    for line in _decode(data).splitlines():
+    """RFC 822-style paragraphs: field names lower-cased, continuation lines joined with newlines.
+
+    Lines are decoded one at a time and a field's lines joined once, at the end of its paragraph: a
+    64 MiB status is never one string, nor a description of a million lines rebuilt a million times.
+    """
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for raw in io.BytesIO(data):
+        line = _decode(raw).rstrip("\r\n")
         if not line.strip():
             if fields:
-                yield fields
+                yield _joined(fields)
             fields, current = {}, None
         elif line[0] in " \t":
             if current is not None:
-                fields[current] += "\n" + line.strip()
+                current.append(line.strip())
         else:
             name, colon, value = line.partition(":")
             if colon:
-                current = name.strip().lower()
-                fields[current] = value.strip()
+                current = fields[name.strip().lower()] = [value.strip()]
     if fields:
-        yield fields
+        yield _joined(fields)
+
+
+def _joined(fields: Mapping[str, list[str]]) -> dict[str, str]:
+    return {name: "\n".join(lines) for name, lines in fields.items()}
 
 
 _ALTERNATIVE = re.compile(
@@ -133,13 +144,16 @@ def _state(fields: Mapping[str, str]) -> str:
     return words[-1] if words else "installed"
 
 
-def _package_from_fields(fields: Mapping[str, str]) -> OsPackage | None:
+def _package_from_fields(fields: Mapping[str, str], limits: Limits) -> OsPackage | None:
     name, state = fields.get("package", ""), _state(fields)
     if not name or state not in PRESENT_STATES:
         return None
+    relation_fields = [fields.get(field, "") for field in ("depends", "pre-depends", "provides")]
+    check_count(name, sum(separated_count(value, ",|") for value in relation_fields), limits)
     source, source_version = _parse_source(fields.get("source"))
+    check_fields(name, (fields.get("version"), fields.get("architecture"), source, source_version), limits)
     conffiles = _parse_conffiles(fields.get("conffiles", ""))
-    return OsPackage(
+    package = OsPackage(
         ecosystem="deb",
         name=name,
         version=fields.get("version", ""),
@@ -156,23 +170,43 @@ def _package_from_fields(fields: Mapping[str, str]) -> OsPackage | None:
         state=state,
         digests=tuple((path, f"md5:{md5}") for path, md5 in conffiles),
     )
+    check_fields(name, (r.text for r in (*package.depends, *package.pre_depends)), limits)
+    return package
 
 
-def parse_status(data: bytes) -> list[OsPackage]:
-    """Packages present in a ``/var/lib/dpkg/status`` file (installed or partly installed; see ``state``)."""
-    packages = (_package_from_fields(fields) for fields in parse_paragraphs(data))
-    return [package for package in packages if package is not None]
+def parse_status(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, count: EntryCount | None = None
+) -> list[OsPackage]:
+    """Packages present in a ``/var/lib/dpkg/status`` file (installed or partly installed; see ``state``).
+
+    Each paragraph counts against ``limits.os_packages`` (``count``, shared by the files of one database);
+    each package's fields against ``package-relations`` and ``package-field-bytes`` (``LimitExceeded``).
+    """
+    count = count or EntryCount(limits)
+    packages = []
+    for fields in parse_paragraphs(data):
+        count.add()
+        package = _package_from_fields(fields, limits)
+        if package is not None:
+            packages.append(package)
+    return packages
 
 
-def parse_status_d(files: Mapping[str, bytes]) -> list[OsPackage]:
+def parse_status_d(
+    files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS, count: EntryCount | None = None
+) -> list[OsPackage]:
     """Packages of a distroless ``/var/lib/dpkg/status.d/``: one or more paragraphs per file.
 
     The directory also holds each package's ``NAME.md5sums``, which are not paragraphs.
     """
+    count = count or EntryCount(limits)
     packages: list[OsPackage] = []
     for path in sorted(files):
         if not path.endswith(".md5sums"):
-            packages += parse_status(files[path])
+            try:
+                packages += parse_status(files[path], limits, count)
+            except LimitExceeded as exc:
+                raise exc.within(display(path)) from None
     return packages
 
 
@@ -245,8 +279,12 @@ def _under(captured: Mapping[str, bytes], directory: str, suffix: str = "") -> d
 
 def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
     """All dpkg packages of an image from its captured files (absolute path -> bytes), files attached."""
-    packages = parse_status(captured[DPKG_STATUS]) if DPKG_STATUS in captured else []
-    packages += parse_status_d(_under(captured, DPKG_STATUS_DIR))
+    count = EntryCount(limits)
+    try:
+        packages = parse_status(captured[DPKG_STATUS], limits, count) if DPKG_STATUS in captured else []
+    except LimitExceeded as exc:
+        raise exc.within(DPKG_STATUS) from None
+    packages += parse_status_d(_under(captured, DPKG_STATUS_DIR), limits, count)
     md5sums = _under(captured, DPKG_INFO_DIR, ".md5sums") | _under(captured, DPKG_STATUS_DIR, ".md5sums")
     return attach_files(packages, _under(captured, DPKG_INFO_DIR, ".list"), md5sums)
 

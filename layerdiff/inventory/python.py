@@ -15,8 +15,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import EntryType
+from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
+from layerdiff.inventory.package_bounds import check_count, check_fields
 from layerdiff.inventory.users import RuntimeUser
 
 # Distribution metadata (RECORD: the files a distribution installed), path configuration, venv markers.
@@ -97,16 +100,20 @@ class PythonEnvironment:
 
 
 def python_environments(
-    files: ImageFiles, paths: Iterable[str], user: RuntimeUser, env: Mapping[str, str]
+    files: ImageFiles,
+    paths: Iterable[str],
+    user: RuntimeUser,
+    env: Mapping[str, str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[PythonEnvironment, ...]:
     """Every interpreter and virtualenv among ``paths`` (all paths of the image), as ``user`` runs it."""
     found: dict[str, PythonEnvironment] = {}
     for path in sorted(paths):
         base = posixpath.basename(path)
         if base == "pyvenv.cfg":
-            environment = _venv(files, posixpath.dirname(path), user, env)
+            environment = _venv(files, posixpath.dirname(path), user, env, limits)
         elif is_interpreter_name(base) and posixpath.basename(posixpath.dirname(path)) == "bin":
-            environment = _system(files, path, user, env)
+            environment = _system(files, path, user, env, limits)
         else:
             continue
         if environment is not None and environment.key not in found:
@@ -124,16 +131,17 @@ def environment_for(
     interpreter_path: str,
     user: RuntimeUser,
     env: Mapping[str, str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> PythonEnvironment | None:
     """The environment an interpreter path (e.g. what ``python3`` resolves to on PATH) runs in."""
     root = posixpath.dirname(posixpath.dirname(interpreter_path))
     if files.read(posixpath.join(root, "pyvenv.cfg")) is not None:
-        return _venv(files, root, user, env)
-    return _system(files, interpreter_path, user, env)
+        return _venv(files, root, user, env, limits)
+    return _system(files, interpreter_path, user, env, limits)
 
 
 def _system(
-    files: ImageFiles, path: str, user: RuntimeUser, env: Mapping[str, str]
+    files: ImageFiles, path: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits
 ) -> PythonEnvironment | None:
     real = files.resolve(path)
     entry = files.lookup(real) if real else None
@@ -146,11 +154,11 @@ def _system(
     if version is None:
         return None
     site_dirs = _system_site_dirs(files, prefix, version)
-    return _environment(files, real, real, version, None, prefix, site_dirs, True, user, env)
+    return _environment(files, real, real, version, None, prefix, site_dirs, True, user, env, limits)
 
 
 def _venv(
-    files: ImageFiles, root: str, user: RuntimeUser, env: Mapping[str, str]
+    files: ImageFiles, root: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits
 ) -> PythonEnvironment | None:
     config = _pyvenv_cfg(files.read(posixpath.join(root, "pyvenv.cfg")))
     interpreter = files.resolve(posixpath.join(root, "bin", "python")) or files.resolve(
@@ -167,7 +175,7 @@ def _venv(
     if system_site:
         site_dirs += _system_site_dirs(files, base_prefix, version)
     return _environment(
-        files, root, interpreter, version, root, base_prefix, site_dirs, system_site, user, env
+        files, root, interpreter, version, root, base_prefix, site_dirs, system_site, user, env, limits
     )
 
 
@@ -182,6 +190,7 @@ def _environment(
     user_site_allowed: bool,
     user: RuntimeUser,
     env: Mapping[str, str],
+    limits: Limits,
 ) -> PythonEnvironment:
     stdlib = posixpath.join(base_prefix, "lib", f"python{version}")
     sys_path = [p for p in env.get("PYTHONPATH", "").split(":") if p.startswith("/")]
@@ -197,7 +206,7 @@ def _environment(
             sys_path.append(site_dir)
             sys_path.extend(_pth_entries(files, site_dir))
     existing = tuple(dict.fromkeys(p for p in sys_path if _is_dir(files, p)))
-    distributions, shadowed = _distributions(files, existing)
+    distributions, shadowed = _distributions(files, existing, limits)
     return PythonEnvironment(
         key=key,
         interpreter=interpreter,
@@ -265,11 +274,11 @@ def _is_dir(files: ImageFiles, path: str) -> bool:
 
 
 def _distributions(
-    files: ImageFiles, sys_path: tuple[str, ...]
+    files: ImageFiles, sys_path: tuple[str, ...], limits: Limits
 ) -> tuple[tuple[Distribution, ...], tuple[Shadowing, ...]]:
     copies: dict[str, list[Distribution]] = {}
     for directory in sys_path:
-        for distribution in site_distributions(files, directory):
+        for distribution in site_distributions(files, directory, limits):
             copies.setdefault(distribution.name, []).append(distribution)
     winners = tuple(found[0] for _, found in sorted(copies.items()))
     shadowed = tuple(
@@ -278,19 +287,26 @@ def _distributions(
     return winners, shadowed
 
 
-def site_distributions(files: ImageFiles, directory: str) -> tuple[Distribution, ...]:
+def site_distributions(
+    files: ImageFiles, directory: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Distribution, ...]:
     """The distributions whose metadata is in ``directory`` (a site dir), in the order of their folders."""
     return tuple(
         distribution
         for name in files.listdir(directory)
         if name.endswith(METADATA_SUFFIXES)
-        and (distribution := read_distribution(files, directory, name)) is not None
+        and (distribution := read_distribution(files, directory, name, limits)) is not None
     )
 
 
-def read_distribution(files: ImageFiles, directory: str, name: str) -> Distribution | None:
+def read_distribution(
+    files: ImageFiles, directory: str, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Distribution | None:
     """The distribution whose ``.dist-info`` / ``.egg-info`` is ``name`` in ``directory``; its name and
-    version come from the metadata, never from the folder's name."""
+    version come from the metadata, never from the folder's name.
+
+    At most ``package-relations`` requirements, each (and the name and version) at most
+    ``package-field-bytes``: more is an error (``LimitExceeded``) naming the metadata."""
     path = posixpath.join(directory, name)
     if name.endswith(".dist-info"):
         data = files.read(posixpath.join(path, "METADATA"))
@@ -307,6 +323,11 @@ def read_distribution(files: ImageFiles, directory: str, name: str) -> Distribut
     requires = tuple(headers.get_all("Requires-Dist") or ())
     if not requires and name.endswith(".egg-info"):
         requires = _egg_requires(files.read(posixpath.join(path, "requires.txt")))
+    try:
+        check_count(display_name, len(requires), limits)
+        check_fields(display_name, (version, *requires), limits)
+    except LimitExceeded as exc:
+        raise exc.within(display(path)) from None
     return Distribution(canonicalize_name(display_name), display_name, version, directory, path, requires)
 
 

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits, format_amount
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BreakReason,
@@ -25,6 +25,7 @@ from layerdiff.inventory.ospkg_interface import (
     Relation,
     UnreadableDatabase,
 )
+from layerdiff.inventory.package_bounds import PathBudget, check_count, check_fields
 from layerdiff.inventory.sqlite_rows import read_rows
 
 # rpm >= 4.16 moved its database to /usr/lib/sysimage; when both exist, the old path is a leftover or a link
@@ -167,7 +168,7 @@ def _requirement_text(ref: PackageRef) -> str:
     return f"{ref.name} {ref.operator} {ref.version}" if ref.operator else ref.name
 
 
-def _files(header: dict[int, HeaderValue], budget: _PathBudget) -> tuple[str, ...]:
+def _files(header: dict[int, HeaderValue], budget: PathBudget) -> tuple[str, ...]:
     basenames = _string_list(header, BASENAMES)
     if not basenames:  # packages built before compressed file names (rpm < 4.0)
         files = _string_list(header, OLDFILENAMES)
@@ -177,24 +178,8 @@ def _files(header: dict[int, HeaderValue], budget: _PathBudget) -> tuple[str, ..
     pairs = list(zip(indexes, basenames, strict=False))
     if any(index >= len(dirnames) for index, _ in pairs):
         raise RpmHeaderError(f"a file's directory index is past its {len(dirnames)} directories")
-    # one long directory name shared by many files would expand to far more than the header holds
     budget.spend(sum(len(dirnames[index]) + len(base) for index, base in pairs))
     return tuple(dirnames[index] + base for index, base in pairs)
-
-
-class _PathBudget:
-    """The characters of file paths one database may expand to (``Limits.captured_file_bytes``)."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit, self._left = limit, limit
-
-    def spend(self, characters: int) -> None:
-        self._left -= characters
-        if self._left < 0:
-            raise UnreadableDatabase(
-                f"its file lists expand to more than {format_amount(self._limit)} of paths "
-                "(limit captured-file-bytes)"
-            )
 
 
 def _digests(header: dict[int, HeaderValue], files: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -213,14 +198,20 @@ def evr(epoch: int | None, version: str, release: str) -> str:
     return f"{epoch}:{text}" if epoch is not None else text
 
 
-def package_from_header(header: dict[int, HeaderValue], budget: _PathBudget | None = None) -> OsPackage:
+def package_from_header(
+    header: dict[int, HeaderValue], limits: Limits = DEFAULT_LIMITS, budget: PathBudget | None = None
+) -> OsPackage:
+    """The package a header describes, within ``limits`` (``package_bounds``); its files count against
+    ``budget`` (one per database)."""
+    name = _string(header, NAME) or ""
+    check_count(name, len(_string_list(header, REQUIRENAME)) + len(_string_list(header, PROVIDENAME)), limits)
     epochs = _int_list(header, EPOCH)
-    files = _files(header, budget or _PathBudget(DEFAULT_LIMITS.captured_file_bytes))
+    files = _files(header, budget or PathBudget(limits))
     file_flags = _int_list(header, FILEFLAGS)
     requires = _refs(header, REQUIRENAME, REQUIREFLAGS, REQUIREVERSION)
-    return OsPackage(
+    package = OsPackage(
         ecosystem="rpm",
-        name=_string(header, NAME) or "",
+        name=name,
         version=evr(
             epochs[0] if epochs else None, _string(header, VERSION) or "", _string(header, RELEASE) or ""
         ),
@@ -238,6 +229,11 @@ def package_from_header(header: dict[int, HeaderValue], budget: _PathBudget | No
         ),
         digests=_digests(header, files),
     )
+    provided = ((ref.name, ref.version) for ref in package.provides)
+    check_fields(name, (package.version, package.architecture, package.source), limits)
+    check_fields(name, (relation.text for relation in package.depends), limits)
+    check_fields(name, (text for pair in provided for text in pair), limits)
+    return package
 
 
 def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
@@ -249,8 +245,11 @@ def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]
     rows = read_rows(data, "Packages", ("hnum", "blob"))
     if not all(isinstance(hnum, int) and isinstance(blob, bytes) for hnum, blob in rows):
         raise UnreadableDatabase("a row of its Packages table is not a numbered header")
-    budget = _PathBudget(limits.captured_file_bytes)
-    return [package_from_header(parse_header(blob), budget) for _, blob in sorted(rows, key=lambda r: r[0])]
+    if len(rows) > limits.os_packages:
+        raise LimitExceeded("", "os_packages", limits.os_packages, f"more than {limits.os_packages} packages")
+    budget = PathBudget(limits)
+    headers = (parse_header(blob) for _, blob in sorted(rows, key=lambda row: row[0]))
+    return [package_from_header(header, limits, budget) for header in headers]
 
 
 def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
@@ -263,6 +262,8 @@ def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS
         return parse_rpmdb(captured[path], limits)
     except UnreadableDatabase as exc:
         raise exc.of(path) from None
+    except LimitExceeded as exc:
+        raise exc.within(path) from None
 
 
 # --- version ordering: rpmvercmp ----------------------------------------------------------------------------

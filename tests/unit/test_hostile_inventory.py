@@ -22,9 +22,12 @@ from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory import dpkg, rpm
 from layerdiff.inventory.collect import CAPTURE, collect
+from layerdiff.inventory.ospkg import read_os_packages
 from tests.support.elfbuilder import shared_object
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
+from tests.unit.test_rpm import STRING, STRING_ARRAY, HeaderEntries, rpmdb_bytes
 
 BASE = Image([layer_tar([F("etc/hostname", b"base\n")])])
 
@@ -211,3 +214,100 @@ def test_a_warning_said_of_both_images_is_said_once(
     (warning,) = run.report["warnings"]
     assert ":base and oci:" in warning and ":derived: /etc/passwd: 5200 bytes" in warning
     assert "the runtime user's name, groups and home directory are not known" in warning
+
+
+# --- what one database or METADATA may produce --------------------------------------------------------------
+
+SITE = "usr/lib/python3.11/site-packages"
+PYTHON = [
+    F("usr/bin/python3.11", b"\x7fELF", mode=0o755),
+    F("usr/lib/python3.11/os.py", b""),
+    F(f"{SITE}/", kind="dir"),
+]
+
+
+def test_a_status_of_more_packages_than_os_packages_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 60 MB of these gave a 672 MB report and took 4.7 GB
+    tiny = b"".join(b"Package: p%d\nStatus: install ok installed\n\n" % i for i in range(30_000))
+    run = review(tmp_path, capsys, derived_with(F("var/lib/dpkg/status", tiny)))
+    run.assert_limit("os-packages")
+    assert ":derived: /var/lib/dpkg/status: more than 20000 packages" in run.err
+
+
+def test_a_package_with_too_many_dependencies_or_too_long_a_field_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    depends = ", ".join(f"missing{i}" for i in range(20_000))
+    paragraph = f"Package: big\nStatus: install ok installed\nVersion: 1\nDepends: {depends}\n".encode()
+    run = review(tmp_path, capsys, derived_with(F("var/lib/dpkg/status", paragraph)))
+    run.assert_limit("package-relations")
+    assert "/var/lib/dpkg/status: package big: more than 10000 dependency entries" in run.err
+    long_version = b"Package: big\nStatus: install ok installed\nVersion: 1." + b"9" * 10_000 + b"\n"
+    run = review(tmp_path / "version", capsys, derived_with(F("var/lib/dpkg/status", long_version)))
+    run.assert_limit("package-field-bytes")
+    assert "/var/lib/dpkg/status: package big: a field of more than 4096 bytes" in run.err
+
+
+def test_a_description_of_a_million_lines_is_read_in_linear_time() -> None:
+    paragraph = (
+        b"Package: doc\nStatus: install ok installed\nVersion: 1\nDescription: x\n" + b" more\n" * 1_000_000
+    )
+    started = time.monotonic()
+    (package,) = dpkg.parse_status(paragraph)
+    assert time.monotonic() - started < 5  # joining line by line was quadratic
+    assert package.name == "doc"
+
+
+def test_a_metadata_of_100k_requirements_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 100,000 Requires-Dist lines gave a 149 MB report: one finding per unmet requirement
+    metadata = "Metadata-Version: 2.1\nName: amp\nVersion: 1\n" + "Requires-Dist: r\n" * 100_000
+    base = Image([layer_tar(PYTHON)])
+    derived = Image([*base.layers, layer_tar([F(f"{SITE}/amp-1.dist-info/METADATA", metadata.encode())])])
+    run = review(tmp_path, capsys, derived, base=base)
+    run.assert_limit("package-relations")
+    assert f":derived: /{SITE}/amp-1.dist-info: package amp: more than 10000 dependency entries" in run.err
+
+
+def test_apk_directories_may_not_expand_past_the_captured_file_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # one 100 KB F: directory and 10,000 R: files below it: 1 GB of paths from a 200 KB database
+    installed = (
+        b"P:bomb\nV:1-r0\nA:x86_64\nF:"
+        + b"d" * 100_000
+        + b"\n"
+        + b"".join(b"R:f%d\n" % i for i in range(10_000))
+    )
+    run = review(tmp_path, capsys, derived_with(F("lib/apk/db/installed", installed)))
+    assert run.code == 0, run.err
+    (warning,) = run.report["warnings"]
+    assert warning.endswith(
+        ":derived: /lib/apk/db/installed: not read, so its apk packages are left out: its file lists "
+        "expand to more than 64MiB of paths (limit captured-file-bytes)"
+    )
+    tokens = " ".join(f"so:lib{i}.so" for i in range(20_000))
+    run = review(
+        tmp_path / "deps", capsys, derived_with(F("lib/apk/db/installed", f"P:x\nV:1\nD:{tokens}\n".encode()))
+    )
+    run.assert_limit("package-relations")
+    assert "/lib/apk/db/installed: package x: more than 10000 dependency entries" in run.err
+
+
+def test_rpm_databases_have_the_same_bounds() -> None:
+    header: HeaderEntries = {
+        rpm.NAME: (STRING, "p"),
+        rpm.REQUIRENAME: (STRING_ARRAY, tuple(f"r{i}" for i in range(30))),
+    }
+    data = rpmdb_bytes(header, header, header)
+    with pytest.raises(
+        LimitExceeded, match=r"^/var/lib/rpm/rpmdb.sqlite: more than 2 packages \(limit os-packages="
+    ):
+        read_os_packages({"/var/lib/rpm/rpmdb.sqlite": data}, Limits(os_packages=2))
+    with pytest.raises(
+        LimitExceeded, match=r"package p: more than 20 dependency entries \(limit package-relations="
+    ):
+        read_os_packages({"/var/lib/rpm/rpmdb.sqlite": data}, Limits(package_relations=20))
