@@ -75,7 +75,9 @@ def review(
         )
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
     diff = compare(base_image, derived_image, sboms, limits)
-    findings = evaluate(RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes))
+    findings = evaluate(
+        RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes, limits)
+    )
     fail_on = options.fail_on
     if fail_on is None and rules_policy.fail_on is None:
         fail_on = options.default_fail_on

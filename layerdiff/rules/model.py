@@ -10,6 +10,7 @@ from typing import Any
 
 from layerdiff.diff.changes import ConfigChange, ImageDiff
 from layerdiff.errors import UsageError
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerIndex
 
 
@@ -59,6 +60,7 @@ class RuleContext:
     base: ImageSnapshot
     derived: ImageSnapshot
     derived_indexes: tuple[LayerIndex, ...]  # every layer of the derived image, for per-layer rules
+    limits: Limits = DEFAULT_LIMITS  # the review's bounds on image content (evidence-items, here)
 
     @property
     def first_reviewed(self) -> int:
@@ -113,7 +115,26 @@ class Rule:
             severity=severity if severity is not None else self.severity,
             subject=subject,
             message=message,
-            evidence=evidence,
+            evidence=capped_evidence(evidence, context.limits.evidence_items),
             layer=layer,
             instruction=instruction if instruction is not None else context.instruction(layer),
         )
+
+
+def capped_evidence(evidence: Mapping[str, Any], items: int) -> dict[str, Any]:
+    """``evidence`` with every list in it (at any depth of objects) cut to ``items`` entries, and the
+    number left out beside it as ``NAME_omitted``: an image with a million groups, site dirs or copies of a
+    distribution gets a finding of bounded size that still says how many there were."""
+    capped: dict[str, Any] = {}
+    for key, value in evidence.items():
+        if isinstance(value, list | tuple):
+            if len(value) > items:
+                capped[f"{key}_omitted"] = len(value) - items
+            capped[key] = [_capped_item(item, items) for item in value[:items]]
+        else:
+            capped[key] = _capped_item(value, items)
+    return capped
+
+
+def _capped_item(value: Any, items: int) -> Any:
+    return capped_evidence(value, items) if isinstance(value, Mapping) else value

@@ -264,7 +264,7 @@ def python_package_shadowed(context: RuleContext) -> Iterator[Finding]:
         before_env, environment = base.python_env(key), derived.python_env(key)
         before = before_env.get(shadowing.name) if before_env is not None else None
         winner = shadowing.winner
-        others = ", ".join(f"{c.version} in {c.location}" for c in shadowing.hidden)
+        others = listed([f"{c.version} in {c.location}" for c in shadowing.hidden])
         if before is not None and before.metadata != winner.metadata:
             severity = Severity.HIGH
             message = (

@@ -25,6 +25,7 @@ from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory import dpkg, rpm
 from layerdiff.inventory.collect import CAPTURE, collect
 from layerdiff.inventory.ospkg import read_os_packages
+from layerdiff.rules.model import capped_evidence
 from tests.support.elfbuilder import shared_object
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 from tests.unit.test_rpm import STRING, STRING_ARRAY, HeaderEntries, rpmdb_bytes
@@ -311,3 +312,37 @@ def test_rpm_databases_have_the_same_bounds() -> None:
         LimitExceeded, match=r"package p: more than 20 dependency entries \(limit package-relations="
     ):
         read_os_packages({"/var/lib/rpm/rpmdb.sqlite": data}, Limits(package_relations=20))
+
+
+# --- evidence lists -----------------------------------------------------------------------------------------
+
+
+def test_evidence_lists_are_cut_at_evidence_items_and_say_how_many_were_left_out() -> None:
+    evidence = {"paths": list(range(5)), "nested": {"copies": [{"groups": list(range(4))}] * 3}, "n": 1}
+    assert capped_evidence(evidence, 2) == {
+        "paths": [0, 1],
+        "paths_omitted": 3,
+        "nested": {"copies": [{"groups": [0, 1], "groups_omitted": 2}] * 2, "copies_omitted": 1},
+        "n": 1,
+    }
+    assert capped_evidence(evidence, 5) == evidence  # nothing added when nothing is cut
+
+
+def test_a_distribution_with_150_copies_gives_a_finding_of_bounded_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def dist(site: str, version: str) -> F:
+        return F(f"{site}/foo-{version}.dist-info/METADATA", f"Name: foo\nVersion: {version}\n".encode())
+
+    base = Image([layer_tar([*PYTHON, dist(SITE, "1")])])
+    copies = [dist(f"opt/p{i}", "2") for i in range(150)]
+    pth = F(f"{SITE}/many.pth", "".join(f"/opt/p{i}\n" for i in range(150)).encode())
+    run = review(tmp_path, capsys, Image([*base.layers, layer_tar([*copies, pth])]), base=base)
+    assert run.code == 0, run.err
+    (finding,) = [f for f in run.report["findings"] if f["rule"] == "python-package-shadowed"]
+    evidence = finding["evidence"]
+    assert (len(evidence["shadowed"]), evidence["shadowed_omitted"]) == (100, 50)
+    assert (len(evidence["sys_path"]), evidence["sys_path_omitted"]) == (100, 52)
+    assert finding["message"].endswith(
+        "(2 in /opt/p0, 2 in /opt/p1, 2 in /opt/p2, 2 in /opt/p3, 2 in /opt/p4 and 145 more)."
+    )
