@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from layerdiff.fs.view import TreeView
@@ -66,7 +67,11 @@ class Inventory:
     package_owners: PackageOwners = field(repr=False, compare=False)
 
     def python_env(self, key: str) -> PythonEnvironment | None:
-        return next((e for e in self.python if e.key == key), None)
+        return self._environments.get(key)
+
+    @cached_property
+    def _environments(self) -> dict[str, PythonEnvironment]:
+        return {environment.key: environment for environment in self.python}
 
     def owner_of(self, path: str) -> OsPackage | None:
         """The OS package whose database lists ``path`` (see ``layerdiff.inventory.owners``)."""

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
+from functools import cached_property
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
@@ -95,8 +96,12 @@ class PythonEnvironment:
     unsatisfied: tuple[Unsatisfied, ...]
 
     def get(self, name: str) -> Distribution | None:
-        wanted = canonicalize_name(name)
-        return next((d for d in self.distributions if d.name == wanted), None)
+        return self._by_name.get(canonicalize_name(name))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Distribution]:
+        # asked once per distribution of the other image: a scan each time would be quadratic
+        return {distribution.name: distribution for distribution in self.distributions}
 
 
 def python_environments(

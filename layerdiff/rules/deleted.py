@@ -4,11 +4,12 @@ is only low."""
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 from collections.abc import Iterator, Mapping
 
 from layerdiff.diff.changes import ChangeKind, FileChange
-from layerdiff.fs.ancestry import is_under, top_most
+from layerdiff.fs.ancestry import top_most
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.python import METADATA_SUFFIXES, read_distribution, site_distributions
@@ -79,27 +80,36 @@ def _reinstalled_distribution_files(
     site directory (its metadata directory and the files its RECORD lists), mapped to the new metadata."""
     replaced: dict[str, str] = {}
     successors: dict[str, dict[str, str]] = {}  # site dir -> distribution name -> its metadata's name there
+    ordered = sorted(removed)  # what is below a path follows it: found by bisection, not a scan per path
     for path in removed:
         site, folder = posixpath.split(path)
         if not folder.endswith(METADATA_SUFFIXES):
             continue
-        old = read_distribution(context.diff.base_files, site, folder)
+        old = read_distribution(context.diff.base_files, site, folder, context.limits)
         if old is None:
             continue
         if site not in successors:
             successors[site] = {}
-            for new in site_distributions(context.diff.derived_files, site):
+            for new in site_distributions(context.diff.derived_files, site, context.limits):
                 successors[site].setdefault(new.name, posixpath.basename(new.metadata))
         successor = successors[site].get(old.name)
         if successor is None:
             continue
         replaced[path] = successor
-        for other in removed:
-            if is_under(other, path):
-                replaced[other] = successor
+        for other in _below(ordered, path):
+            replaced[other] = successor
         for listed in _record_paths(context, path, site):
             replaced.setdefault(listed, successor)
     return replaced
+
+
+def _below(ordered: list[str], directory: str) -> Iterator[str]:
+    """The paths of ``ordered`` (sorted) inside ``directory``."""
+    prefix = directory.rstrip("/") + "/"
+    for index in range(bisect.bisect_left(ordered, prefix), len(ordered)):
+        if not ordered[index].startswith(prefix):
+            return
+        yield ordered[index]
 
 
 def _record_paths(context: RuleContext, dist_info: str, site: str) -> Iterator[str]:
