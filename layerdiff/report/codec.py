@@ -39,7 +39,8 @@ _encoders: dict[type, _Encode] = {}
 
 
 class Wire:
-    """Base of the report's dataclasses: ``to_json`` and ``from_json`` for any of them."""
+    """Base of the report's dataclasses: ``to_json`` and ``from_json`` for any of them, and
+    ``from_attributes`` to make one from a fact whose attributes bear the fields' names."""
 
     __slots__ = ()
 
@@ -53,6 +54,13 @@ class Wire:
         with paused_collector():
             decoded: Self = _class_decoder(cls)(data, {})
         return decoded
+
+    @classmethod
+    def from_attributes(cls, source: object, **values: Any) -> Self:
+        """An instance of ``values`` and, for every other field, the attribute of that name of ``source`` (a
+        fact the report shows as it is), both taken without conversion."""
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        return cls(**{f.name: getattr(source, f.name) for f in fields if f.name not in values}, **values)
 
 
 def copy_json(value: Any) -> Any:
