@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
-    BreakReason,
     BrokenDependency,
+    Explanation,
     OsPackage,
     PackageDatabase,
     PackageRef,
     Relation,
+    broken_relations,
 )
 
 # rpm >= 4.16 moved its database to /usr/lib/sysimage; when both exist, the old path is a leftover or a link
@@ -349,7 +350,7 @@ def _providers(packages: Iterable[OsPackage]) -> _Providers:
     return _Providers(by_name, frozenset(files))
 
 
-def _why_not(relation: Relation, providers: _Providers) -> tuple[str | None, str] | None:
+def _why_not(relation: Relation, providers: _Providers) -> Explanation:
     """None when the Requires is met, else (a version found but out of range, rpm-style explanation)."""
     required = relation.alternatives[0]
     if required.name.startswith("(") or required.name.startswith("rpmlib("):
@@ -362,7 +363,8 @@ def _why_not(relation: Relation, providers: _Providers) -> tuple[str | None, str
     if candidates:
         package, provided = candidates[0]
         found = provided.version or package.version
-        return found, f"{relation.text} is needed, {package.name} provides {required.name} = {found}"
+        detail = f"{relation.text} is needed, {package.name} provides {required.name} = {found}"
+        return found or None, detail  # a header without version tags provides no version
     return None, f"{relation.text} is needed, nothing provides it"
 
 
@@ -373,24 +375,12 @@ def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDepend
     own name at its EVR), or, for a path, by any package's file. Rich dependencies are not evaluated.
     """
     providers = _providers(packages)
-    broken = []
-    for package in packages:
+    return broken_relations(
+        packages,
         # a package may require the same thing twice (declared, and found by rpm's dependency generator)
-        for relation in dict.fromkeys(package.depends):
-            reason = _why_not(relation, providers)
-            if reason is not None:
-                found, detail = reason
-                broken.append(
-                    BrokenDependency(
-                        package=package,
-                        field="Requires",
-                        relation=relation,
-                        reason=BreakReason.VERSION if found else BreakReason.MISSING,
-                        installed_version=found,
-                        detail=detail,
-                    )
-                )
-    return broken
+        lambda package: (("Requires", relation) for relation in dict.fromkeys(package.depends)),
+        lambda _, relation: _why_not(relation, providers),
+    )
 
 
 DATABASE = PackageDatabase(
