@@ -244,6 +244,15 @@ def _next_segment(text: str, start: int) -> tuple[int, int]:
     return start, end
 
 
+# How rpm orders its two markers against the end of a version ("") and anything else (which sorts last):
+# a tilde sorts before everything, even the end; a caret after the end but before anything else.
+_MARKERS = {"~": ("~", ""), "^": ("", "^")}
+
+
+def _rank(order: tuple[str, str], char: str) -> int:
+    return order.index(char) if char in order else len(order)
+
+
 def rpmvercmp(a: str, b: str) -> int:
     """rpm's comparison of one version or release field: -1, 0 or 1."""
     if a == b:
@@ -253,23 +262,13 @@ def rpmvercmp(a: str, b: str) -> int:
         i, end_a = _next_segment(a, i)
         j, end_b = _next_segment(b, j)
         char_a, char_b = a[i : i + 1], b[j : j + 1]
-        if "~" in (char_a, char_b):  # tilde sorts before everything, even the end
-            if char_a != "~":
-                return 1
-            if char_b != "~":
-                return -1
-            i, j = i + 1, j + 1
-            continue
-        if "^" in (char_a, char_b):  # caret sorts after the end but before anything else
-            if not char_a:
-                return -1
-            if not char_b:
-                return 1
-            if char_a != "^":
-                return 1
-            if char_b != "^":
-                return -1
-            i, j = i + 1, j + 1
+        marker = next((m for m in _MARKERS if m in (char_a, char_b)), None)
+        if marker is not None:
+            order = _MARKERS[marker]
+            rank_a, rank_b = _rank(order, char_a), _rank(order, char_b)
+            if rank_a != rank_b:
+                return 1 if rank_a > rank_b else -1
+            i, j = i + 1, j + 1  # the same marker on both sides
             continue
         if not (char_a and char_b):
             break
