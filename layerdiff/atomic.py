@@ -1,9 +1,11 @@
-"""Files replaced atomically: the new content goes to a temporary file beside the target, which is then
-renamed over it, so a crash or a kill never leaves a truncated report or approval in place of a good one."""
+"""Where output goes: stdout, or a file replaced atomically. The new content goes to a temporary file beside
+the target, which is then renamed over it, so a crash or a kill never leaves a truncated report or approval
+in place of a good one."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,3 +31,12 @@ def write_atomically(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
         raise
+
+
+def write_output(output: str | None, text: str) -> None:
+    """``text`` to stdout (``output`` None or ``-``) or to the file ``output``."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomically(Path(output), text)

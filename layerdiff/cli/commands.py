@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layerdiff.cli.output import color_wanted, emit
+from layerdiff.atomic import write_output
 from layerdiff.documents import policy_text, read_approval_file, read_report_file, read_text
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
@@ -32,7 +33,7 @@ def run_diff(args: argparse.Namespace) -> int:
         _open_app(report, args)
     else:
         fmt, color = args.format or "table", color_wanted(args.output)
-        emit(args.output, render(REPORT_FORMATS, report, fmt, color=color))
+        write_output(args.output, render(REPORT_FORMATS, report, fmt, color=color))
     return int(ExitCode.FINDINGS if report.verdict.status == "fail" else ExitCode.OK)
 
 
@@ -45,7 +46,7 @@ def run_gate(args: argparse.Namespace) -> int:
         options = _options(args, stack, default_fail_on=Severity.HIGH)
         report = review(args.base or approval.base_reference, args.derived, options, policy_text(args.policy))
     decision = decide(report, approval, args.derived, date.today())
-    emit(args.output, render_gate(decision, args.derived, args.format))
+    write_output(args.output, render_gate(decision, args.derived, args.format))
     return int(ExitCode.FINDINGS if decision.reasons else ExitCode.OK)
 
 
@@ -60,7 +61,7 @@ def run_approve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: expected YYYY-MM-DD") from exc
     statement = build_statement(report, args.reviewer, args.reason, expires, datetime.now(UTC), args.finding)
-    emit(args.output, statement_text(statement))
+    write_output(args.output, statement_text(statement))
     return int(ExitCode.OK)
 
 
@@ -81,7 +82,7 @@ def _open_app(report: Report, args: argparse.Namespace, report_path: Path | None
 def run_inspect(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         result = inspect_image(args.image, _options(args, stack))
-    emit(args.output, render(INSPECT_FORMATS, result, args.format, color=color_wanted(args.output)))
+    write_output(args.output, render(INSPECT_FORMATS, result, args.format, color=color_wanted(args.output)))
     return int(ExitCode.OK)
 
 
@@ -90,7 +91,7 @@ def run_sbom_diff(args: argparse.Namespace) -> int:
     from layerdiff.render.sbom_diff import render_sbom_diff
 
     a, b = (read_sbom(read_text(path, "SBOM"), path) for path in (args.a, args.b))
-    emit(args.output, render_sbom_diff(sbom_diff_report(args.a, args.b, a, b), args.format))
+    write_output(args.output, render_sbom_diff(sbom_diff_report(args.a, args.b, a, b), args.format))
     return int(ExitCode.OK)
 
 
@@ -98,8 +99,12 @@ def run_rules(args: argparse.Namespace) -> int:
     from layerdiff.render.catalog import render_catalog
     from layerdiff.rules.registry import all_rules
 
-    emit(None, render_catalog(all_rules(), args.format))
+    write_output(None, render_catalog(all_rules(), args.format))
     return int(ExitCode.OK)
+
+
+def color_wanted(output: str | None) -> bool:
+    return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def _options(

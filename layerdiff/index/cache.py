@@ -155,19 +155,9 @@ def _encode(index: LayerIndex) -> tuple[bytes, bytes]:
 
 def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> LayerIndex:
     data = json.loads(zlib.decompress(payload))
+    # a row holds an entry's fields in their order (see _encode)
     entries = tuple(
-        Entry(
-            path=path,
-            type=EntryType(kind),
-            mode=mode,
-            uid=uid,
-            gid=gid,
-            size=size,
-            link=link,
-            sha256=sha256,
-            xattrs=tuple((name, value) for name, value in xattrs),
-            md5=md5,
-        )
+        Entry(path, EntryType(kind), mode, uid, gid, size, link, sha256, tuple(map(tuple, xattrs)), md5)
         for path, kind, mode, uid, gid, size, link, sha256, xattrs, md5 in data["entries"]
     )
     elf = {

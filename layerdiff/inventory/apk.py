@@ -19,13 +19,14 @@ from typing import TypeVar
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
-    BreakReason,
     BrokenDependency,
+    Explanation,
     OsPackage,
     PackageDatabase,
     PackageRef,
     Relation,
     UnreadableDatabase,
+    broken_relations,
     group_by_name,
 )
 from layerdiff.inventory.package_bounds import EntryCount, PathBudget, check_count, check_fields, token_count
@@ -295,7 +296,7 @@ def _satisfied_by_checksum(ref: PackageRef, candidates: Sequence[OsPackage]) -> 
 
 def _why_not(
     ref: PackageRef, by_name: dict[str, list[OsPackage]], providers: dict[str, list[PackageRef]]
-) -> tuple[str | None, str] | None:
+) -> Explanation:
     named = by_name.get(ref.name, [])
     if ref.operator == "><":
         return None if _satisfied_by_checksum(ref, named) else (None, f"{ref.name} is not that build")
@@ -324,23 +325,11 @@ def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDepend
     for package in packages:
         for provided in package.provides:
             providers.setdefault(provided.name, []).append(provided)
-    broken = []
-    for package in packages:
-        for relation in package.depends:
-            reason = _why_not(relation.alternatives[0], by_name, providers)
-            if reason is not None:
-                found, detail = reason
-                broken.append(
-                    BrokenDependency(
-                        package=package,
-                        field="D",
-                        relation=relation,
-                        reason=BreakReason.VERSION if found is not None else BreakReason.MISSING,
-                        installed_version=found,
-                        detail=detail,
-                    )
-                )
-    return broken
+    return broken_relations(
+        packages,
+        lambda package: (("D", relation) for relation in package.depends),
+        lambda _, relation: _why_not(relation.alternatives[0], by_name, providers),
+    )
 
 
 DATABASE = PackageDatabase(

@@ -21,12 +21,13 @@ from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
-    BreakReason,
     BrokenDependency,
+    Explanation,
     OsPackage,
     PackageDatabase,
     PackageRef,
     Relation,
+    broken_relations,
     group_by_name,
 )
 from layerdiff.inventory.package_bounds import EntryCount, check_count, check_fields, separated_count
@@ -412,7 +413,7 @@ class _Universe:
     native: str | None
 
 
-def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> tuple[str | None, str] | None:
+def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> Explanation:
     """None when ``ref`` is satisfied, else (a version found but rejected, apt-style explanation)."""
     same_arch = [
         p for p in universe.by_name.get(ref.name, []) if _arch_satisfies(p, ref, depender, universe.native)
@@ -430,9 +431,8 @@ def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> tuple
     return None, f"{ref} but it is not installed"
 
 
-def _check(
-    depender: OsPackage, field: str, relation: Relation, universe: _Universe
-) -> BrokenDependency | None:
+def _why_none(depender: OsPackage, relation: Relation, universe: _Universe) -> Explanation:
+    """None when an alternative of ``relation`` is satisfied, else why none is."""
     reasons = []
     for ref in relation.alternatives:
         reason = _why_not(ref, depender, universe)
@@ -440,14 +440,14 @@ def _check(
             return None
         reasons.append(reason)
     found = next((version for version, _ in reasons if version is not None), None)
-    return BrokenDependency(
-        package=depender,
-        field=field,
-        relation=relation,
-        reason=BreakReason.VERSION if found is not None else BreakReason.MISSING,
-        installed_version=found,
-        detail=" or ".join(text for _, text in reasons),
-    )
+    return found, " or ".join(text for _, text in reasons)
+
+
+def _relations(package: OsPackage) -> Iterator[tuple[str, Relation]]:
+    for relation in package.pre_depends:
+        yield "Pre-Depends", relation
+    for relation in package.depends:
+        yield "Depends", relation
 
 
 def unsatisfied_dependencies(
@@ -465,14 +465,9 @@ def unsatisfied_dependencies(
         for provided in package.provides:
             providers.setdefault(provided.name, []).append((package, provided))
     universe = _Universe(group_by_name(packages), providers, native_arch or native_architecture(packages))
-    broken = []
-    for package in packages:
-        for field, relations in (("Pre-Depends", package.pre_depends), ("Depends", package.depends)):
-            for relation in relations:
-                problem = _check(package, field, relation, universe)
-                if problem is not None:
-                    broken.append(problem)
-    return broken
+    return broken_relations(
+        packages, _relations, lambda package, relation: _why_none(package, relation, universe)
+    )
 
 
 DATABASE = PackageDatabase(

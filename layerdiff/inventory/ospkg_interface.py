@@ -8,7 +8,7 @@ installed set leaves unsatisfied. Each reader module ends with its ``DATABASE``;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -103,9 +103,12 @@ class BrokenDependency:
     package: OsPackage
     field: str  # "Depends", "Pre-Depends" (deb), "D" (apk), "Requires" (rpm)
     relation: Relation
-    reason: BreakReason
-    installed_version: str | None = None  # the version found when reason is VERSION
+    installed_version: str | None = None  # the version found, which the relation does not accept
     detail: str = ""  # one line saying why, in the package manager's terms
+
+    @property
+    def reason(self) -> BreakReason:
+        return BreakReason.MISSING if self.installed_version is None else BreakReason.VERSION
 
     def __str__(self) -> str:
         return f"{self.package.name}: {self.field}: {self.relation.text}: {self.detail or self.reason}"
@@ -131,3 +134,27 @@ def group_by_name(packages: Iterable[OsPackage]) -> dict[str, list[OsPackage]]:
     for package in packages:
         by_name.setdefault(package.name, []).append(package)
     return by_name
+
+
+# Why a relation is not met, in the package manager's words: (the installed version it does not accept, or
+# None when nothing of that name is installed; one line), or None when it is met.
+Explanation = tuple[str | None, str] | None
+
+
+def broken_relations(
+    packages: Iterable[OsPackage],
+    relations: Callable[[OsPackage], Iterator[tuple[str, Relation]]],
+    why_not: Callable[[OsPackage, Relation], Explanation],
+) -> list[BrokenDependency]:
+    """Every (field, relation) of every package that ``why_not`` explains: a reader's
+    ``unsatisfied_dependencies`` by its own rules of what satisfies a relation."""
+    broken = []
+    for package in packages:
+        for field, relation in relations(package):
+            explanation = why_not(package, relation)
+            if explanation is not None:
+                found, detail = explanation
+                broken.append(
+                    BrokenDependency(package, field, relation, installed_version=found, detail=detail)
+                )
+    return broken

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
-    BreakReason,
     BrokenDependency,
+    Explanation,
     OsPackage,
     PackageDatabase,
     PackageRef,
     Relation,
     UnreadableDatabase,
+    broken_relations,
 )
 from layerdiff.inventory.package_bounds import PathBudget, check_count, check_fields
 from layerdiff.inventory.sqlite_rows import read_rows
@@ -287,6 +288,15 @@ def _next_segment(text: str, start: int) -> tuple[int, int]:
     return start, end
 
 
+# How rpm orders its two markers against the end of a version ("") and anything else (which sorts last):
+# a tilde sorts before everything, even the end; a caret after the end but before anything else.
+_MARKERS = {"~": ("~", ""), "^": ("", "^")}
+
+
+def _rank(order: tuple[str, str], char: str) -> int:
+    return order.index(char) if char in order else len(order)
+
+
 def rpmvercmp(a: str, b: str) -> int:
     """rpm's comparison of one version or release field: -1, 0 or 1."""
     if a == b:
@@ -296,23 +306,13 @@ def rpmvercmp(a: str, b: str) -> int:
         i, end_a = _next_segment(a, i)
         j, end_b = _next_segment(b, j)
         char_a, char_b = a[i : i + 1], b[j : j + 1]
-        if "~" in (char_a, char_b):  # tilde sorts before everything, even the end
-            if char_a != "~":
-                return 1
-            if char_b != "~":
-                return -1
-            i, j = i + 1, j + 1
-            continue
-        if "^" in (char_a, char_b):  # caret sorts after the end but before anything else
-            if not char_a:
-                return -1
-            if not char_b:
-                return 1
-            if char_a != "^":
-                return 1
-            if char_b != "^":
-                return -1
-            i, j = i + 1, j + 1
+        marker = next((m for m in _MARKERS if m in (char_a, char_b)), None)
+        if marker is not None:
+            order = _MARKERS[marker]
+            rank_a, rank_b = _rank(order, char_a), _rank(order, char_b)
+            if rank_a != rank_b:
+                return 1 if rank_a > rank_b else -1
+            i, j = i + 1, j + 1  # the same marker on both sides
             continue
         if not (char_a and char_b):
             break
@@ -393,7 +393,7 @@ def _providers(packages: Iterable[OsPackage]) -> _Providers:
     return _Providers(by_name, frozenset(files))
 
 
-def _why_not(relation: Relation, providers: _Providers) -> tuple[str | None, str] | None:
+def _why_not(relation: Relation, providers: _Providers) -> Explanation:
     """None when the Requires is met, else (a version found but out of range, rpm-style explanation)."""
     required = relation.alternatives[0]
     if required.name.startswith("(") or required.name.startswith("rpmlib("):
@@ -406,7 +406,8 @@ def _why_not(relation: Relation, providers: _Providers) -> tuple[str | None, str
     if candidates:
         package, provided = candidates[0]
         found = provided.version or package.version
-        return found, f"{relation.text} is needed, {package.name} provides {required.name} = {found}"
+        detail = f"{relation.text} is needed, {package.name} provides {required.name} = {found}"
+        return found or None, detail  # a header without version tags provides no version
     return None, f"{relation.text} is needed, nothing provides it"
 
 
@@ -417,24 +418,12 @@ def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDepend
     own name at its EVR), or, for a path, by any package's file. Rich dependencies are not evaluated.
     """
     providers = _providers(packages)
-    broken = []
-    for package in packages:
+    return broken_relations(
+        packages,
         # a package may require the same thing twice (declared, and found by rpm's dependency generator)
-        for relation in dict.fromkeys(package.depends):
-            reason = _why_not(relation, providers)
-            if reason is not None:
-                found, detail = reason
-                broken.append(
-                    BrokenDependency(
-                        package=package,
-                        field="Requires",
-                        relation=relation,
-                        reason=BreakReason.VERSION if found else BreakReason.MISSING,
-                        installed_version=found,
-                        detail=detail,
-                    )
-                )
-    return broken
+        lambda package: (("Requires", relation) for relation in dict.fromkeys(package.depends)),
+        lambda _, relation: _why_not(relation, providers),
+    )
 
 
 DATABASE = PackageDatabase(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +13,7 @@ from rich.text import Text
 
 from layerdiff.render.units import human_size
 from layerdiff.report.codec import JsonValue
-from layerdiff.report.wire import EntryState, Inspection, Report
+from layerdiff.report.wire import EntryState, Inspection, LayerSummary, Report
 from layerdiff.report.wire_inventory import Command, Inventory, Packages, RuntimeUser
 
 _KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "cyan"}
@@ -34,17 +34,8 @@ def render_diff(report: Report, color: bool, width: int | None = None) -> str:
         console.print(Text(f"warning: {warning}", style="bold red"))
     _findings(console, report)
 
-    layers = Table(title="Reviewed layers", title_justify="left", expand=False)
-    for column in ("#", "size", "changes", "instruction"):
-        layers.add_column(column, overflow="fold")
-    for layer in comparison.reviewed_layers:
-        layers.add_row(
-            str(layer.position),
-            human_size(layer.size),
-            str(layer.file_changes),
-            Text(layer.instruction or "(no history)"),
-        )
-    console.print(layers)
+    reviewed = comparison.reviewed_layers
+    console.print(_layers("Reviewed layers", "changes", ((layer, layer.file_changes) for layer in reviewed)))
 
     if report.config_changes:
         config = Table(title="Config changes", title_justify="left")
@@ -188,18 +179,20 @@ def render_inspect(result: Inspection, color: bool, width: int | None = None) ->
         console.print(Text(f"{key:11} {_value(value)}"))
     for variable in config.env:
         console.print(Text(f"env         {variable}"))
-    table = Table(title="Layers", title_justify="left")
-    for column in ("#", "size", "entries", "instruction"):
-        table.add_column(column, overflow="fold")
-    for layer in image.layers:
-        table.add_row(
-            str(layer.position),
-            human_size(layer.size),
-            str(layer.entries),
-            Text(layer.instruction or "(no history)"),
-        )
-    console.print(table)
+    console.print(_layers("Layers", "entries", ((layer, layer.entries) for layer in image.layers)))
     return buffer.getvalue()
+
+
+def _layers(title: str, counted: str, layers: Iterable[tuple[LayerSummary, int]]) -> Table:
+    """A row per layer: position, size, how many of ``counted`` (entries, changes) and instruction."""
+    table = Table(title=title, title_justify="left")
+    for column in ("#", "size", counted, "instruction"):
+        table.add_column(column, overflow="fold")
+    for layer, count in layers:
+        table.add_row(
+            str(layer.position), human_size(layer.size), str(count), Text(layer.instruction or "(no history)")
+        )
+    return table
 
 
 def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:

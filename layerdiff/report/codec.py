@@ -43,7 +43,8 @@ _encoders: dict[type, _Encode] = {}
 
 
 class Wire:
-    """Base of the report's dataclasses: ``to_json`` and ``from_json`` for any of them."""
+    """Base of the report's dataclasses: ``to_json`` and ``from_json`` for any of them, and
+    ``from_attributes`` to make one from a fact whose attributes bear the fields' names."""
 
     __slots__ = ()
 
@@ -57,6 +58,13 @@ class Wire:
         with paused_collector():
             decoded: Self = _class_decoder(cls)(data, {})
         return decoded
+
+    @classmethod
+    def from_attributes(cls, source: object, **values: Any) -> Self:
+        """An instance of ``values`` and, for every other field, the attribute of that name of ``source`` (a
+        fact the report shows as it is), both taken without conversion."""
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        return cls(**{f.name: getattr(source, f.name) for f in fields if f.name not in values}, **values)
 
 
 def copy_json(value: Any) -> Any:
@@ -85,7 +93,7 @@ def _class_encoder(cls: type) -> _Encode:
         required, optional = [], []
         for field in dataclasses.fields(cls):
             value = names.variable()
-            expression = _encoding(field.type, value, names)
+            expression = _conversion(field.type, value, names, decoding=False)
             if _optional(field):
                 optional.append(
                     f"if ({value} := item.{field.name}) is not None: data[{field.name!r}] = {expression}"
@@ -100,7 +108,7 @@ def _class_encoder(cls: type) -> _Encode:
 def _field_decoding(field: dataclasses.Field[Any], names: "_Names") -> str:
     source = f"data.get({field.name!r})" if _optional(field) else f"data[{field.name!r}]"
     value = names.variable()
-    expression = _decoding(field.type, value, names)
+    expression = _conversion(field.type, value, names, decoding=True)
     if field.metadata.get("shared"):
         if expression == value:
             return f"cache.setdefault({value} := {source}, {value})"
@@ -116,45 +124,30 @@ def _nullable(value: str, source: str, expression: str) -> str:
     return f"(None if ({value} := {source}) is None else {expression})"
 
 
-def _decoding(annotation: Any, value: str, names: "_Names") -> str:
-    """The expression that converts the JSON value named ``value`` to ``annotation``."""
+def _conversion(annotation: Any, value: str, names: "_Names", decoding: bool) -> str:
+    """The expression that converts the value named ``value`` of type ``annotation``, from JSON when
+    ``decoding``, else to JSON. Decoded arrays and pairs are tuples; encoded ones lists and dicts."""
     kind, item = field_shape(annotation)
     if kind == "scalar":
         return value
     if kind == "json":
         return f"copy_json({value})"
     if kind == "class":
-        return f"{names.constant(_class_decoder(item))}({value}, cache)"
-    element = names.variable()
-    if kind == "pairs":
-        converted = _decoding(item, element, names)
-        if converted == element:
-            return f"tuple({value}.items())"
-        return f"tuple([(key, {converted}) for key, {element} in {value}.items()])"
-    converted = _decoding(item, element, names)
-    if converted == element:
-        return f"tuple({value})"
-    return f"tuple([{converted} for {element} in {value}])"
-
-
-def _encoding(annotation: Any, value: str, names: "_Names") -> str:
-    """The expression that converts the model value named ``value`` to JSON."""
-    kind, item = field_shape(annotation)
-    if kind == "scalar":
-        return value
-    if kind == "json":
-        return f"copy_json({value})"
-    if kind == "class":
+        if decoding:
+            return f"{names.constant(_class_decoder(item))}({value}, cache)"
         return f"{names.constant(_class_encoder(item))}({value})"
     element = names.variable()
-    converted = _encoding(item, element, names)
+    converted = _conversion(item, element, names, decoding)
+    as_it_is = converted == element
+    if kind == "pairs" and decoding:
+        if as_it_is:
+            return f"tuple({value}.items())"
+        return f"tuple([(key, {converted}) for key, {element} in {value}.items()])"
     if kind == "pairs":
-        return (
-            f"dict({value})"
-            if converted == element
-            else f"{{key: {converted} for key, {element} in {value}}}"
-        )
-    return f"list({value})" if converted == element else f"[{converted} for {element} in {value}]"
+        return f"dict({value})" if as_it_is else f"{{key: {converted} for key, {element} in {value}}}"
+    if decoding:
+        return f"tuple({value})" if as_it_is else f"tuple([{converted} for {element} in {value}])"
+    return f"list({value})" if as_it_is else f"[{converted} for {element} in {value}]"
 
 
 class _Names:

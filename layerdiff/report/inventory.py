@@ -1,30 +1,36 @@
-"""The inventory parts of the report: runtime user, Python environments, commands, libraries, packages."""
+"""The inventory parts of the report: runtime user, Python environments, commands, libraries, packages.
+
+A fact that findings' evidence shows too (a runtime user, a command, a library resolution) is read from its
+evidence form (layerdiff.inventory.evidence), so that it reads the same in both; a value whose fields are
+a fact's own takes them by name (``Wire.from_attributes``)."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from layerdiff.diff.inventory import InventoryDiff
 from layerdiff.diff.packages import PackageChange
 from layerdiff.inventory.collect import Inventory
-from layerdiff.inventory.commands import Command
-from layerdiff.inventory.libraries import NeededResolution
+from layerdiff.inventory.evidence import command_evidence, resolution_evidence, user_evidence
 from layerdiff.inventory.python import Distribution, PythonEnvironment
-from layerdiff.inventory.users import RuntimeUser
 from layerdiff.report import wire_inventory as wire
+from layerdiff.report.codec import JsonObject, Wire
 from layerdiff.sbom.model import SbomPackage
+
+_Typed = TypeVar("_Typed", bound=Wire)
 
 
 def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) -> wire.Inventory:
     return wire.Inventory(
-        runtime_user=wire.RuntimeUsers(base=_user(base.user), derived=_user(derived.user)),
+        runtime_user=wire.RuntimeUsers(
+            base=wire.RuntimeUser.from_json(user_evidence(base.user)),
+            derived=wire.RuntimeUser.from_json(user_evidence(derived.user)),
+        ),
         python=wire.PythonInventory(
             environments=tuple(_environment(e, derived) for e in derived.python),
             distribution_changes=tuple(
-                wire.DistributionChange(
-                    environment=c.environment,
-                    name=c.name,
-                    kind=c.kind,
-                    before=_distribution(c.before),
-                    after=_distribution(c.after),
+                wire.DistributionChange.from_attributes(
+                    c, before=_distribution(c.before), after=_distribution(c.after)
                 )
                 for c in diff.distributions
             ),
@@ -49,45 +55,33 @@ def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) 
                 for key, s in diff.shadowed
             ),
             lost=tuple(
-                wire.LostDistribution(
-                    environment=item.environment,
+                wire.LostDistribution.from_attributes(
+                    item,
                     name=item.distribution.display_name,
                     version=item.distribution.version,
                     location=item.distribution.location,
-                    cause=item.cause,
-                    via=item.via,
                 )
                 for item in diff.lost
             ),
         ),
         commands=tuple(
-            wire.CommandChange(
-                name=c.name, before=_command(c.before), after=_command(c.after), used_by=c.used_by
+            wire.CommandChange.from_attributes(
+                c,
+                before=_typed(wire.Command, command_evidence(c.before)),
+                after=_typed(wire.Command, command_evidence(c.after)),
             )
             for c in diff.commands
         ),
         libraries=tuple(
-            wire.LibraryChange(
-                object=c.object,
-                soname=c.soname,
-                kind=c.kind,
-                before=_resolution(c.before, c.before_sha256) if c.before is not None else None,
-                after=_resolution(c.after, c.after_sha256),
+            wire.LibraryChange.from_attributes(
+                c,
+                before=_typed(wire.Resolution, resolution_evidence(c.before, c.before_sha256)),
+                after=_typed(wire.Resolution, resolution_evidence(c.after, c.after_sha256)),
             )
             for c in diff.libraries
         ),
         os_packages=wire.OsPackages(
-            changes=tuple(
-                wire.OsPackageChange(
-                    ecosystem=c.ecosystem,
-                    name=c.name,
-                    architecture=c.architecture,
-                    kind=c.kind,
-                    before=c.before,
-                    after=c.after,
-                )
-                for c in diff.os_packages
-            ),
+            changes=tuple(wire.OsPackageChange.from_attributes(c) for c in diff.os_packages),
             broken_dependencies=tuple(
                 wire.BrokenDependency(
                     package=b.package.name,
@@ -102,45 +96,21 @@ def inventory_section(base: Inventory, derived: Inventory, diff: InventoryDiff) 
                 for b in diff.broken_dependencies
             ),
             modified_files=tuple(
-                wire.ModifiedFile(
-                    package=p.package,
-                    path=p.path,
-                    conffile=p.conffile,
-                    missing=p.missing,
-                    expected_md5=p.expected_md5,
-                    actual_md5=p.actual_md5,
-                    dpkg_verify=p.dpkg_line(),
-                )
+                wire.ModifiedFile.from_attributes(p, dpkg_verify=p.dpkg_line())
                 for p in diff.package_file_problems
             ),
         ),
     )
 
 
-def _resolution(resolution: NeededResolution, sha256: str | None) -> wire.Resolution:
-    return wire.Resolution(
-        path=resolution.path, real_path=resolution.real_path, via=resolution.via.value, sha256=sha256
-    )
-
-
-def _user(user: RuntimeUser) -> wire.RuntimeUser:
-    return wire.RuntimeUser(
-        user=user.spec,
-        name=user.name,
-        uid=user.uid,
-        gid=user.gid,
-        groups=tuple(sorted(user.groups)),
-        home=user.home,
-    )
+def _typed(cls: type[_Typed], evidence: JsonObject | None) -> _Typed | None:
+    """The report's value of a fact given in its evidence form; None for no fact."""
+    return cls.from_json(evidence) if evidence is not None else None
 
 
 def _environment(environment: PythonEnvironment, inventory: Inventory) -> wire.PythonEnvironment:
-    return wire.PythonEnvironment(
-        key=environment.key,
-        interpreter=environment.interpreter,
-        version=environment.version,
-        venv=environment.venv,
-        user_site=environment.user_site,
+    return wire.PythonEnvironment.from_attributes(
+        environment,
         sys_path=tuple(environment.sys_path),
         distributions=len(environment.distributions),
         on_path_as=tuple(
@@ -154,29 +124,17 @@ def _distribution(distribution: Distribution | None) -> wire.Distribution | None
 
 
 def _present(distribution: Distribution) -> wire.Distribution:
+    # the evidence's form (distribution_evidence) less the metadata path, which the report does not carry
     return wire.Distribution(
         name=distribution.display_name, version=distribution.version, location=distribution.location
     )
-
-
-def _command(command: Command | None) -> wire.Command | None:
-    if command is None:
-        return None
-    return wire.Command(path=command.path, target=command.target, interpreter=command.interpreter)
 
 
 def packages_section(tool: str | None, changes: tuple[PackageChange, ...]) -> wire.Packages:
     return wire.Packages(
         sbom_tool=tool,
         changes=tuple(
-            wire.PackageChange(
-                type=c.type,
-                name=c.name,
-                kind=c.kind,
-                before=_package(c.before),
-                after=_package(c.after),
-                layer=c.layer,
-            )
+            wire.PackageChange.from_attributes(c, before=_package(c.before), after=_package(c.after))
             for c in changes
         ),
     )

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 from layerdiff import __version__
-from layerdiff.diff.changes import ConfigChange, FileChange, ImageDiff, LayerInfo
+from layerdiff.diff.changes import FileChange, ImageDiff, LayerInfo
 from layerdiff.image.model import Entry, ImageSnapshot
 from layerdiff.image.paths import display
 from layerdiff.policy import PolicyOutcome
@@ -70,8 +70,8 @@ def build_report(
             shared_layers=diff.shared_layers,
             extends_base=diff.extends_base,
             reviewed_layers=tuple(
-                ReviewedLayer.from_json(
-                    {**layer_summary(layer), "file_changes": per_layer.get(layer.position, 0)}
+                ReviewedLayer.from_attributes(
+                    layer, entries=layer.entry_count, file_changes=per_layer.get(layer.position, 0)
                 )
                 for layer in reviewed
             ),
@@ -81,7 +81,10 @@ def build_report(
             config_changes=len(diff.config_changes),
         ),
         file_changes=tuple(file_change(change, shared) for change in diff.file_changes),
-        config_changes=tuple(wire.ConfigChange.from_json(config_change(c)) for c in diff.config_changes),
+        config_changes=tuple(
+            wire.ConfigChange.from_attributes(c, before=copy_json(c.before), after=copy_json(c.after))
+            for c in diff.config_changes
+        ),
         verdict=verdict(outcome, policy),
         findings=tuple(finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings)
         if outcome
@@ -152,17 +155,6 @@ def file_change(change: FileChange, shared: dict[Any, Any]) -> wire.FileChange:
         after=entry_state(change.after, shared),
         path_hex=change.path.encode("utf-8", "surrogateescape").hex() if shown != change.path else None,
     )
-
-
-def config_change(change: ConfigChange) -> dict[str, Any]:
-    return {
-        "field": change.field,
-        "key": change.key,
-        "before": change.before,
-        "after": change.after,
-        "history_index": change.history_index,
-        "instruction": change.instruction,
-    }
 
 
 def dumps(report: Report | Inspection) -> str:

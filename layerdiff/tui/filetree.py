@@ -8,7 +8,7 @@ children to the rows, which keeps the default view of a large report short and c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from layerdiff.gc_pause import paused_collector
@@ -209,23 +209,10 @@ class FileTree:
         if needle:
             return self._search_rows(kinds, needle)
         enabled = kind_mask(kinds)
-        rows: list[Row] = []
-        if self.root.change is not None and self.root.change.kind in kinds:
-            rows.append(self.root.row)
-        # Depth-first with a stack of child iterators (no recursion limit on deep trees). The subtree
-        # counts include a node's own change, so one mask test covers both reasons to show it.
-        stack: list[Iterator[Node]] = [iter(self.root.sorted)]
-        while stack:
-            child = next(stack[-1], None)
-            if child is None:
-                stack.pop()
-                continue
-            if not child.mask & enabled:
-                continue
-            rows.append(child.row)
-            if child.expanded and child.sorted:
-                stack.append(iter(child.sorted))
-        return rows
+        # The subtree counts include a node's own change, so one mask test covers both reasons to show it.
+        return self._walk(
+            self._root_rows(kinds), lambda node: node.mask & enabled, lambda node: node.expanded
+        )
 
     def matches(self, kinds: frozenset[str], needle: str) -> set[Node]:
         """The nodes to show for a search: changed paths of an enabled kind whose path contains
@@ -246,20 +233,30 @@ class FileTree:
 
     def _search_rows(self, kinds: frozenset[str], needle: str) -> list[Row]:
         keep = self.matches(kinds, needle)
-        rows: list[Row] = []
-        if self.root in keep and self.root.change is not None and self.root.change.kind in kinds:
-            rows.append(self.root.row)
         folded = self._search_folded
+        rows = self._root_rows(kinds) if self.root in keep else []
+        return self._walk(rows, keep.__contains__, lambda node: node not in folded)
+
+    def _root_rows(self, kinds: frozenset[str]) -> list[Row]:
+        """The root's row when "/" itself changed in one of ``kinds``, as the rows start."""
+        return [self.root.row] if self.root.change is not None and self.root.change.kind in kinds else []
+
+    def _walk(
+        self, rows: list[Row], shown: Callable[[Node], object], opened: Callable[[Node], bool]
+    ) -> list[Row]:
+        """``rows`` followed by the rows of the nodes ``shown`` below the root, in display order, children
+        below the nodes ``opened``. Depth-first with a stack of child iterators: no recursion limit on deep
+        trees."""
         stack: list[Iterator[Node]] = [iter(self.root.sorted)]
         while stack:
             child = next(stack[-1], None)
             if child is None:
                 stack.pop()
                 continue
-            if child not in keep:
+            if not shown(child):
                 continue
             rows.append(child.row)
-            if child.sorted and child not in folded:
+            if child.sorted and opened(child):
                 stack.append(iter(child.sorted))
         return rows
 
