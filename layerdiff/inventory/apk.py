@@ -27,6 +27,7 @@ from layerdiff.inventory.ospkg_interface import (
     Relation,
     UnreadableDatabase,
     broken_relations,
+    compare_numbers,
     group_by_name,
 )
 from layerdiff.inventory.package_bounds import EntryCount, PathBudget, check_count, check_fields, token_count
@@ -182,7 +183,7 @@ class _Tokenizer:
 
     def __init__(self, version: str) -> None:
         self.text, self.pos = version, 0
-        self.token, self.value, self.number, self.suffix = _Token.INITIAL_DIGIT, "", 0, 0
+        self.token, self.value, self.suffix = _Token.INITIAL_DIGIT, "", 0
         self._digits()
 
     def _take(self, pattern: re.Pattern[str]) -> str:
@@ -193,7 +194,6 @@ class _Tokenizer:
 
     def _digits(self) -> None:
         self.value = self._take(_DIGITS)
-        self.number = int(self.value) if self.value else 0
         if not self.value:
             self.token = _Token.INVALID
 
@@ -249,7 +249,7 @@ def _compare_tokens(a: _Tokenizer, b: _Tokenizer) -> int:
     if a.token is _Token.DIGIT and (a.value.startswith("0") or b.value.startswith("0")):
         return _sign(a.value, b.value)  # a leading zero makes it a fraction-like string comparison (Gentoo)
     if a.token in (_Token.INITIAL_DIGIT, _Token.DIGIT, _Token.SUFFIX_NO, _Token.REVISION_NO):
-        return _sign(a.number, b.number)
+        return compare_numbers(a.value, b.value)  # as numbers, however many digits
     if a.token is _Token.SUFFIX:
         return _sign(a.suffix, b.suffix)
     return _sign(a.value, b.value)

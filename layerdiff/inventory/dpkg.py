@@ -28,7 +28,9 @@ from layerdiff.inventory.ospkg_interface import (
     PackageRef,
     Relation,
     broken_relations,
+    compare_numbers,
     group_by_name,
+    is_digit,
 )
 from layerdiff.inventory.package_bounds import EntryCount, check_count, check_fields, separated_count
 
@@ -304,7 +306,7 @@ def package_md5sums(package: OsPackage, captured: Mapping[str, bytes]) -> dict[s
 
 def _order(char: str) -> int:
     """dpkg's weight of a non-digit character: ``~`` before the end of the string, letters before the rest."""
-    if not char or char.isdigit():
+    if not char or is_digit(char):
         return 0
     if char == "~":
         return -1
@@ -317,39 +319,42 @@ def _compare_fragment(a: str, b: str) -> int:
     """dpkg's verrevcmp: alternate non-digit runs (by ``_order``) and digit runs (numerically)."""
     i = j = 0
     while i < len(a) or j < len(b):
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+        while (i < len(a) and not is_digit(a[i])) or (j < len(b) and not is_digit(b[j])):
             diff = _order(a[i : i + 1]) - _order(b[j : j + 1])
             if diff:
                 return diff
             i, j = i + 1, j + 1
         start_a, start_b = i, j
-        while i < len(a) and a[i].isdigit():
+        while i < len(a) and is_digit(a[i]):
             i += 1
-        while j < len(b) and b[j].isdigit():
+        while j < len(b) and is_digit(b[j]):
             j += 1
-        diff = int(a[start_a:i] or 0) - int(b[start_b:j] or 0)
+        diff = compare_numbers(a[start_a:i], b[start_b:j])
         if diff:
             return diff
     return 0
 
 
-def _split_version(version: str) -> tuple[int, str, str]:
+def _split_version(version: str) -> tuple[str, str, str]:
+    """(epoch digits, upstream, revision); an epoch that is not a number counts as 0."""
     epoch, colon, rest = version.strip().partition(":")
     if not colon:
         epoch, rest = "0", epoch
     upstream, dash, revision = rest.rpartition("-")
     if not dash:
         upstream, revision = revision, ""
-    return (int(epoch) if epoch.isdigit() else 0), upstream, revision
+    return (epoch if epoch and all(map(is_digit, epoch)) else "0"), upstream, revision
 
 
 def compare_versions(a: str, b: str) -> int:
     """Negative, zero or positive as ``a`` sorts before, with or after ``b`` (``dpkg --compare-versions``)."""
     epoch_a, upstream_a, revision_a = _split_version(a)
     epoch_b, upstream_b, revision_b = _split_version(b)
-    if epoch_a != epoch_b:
-        return epoch_a - epoch_b
-    return _compare_fragment(upstream_a, upstream_b) or _compare_fragment(revision_a, revision_b)
+    return (
+        compare_numbers(epoch_a, epoch_b)
+        or _compare_fragment(upstream_a, upstream_b)
+        or _compare_fragment(revision_a, revision_b)
+    )
 
 
 _RELATION_TESTS: dict[str, Callable[[int], bool]] = {

@@ -129,6 +129,20 @@ class PackageDatabase:
     unsatisfied_dependencies: Callable[[Sequence[OsPackage]], list[BrokenDependency]]
 
 
+def is_digit(char: str) -> bool:
+    """An ASCII digit, as the package managers' C code tests it: ``"²".isdigit()`` is true, yet no number."""
+    return "0" <= char <= "9" and len(char) == 1
+
+
+def compare_numbers(a: str, b: str) -> int:
+    """-1, 0, 1 as two runs of ASCII digits compare as numbers, whatever their length: no ``int()``, which
+    refuses more than 4300 digits."""
+    a, b = a.lstrip("0"), b.lstrip("0")
+    if len(a) != len(b):
+        return -1 if len(a) < len(b) else 1
+    return (a > b) - (a < b)
+
+
 def group_by_name(packages: Iterable[OsPackage]) -> dict[str, list[OsPackage]]:
     by_name: dict[str, list[OsPackage]] = {}
     for package in packages:

@@ -13,7 +13,7 @@ from functools import cached_property
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from layerdiff.fs.view import ImageFiles
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
@@ -396,5 +396,5 @@ def _evaluate(marker: Marker, environment: dict[str, str]) -> bool:
 def _allowed(requirement: Requirement, version: str) -> bool:
     try:
         return requirement.specifier.contains(Version(version), prereleases=True)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number of more digits than int() converts
         return True  # pip check cannot compare a non-PEP 440 version either

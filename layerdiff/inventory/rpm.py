@@ -25,6 +25,8 @@ from layerdiff.inventory.ospkg_interface import (
     Relation,
     UnreadableDatabase,
     broken_relations,
+    compare_numbers,
+    is_digit,
 )
 from layerdiff.inventory.package_bounds import PathBudget, check_count, check_fields
 from layerdiff.inventory.sqlite_rows import read_rows
@@ -279,8 +281,8 @@ def _next_segment(text: str, start: int) -> tuple[int, int]:
     ):
         start += 1
     end = start
-    if end < len(text) and text[end].isdigit():
-        while end < len(text) and text[end].isdigit():
+    if end < len(text) and is_digit(text[end]):
+        while end < len(text) and is_digit(text[end]):
             end += 1
     else:
         while end < len(text) and text[end].isascii() and text[end].isalpha():
@@ -316,9 +318,9 @@ def rpmvercmp(a: str, b: str) -> int:
             continue
         if not (char_a and char_b):
             break
-        numeric = char_a.isdigit()
+        numeric = is_digit(char_a)
         segment_a, segment_b = a[i:end_a], b[j:end_b]
-        if numeric != char_b.isdigit():
+        if numeric != is_digit(char_b):
             return 1 if numeric else -1  # a number is newer than letters
         if numeric:
             segment_a, segment_b = segment_a.lstrip("0"), segment_b.lstrip("0")
@@ -332,21 +334,21 @@ def rpmvercmp(a: str, b: str) -> int:
     return -1 if i >= len(a) else 1
 
 
-def _split_evr(text: str) -> tuple[int, str, str]:
-    """(epoch, version, release) of ``[epoch:]version[-release]``; a missing epoch is 0, release ""."""
+def _split_evr(text: str) -> tuple[str, str, str]:
+    """(epoch digits, version, release) of ``[epoch:]version[-release]``; a missing epoch is 0, release ""."""
     epoch, colon, rest = text.partition(":")
-    if not (colon and epoch.isdigit()):
+    if not (colon and epoch and all(map(is_digit, epoch))):
         epoch, rest = "0", text
     version, dash, release = rest.rpartition("-")
-    return (int(epoch), version, release) if dash else (int(epoch), release, "")
+    return (epoch, version, release) if dash else (epoch, release, "")
 
 
 def compare_evr(a: str, b: str) -> int:
     """-1, 0, 1 as rpm orders two ``[epoch:]version[-release]`` (``rpm.vercmp``)."""
     epoch_a, version_a, release_a = _split_evr(a)
     epoch_b, version_b, release_b = _split_evr(b)
-    if epoch_a != epoch_b:
-        return -1 if epoch_a < epoch_b else 1
+    if (order := compare_numbers(epoch_a, epoch_b)) != 0:
+        return order
     return rpmvercmp(version_a, version_b) or rpmvercmp(release_a, release_b)
 
 
@@ -360,7 +362,7 @@ def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
         return True
     epoch_p, version_p, release_p = _split_evr(provided.version)
     epoch_r, version_r, release_r = _split_evr(required.version)
-    sense = (epoch_p > epoch_r) - (epoch_p < epoch_r) or rpmvercmp(version_p, version_r)
+    sense = compare_numbers(epoch_p, epoch_r) or rpmvercmp(version_p, version_r)
     if sense == 0:
         if release_p and release_r:
             sense = rpmvercmp(release_p, release_r)

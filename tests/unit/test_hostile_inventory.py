@@ -22,7 +22,7 @@ from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.index.tar_index import index_layer
-from layerdiff.inventory import dpkg, rpm
+from layerdiff.inventory import apk, dpkg, rpm
 from layerdiff.inventory.collect import CAPTURE, collect
 from layerdiff.inventory.ospkg import read_os_packages
 from layerdiff.rules.model import capped_evidence
@@ -364,3 +364,37 @@ def test_replacing_thousands_of_distributions_takes_linear_work(
     assert run.code == 0, run.err
     deleted = [f for f in run.report["findings"] if f["rule"] == "base-file-deleted"]
     assert len(deleted) == count and {f["severity"] for f in deleted} == {"low"}
+
+
+# --- versions -----------------------------------------------------------------------------------------------
+
+HUGE = "9" * 5000  # more digits than int() converts
+
+
+@pytest.mark.parametrize("compare", [dpkg.compare_versions, rpm.compare_evr, apk.compare_versions])
+def test_versions_with_unicode_digits_or_thousands_of_digits_are_ordered(compare: Any) -> None:
+    assert compare(f"1.{HUGE}", f"1.{HUGE[1:]}") > 0
+    assert compare(f"1.{HUGE}", f"1.{HUGE}") == 0
+    assert compare("1.²", "1.²") == 0  # "²".isdigit(), yet int("²") fails
+
+
+@pytest.mark.parametrize("compare", [dpkg.compare_versions, rpm.compare_evr])
+def test_epochs_of_thousands_of_digits_are_ordered(compare: Any) -> None:
+    assert compare(f"{HUGE}:1", "1:1") > 0
+    assert compare("²:1", "1") == 0  # an epoch that is no number counts as none
+
+
+def test_a_python_version_of_thousands_of_digits_is_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def dist(name: str, version: str, *requires: str) -> F:
+        lines = "".join(f"Requires-Dist: {r}\n" for r in requires)
+        return F(f"{SITE}/{name}-1.dist-info/METADATA", f"Name: {name}\nVersion: {version}\n{lines}".encode())
+
+    base = Image([layer_tar(PYTHON)])
+    derived = Image([*base.layers, layer_tar([dist("a", f"1.{HUGE}"), dist("b", "1", f"a>=2.{HUGE}")])])
+    run = review(tmp_path, capsys, derived, "--limit", "package-field-bytes=16K", base=base)
+    assert run.code == 0, run.err
+    changes = run.report["inventory"]["python"]["distribution_changes"]
+    assert sorted(change["name"] for change in changes) == ["a", "b"]
+    assert run.report["inventory"]["python"]["unsatisfied"] == []  # as pip check, which cannot compare them
