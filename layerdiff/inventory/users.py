@@ -35,12 +35,27 @@ class PasswdEntry:
     home: str
 
 
+_MAX_ID = (1 << 32) - 1  # uid_t and gid_t are 32-bit unsigned
+
+
+def parse_id(text: str) -> int | None:
+    """A uid or gid as the C library reads one: ASCII digits (``"²".isdigit()`` is true) that fit 32 bits."""
+    if not text or len(text) > 10 or not all("0" <= char <= "9" for char in text):
+        return None
+    number = int(text)
+    return number if number <= _MAX_ID else None
+
+
 def parse_passwd(data: bytes | None) -> list[PasswdEntry]:
     entries = []
     for line in (data or b"").decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        if len(fields) >= 6 and fields[2].isdigit() and fields[3].isdigit():
-            entries.append(PasswdEntry(fields[0], int(fields[2]), int(fields[3]), fields[5] or "/"))
+        if (
+            len(fields) >= 6
+            and (uid := parse_id(fields[2])) is not None
+            and (gid := parse_id(fields[3])) is not None
+        ):
+            entries.append(PasswdEntry(fields[0], uid, gid, fields[5] or "/"))
     return entries
 
 
@@ -48,8 +63,8 @@ def parse_group(data: bytes | None) -> list[tuple[str, int, list[str]]]:
     groups = []
     for line in (data or b"").decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        if len(fields) >= 4 and fields[2].isdigit():
-            groups.append((fields[0], int(fields[2]), [m for m in fields[3].split(",") if m]))
+        if len(fields) >= 4 and (gid := parse_id(fields[2])) is not None:
+            groups.append((fields[0], gid, [m for m in fields[3].split(",") if m]))
     return groups
 
 
@@ -63,7 +78,7 @@ def runtime_user(files: ImageFiles, spec: str | None, env: dict[str, str]) -> Ru
     if entry is not None:
         uid, gid, name, home = entry.uid, entry.gid, entry.name, entry.home
     else:
-        uid = int(user_part) if user_part.isdigit() else 0
+        uid = parse_id(user_part) or 0
         gid, name, home = 0, None, "/"
         if uid == 0:
             name, home = "root", ROOT_HOME
@@ -75,15 +90,17 @@ def runtime_user(files: ImageFiles, spec: str | None, env: dict[str, str]) -> Ru
 
 
 def _find_user(passwd: list[PasswdEntry], wanted: str) -> PasswdEntry | None:
+    uid = parse_id(wanted)
     for entry in passwd:
-        if entry.name == wanted or (wanted.isdigit() and entry.uid == int(wanted)):
+        if entry.name == wanted or entry.uid == uid:
             return entry
     return None
 
 
 def _find_group(groups: list[tuple[str, int, list[str]]], wanted: str, default: int) -> int:
-    if wanted.isdigit():
-        return int(wanted)
+    gid = parse_id(wanted)
+    if gid is not None:
+        return gid
     return next((gid for name, gid, _ in groups if name == wanted), default)
 
 

@@ -398,3 +398,21 @@ def test_a_python_version_of_thousands_of_digits_is_not_a_crash(
     changes = run.report["inventory"]["python"]["distribution_changes"]
     assert sorted(change["name"] for change in changes) == ["a", "b"]
     assert run.report["inventory"]["python"]["unsatisfied"] == []  # as pip check, which cannot compare them
+
+
+def test_uids_that_are_no_32_bit_number_are_no_uid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passwd = (
+        b"root:x:0:0::/root:/bin/sh\nodd:x:\xc2\xb2:0::/home/odd:/bin/sh\nbig:x:"
+        + b"9" * 5000
+        + b":0::/:/bin/sh\n"
+    )
+    group = b"root:x:0:\nstaff:x:\xc2\xb2:root\n"
+    base = Image([layer_tar([F("etc/passwd", passwd), F("etc/group", group)])])
+    for user in ("²", "9" * 5000, "odd", "root:²"):
+        derived = Image([*base.layers, layer_tar([F("etc/motd", b"hi")])], config={"User": user})
+        run = review(tmp_path / str(len(user)) / user[:3], capsys, derived, base=base)
+        assert run.code == 0, (user[:10], run.err)
+        runtime = run.report["inventory"]["runtime_user"]["derived"]
+        assert (runtime["uid"], runtime["gid"]) == (0, 0), user[:10]  # as for any user passwd does not name
