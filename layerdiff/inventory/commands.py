@@ -40,9 +40,14 @@ def image_path(env: Mapping[str, str]) -> str:
 def resolve_commands(files: ImageFiles, path_value: str, user: RuntimeUser) -> dict[str, Command]:
     """Every command name on PATH mapped to the first executable file of that name."""
     found: dict[str, Command] = {}
-    for directory in path_value.split(":"):
+    listed: set[str] = set()
+    for directory in dict.fromkeys(path_value.split(":")):
         if not directory.startswith("/"):
             continue  # empty or relative entries depend on the working directory at run time
+        real = files.resolve(directory)
+        if real is None or real in listed:
+            continue  # a directory named again has no name left to give (a PATH of it 100,000 times)
+        listed.add(real)
         for name in files.listdir(directory):
             if name not in found and (command := _command(files, directory, name, user)) is not None:
                 found[name] = command
