@@ -109,8 +109,9 @@ class Loader:
         self._files = files
         self._resolved: dict[str, str | None] = {}
         self._elf: dict[str, ElfInfo | None] = {}
-        # ld.so splits LD_LIBRARY_PATH on ";" as well as ":".
-        self._ld_library_path = tuple(re.split("[:;]", ld_library_path)) if ld_library_path else ()
+        # ld.so splits LD_LIBRARY_PATH on ";" as well as ":", and drops a directory it already has
+        entries = re.split("[:;]", ld_library_path) if ld_library_path else []
+        self._ld_library_path = tuple(dict.fromkeys(entries))
         self.ld_so_conf_dirs = read_ld_so_conf(files, limits)
         self._max_steps = limits.library_search_steps
         self._steps = 0  # directory probes (and loading-chain links walked) for the object being resolved
