@@ -100,6 +100,9 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
             changes += _distribution_changes(before.key, before, None)
     lost += _lost_in_place(base, derived)
     lost += _lost_through_path(base, derived, {(item.environment, item.distribution.name) for item in lost})
+    # what the base already had, as sets built once (not once per derived item)
+    old_broken = {_broken_key(b) for b in base.broken_dependencies}
+    old_file_problems = {p.dpkg_line() for p in base.package_file_problems}
     return InventoryDiff(
         distributions=tuple(changes),
         unsatisfied=tuple(unsatisfied),
@@ -108,15 +111,9 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
         commands=_command_changes(base, derived),
         libraries=_library_changes(base, derived),
         os_packages=_os_package_changes(base, derived),
-        broken_dependencies=tuple(
-            b
-            for b in derived.broken_dependencies
-            if _broken_key(b) not in {_broken_key(o) for o in base.broken_dependencies}
-        ),
+        broken_dependencies=tuple(b for b in derived.broken_dependencies if _broken_key(b) not in old_broken),
         package_file_problems=tuple(
-            p
-            for p in derived.package_file_problems
-            if p.dpkg_line() not in {o.dpkg_line() for o in base.package_file_problems}
+            p for p in derived.package_file_problems if p.dpkg_line() not in old_file_problems
         ),
     )
 

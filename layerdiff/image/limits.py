@@ -36,6 +36,7 @@ class Limits:
     os_packages: int = 20_000  # package entries one OS package database lists
     package_relations: int = 10_000  # dependency entries one package (or Python distribution) declares
     package_field_bytes: int = 4 * KiB  # one name, version, architecture or dependency entry of a package
+    dependency_checks: int = 1_000_000  # candidates examined checking one database's dependencies
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

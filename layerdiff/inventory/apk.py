@@ -21,6 +21,7 @@ from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BrokenDependency,
     Explanation,
+    NameIndex,
     OsPackage,
     PackageDatabase,
     PackageRef,
@@ -28,7 +29,7 @@ from layerdiff.inventory.ospkg_interface import (
     UnreadableDatabase,
     broken_relations,
     compare_numbers,
-    group_by_name,
+    name_index,
 )
 from layerdiff.inventory.package_bounds import EntryCount, PathBudget, check_count, check_fields, token_count
 
@@ -294,37 +295,34 @@ def _satisfied_by_checksum(ref: PackageRef, candidates: Sequence[OsPackage]) -> 
     return any(package.checksum == ref.version for package in candidates)
 
 
-def _why_not(
-    ref: PackageRef, by_name: dict[str, list[OsPackage]], providers: dict[str, list[PackageRef]]
-) -> Explanation:
-    named = by_name.get(ref.name, [])
+def _why_not(ref: PackageRef, by_name: NameIndex[OsPackage], providers: NameIndex[PackageRef]) -> Explanation:
+    named = by_name.get(ref.name)
     if ref.operator == "><":
         return None if _satisfied_by_checksum(ref, named) else (None, f"{ref.name} is not that build")
     if any(version_satisfies(package.version, ref.operator, ref.version) for package in named):
         return None
-    for provided in providers.get(ref.name, []):
+    provided_by = providers.get(ref.name)
+    for provided in provided_by:
         # as with dpkg: a provider without a version (virtual) answers only unversioned dependencies
         if provided.version is None and ref.operator is None:
             return None
         if provided.version is not None and version_satisfies(provided.version, ref.operator, ref.version):
             return None
-    found = (
-        named[0].version
-        if named
-        else next((p.version for p in providers.get(ref.name, []) if p.version), None)
-    )
+    found = named[0].version if named else next((p.version for p in provided_by if p.version), None)
     if found is not None:
         return found, f"{ref.name}-{found} does not satisfy {ref.operator}{ref.version}"
     return None, f"nothing provides {ref.name}"
 
 
-def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDependency]:
+def unsatisfied_dependencies(
+    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS
+) -> list[BrokenDependency]:
     """``D:`` entries no installed package satisfies, by name or through ``p:`` (``so:``, ``cmd:``, ...)."""
-    by_name = group_by_name(packages)
-    providers: dict[str, list[PackageRef]] = {}
+    by_name = name_index(packages, limits)
+    providers: NameIndex[PackageRef] = NameIndex(limits)
     for package in packages:
         for provided in package.provides:
-            providers.setdefault(provided.name, []).append(provided)
+            providers.add(provided.name, provided)
     return broken_relations(
         packages,
         lambda package: (("D", relation) for relation in package.depends),

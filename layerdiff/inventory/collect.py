@@ -123,7 +123,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if r.real_path is not None
         },
         os_packages=tuple(packages),
-        broken_dependencies=tuple(broken_dependencies(packages)),
+        broken_dependencies=tuple(broken_dependencies(packages, limits)),
         package_file_problems=tuple(
             problem
             for package in packages

@@ -23,16 +23,18 @@ from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BrokenDependency,
     Explanation,
+    NameIndex,
     OsPackage,
     PackageDatabase,
     PackageRef,
     Relation,
     broken_relations,
     compare_numbers,
-    group_by_name,
     is_digit,
+    name_index,
 )
 from layerdiff.inventory.package_bounds import EntryCount, check_count, check_fields, separated_count
+from layerdiff.text.words import listed
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_STATUS_DIR = "/var/lib/dpkg/status.d/"  # distroless: one file per package, and its NAME.md5sums
@@ -413,25 +415,23 @@ def _provide_satisfies(provided: PackageRef, ref: PackageRef) -> bool:
 
 @dataclass
 class _Universe:
-    by_name: dict[str, list[OsPackage]]
-    providers: dict[str, list[tuple[OsPackage, PackageRef]]]
+    by_name: NameIndex[OsPackage]
+    providers: NameIndex[tuple[OsPackage, PackageRef]]
     native: str | None
 
 
 def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> Explanation:
     """None when ``ref`` is satisfied, else (a version found but rejected, apt-style explanation)."""
-    same_arch = [
-        p for p in universe.by_name.get(ref.name, []) if _arch_satisfies(p, ref, depender, universe.native)
-    ]
+    named = universe.by_name.get(ref.name)
+    same_arch = [p for p in named if _arch_satisfies(p, ref, depender, universe.native)]
     if any(version_satisfies(p.version, ref.operator, ref.version) for p in same_arch):
         return None
-    if any(_provide_satisfies(provided, ref) for _, provided in universe.providers.get(ref.name, [])):
+    if any(_provide_satisfies(provided, ref) for _, provided in universe.providers.get(ref.name)):
         return None
     if same_arch:
         return same_arch[0].version, f"{ref} but {same_arch[0].version} is installed"
-    others = universe.by_name.get(ref.name, [])
-    if others:
-        installed = ", ".join(f"{p.name}:{p.architecture}" for p in others)
+    if named:
+        installed = listed([f"{p.name}:{p.architecture}" for p in named])
         return None, f"{ref} but only {installed} is installed"
     return None, f"{ref} but it is not installed"
 
@@ -456,7 +456,7 @@ def _relations(package: OsPackage) -> Iterator[tuple[str, Relation]]:
 
 
 def unsatisfied_dependencies(
-    packages: Sequence[OsPackage], native_arch: str | None = None
+    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS, native_arch: str | None = None
 ) -> list[BrokenDependency]:
     """Depends/Pre-Depends entries that no present package satisfies: what ``apt-get check`` reports.
 
@@ -465,11 +465,13 @@ def unsatisfied_dependencies(
     allowed``) and whose version meets the constraint, or by a Provides (architecture-blind, as in dpkg).
     Partly installed packages count as present; ``incomplete_installs`` reports them separately.
     """
-    providers: dict[str, list[tuple[OsPackage, PackageRef]]] = {}
+    providers: NameIndex[tuple[OsPackage, PackageRef]] = NameIndex(limits)
     for package in packages:
         for provided in package.provides:
-            providers.setdefault(provided.name, []).append((package, provided))
-    universe = _Universe(group_by_name(packages), providers, native_arch or native_architecture(packages))
+            providers.add(provided.name, (package, provided))
+    universe = _Universe(
+        name_index(packages, limits), providers, native_arch or native_architecture(packages)
+    )
     return broken_relations(
         packages, _relations, lambda package, relation: _why_none(package, relation, universe)
     )

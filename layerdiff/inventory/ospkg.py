@@ -17,7 +17,7 @@ from typing import Protocol
 
 from packageurl import PackageURL
 
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 from layerdiff.inventory import apk, dpkg, rpm
 from layerdiff.inventory.ospkg_interface import (
@@ -91,16 +91,20 @@ def read_os_packages(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIM
     return PackageScan(packages, warnings)
 
 
-def broken_dependencies(packages: Iterable[OsPackage]) -> list[BrokenDependency]:
+def broken_dependencies(
+    packages: Iterable[OsPackage], limits: Limits = DEFAULT_LIMITS
+) -> list[BrokenDependency]:
     """Unsatisfied dependencies, each ecosystem's packages judged by that ecosystem's rules only."""
     by_ecosystem: dict[str, list[OsPackage]] = {}
     for package in packages:
         by_ecosystem.setdefault(package.ecosystem, []).append(package)
-    return [
-        broken
-        for database in DATABASES
-        for broken in database.unsatisfied_dependencies(by_ecosystem.get(database.ecosystem, []))
-    ]
+    broken: list[BrokenDependency] = []
+    for database in DATABASES:
+        try:
+            broken += database.unsatisfied_dependencies(by_ecosystem.get(database.ecosystem, []), limits)
+        except LimitExceeded as exc:
+            raise exc.within(f"the {database.ecosystem} packages") from None
+    return broken
 
 
 # os-release ID and VERSION_ID joined by "-", as syft writes the distro qualifier ("debian-12").

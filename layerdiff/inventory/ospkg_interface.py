@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
-from layerdiff.image.limits import Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
 
 Ecosystem = Literal["deb", "apk", "rpm"]
@@ -126,7 +126,8 @@ class PackageDatabase:
     # captured files (path -> bytes) -> packages; raises UnreadableDatabase or LimitExceeded
     read: Callable[[Mapping[str, bytes], Limits], list[OsPackage]]
     compare_versions: Callable[[str, str], int]  # negative, zero, positive as a sorts before, with, after b
-    unsatisfied_dependencies: Callable[[Sequence[OsPackage]], list[BrokenDependency]]
+    # installed packages -> the dependencies they leave unmet; raises LimitExceeded (dependency-checks)
+    unsatisfied_dependencies: Callable[[Sequence[OsPackage], Limits], list[BrokenDependency]]
 
 
 def is_digit(char: str) -> bool:
@@ -143,11 +144,40 @@ def compare_numbers(a: str, b: str) -> int:
     return (a > b) - (a < b)
 
 
-def group_by_name(packages: Iterable[OsPackage]) -> dict[str, list[OsPackage]]:
-    by_name: dict[str, list[OsPackage]] = {}
+T = TypeVar("T")
+
+
+class NameIndex(Generic[T]):
+    """What a dependency check looks a name up in (installed packages, Provides), every lookup counted:
+    all the candidates one database's check examines are bounded by ``dependency-checks``, so a thousand
+    packages providing one name, each asked for a thousand times, is an error, not a quadratic hang."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._items: dict[str, list[T]] = {}
+        self._limit = self._left = limits.dependency_checks
+
+    def add(self, name: str, item: T) -> None:
+        self._items.setdefault(name, []).append(item)
+
+    def get(self, name: str) -> list[T]:
+        items = self._items.get(name, [])
+        self._left -= len(items) + 1
+        if self._left < 0:
+            raise LimitExceeded(
+                "checking dependencies",
+                "dependency_checks",
+                self._limit,
+                f"more than {self._limit} candidate packages examined",
+            )
+        return items
+
+
+def name_index(packages: Iterable[OsPackage], limits: Limits = DEFAULT_LIMITS) -> NameIndex[OsPackage]:
+    """The packages by name, for a dependency check."""
+    index: NameIndex[OsPackage] = NameIndex(limits)
     for package in packages:
-        by_name.setdefault(package.name, []).append(package)
-    return by_name
+        index.add(package.name, package)
+    return index
 
 
 # Why a relation is not met, in the package manager's words: (the installed version it does not accept, or

@@ -19,6 +19,7 @@ from layerdiff.index.capture import Capture
 from layerdiff.inventory.ospkg_interface import (
     BrokenDependency,
     Explanation,
+    NameIndex,
     OsPackage,
     PackageDatabase,
     PackageRef,
@@ -381,17 +382,17 @@ def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
 
 @dataclass
 class _Providers:
-    by_name: dict[str, list[tuple[OsPackage, PackageRef]]]
+    by_name: NameIndex[tuple[OsPackage, PackageRef]]
     files: frozenset[str]
 
 
-def _providers(packages: Iterable[OsPackage]) -> _Providers:
-    by_name: dict[str, list[tuple[OsPackage, PackageRef]]] = {}
+def _providers(packages: Iterable[OsPackage], limits: Limits) -> _Providers:
+    by_name: NameIndex[tuple[OsPackage, PackageRef]] = NameIndex(limits)
     files: set[str] = set()
     for package in packages:
         files.update(package.files)
         for provided in package.provides:
-            by_name.setdefault(provided.name, []).append((package, provided))
+            by_name.add(provided.name, (package, provided))
     return _Providers(by_name, frozenset(files))
 
 
@@ -402,7 +403,7 @@ def _why_not(relation: Relation, providers: _Providers) -> Explanation:
         return None  # rich (boolean) dependencies are not evaluated; rpmlib() is rpm's own
     if required.name.startswith("/") and required.name in providers.files:
         return None
-    candidates = providers.by_name.get(required.name, [])
+    candidates = providers.by_name.get(required.name)
     if any(ranges_overlap(provided, required) for _, provided in candidates):
         return None
     if candidates:
@@ -413,13 +414,15 @@ def _why_not(relation: Relation, providers: _Providers) -> Explanation:
     return None, f"{relation.text} is needed, nothing provides it"
 
 
-def unsatisfied_dependencies(packages: Sequence[OsPackage]) -> list[BrokenDependency]:
+def unsatisfied_dependencies(
+    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS
+) -> list[BrokenDependency]:
     """Requires (run-time ones) that no installed package provides, as ``rpm -Va --nofiles`` reports them.
 
     A Requires is met by a Provides of that name whose version range overlaps (every package provides its
     own name at its EVR), or, for a path, by any package's file. Rich dependencies are not evaluated.
     """
-    providers = _providers(packages)
+    providers = _providers(packages, limits)
     return broken_relations(
         packages,
         # a package may require the same thing twice (declared, and found by rpm's dependency generator)

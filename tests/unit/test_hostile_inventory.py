@@ -428,3 +428,23 @@ def test_a_path_naming_one_directory_200k_times_lists_it_once(
     run = review(tmp_path, capsys, derived)
     assert time.monotonic() - started < 5  # 200,000 listings of 500 names took 36 s
     assert run.code == 0, run.err
+
+
+def test_a_dependency_check_that_would_be_quadratic_is_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1000 packages providing x, none in the version 2000 packages ask for: 2,000,000 comparisons
+    providers = (
+        f"Package: p{i}\nStatus: install ok installed\nVersion: 1\nProvides: x (= {i})\n" for i in range(1000)
+    )
+    askers = (
+        f"Package: a{i}\nStatus: install ok installed\nVersion: 1\nDepends: x (>= 5000)\n"
+        for i in range(2000)
+    )
+    text = "\n".join([*providers, *askers]).encode()
+    run = review(tmp_path, capsys, derived_with(F("var/lib/dpkg/status", text)))
+    run.assert_limit("dependency-checks")
+    assert (
+        ":derived: the deb packages: checking dependencies: more than 1000000 candidate packages examined"
+        in run.err
+    )

@@ -26,7 +26,7 @@ def test_every_database_reads_compares_and_checks_through_one_interface() -> Non
     for database in DATABASES:
         assert database.read({}, DEFAULT_LIMITS) == []
         assert database.compare_versions("1.0-1", "1.1-1") < 0 < database.compare_versions("2.0-1", "1.0-1")
-        assert database.unsatisfied_dependencies([]) == []
+        assert database.unsatisfied_dependencies([], DEFAULT_LIMITS) == []
         # what the reader reads is what the indexer keeps
         for path in SAMPLE_DATABASE_FILES[database.ecosystem]:
             assert CAPTURE.wants(path), path
