@@ -111,7 +111,8 @@ def compare(base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None)
     else:
         derived_tree = build_tree(derived.indexes)
         first_reviewed = 0
-    warnings = [
+    warnings = [*base.snapshot.warnings, *derived.snapshot.warnings]
+    warnings += [
         f"layer {layer}: {message}" for layer, message in derived_tree.warnings if layer >= first_reviewed
     ]
     if not extends:

@@ -63,7 +63,7 @@ def review(
     with ExitStack() as stack:
         cache = _cache(options, stack)
         refs = [parse_ref(base), parse_ref(derived)]
-        sources = [_open(ref, options, stack) for ref in refs]
+        sources = [_open(ref, options, limits, stack) for ref in refs]
         snapshots = [source.snapshot() for source in sources]
         jobs = _sbom_jobs(options, cache, stack)
         if jobs is not None:
@@ -91,17 +91,17 @@ def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspectio
         cache = _cache(options, stack)
         limits = Limits().with_values(options.limits, "--limit")
         loaded: LoadedImage = load_image(
-            _open(parse_ref(image), options, stack), cache, options.progress, limits
+            _open(parse_ref(image), options, limits, stack), cache, options.progress, limits
         )
     return build_inspect(loaded.snapshot, layer_infos(loaded))
 
 
-def _open(ref: ImageRef, options: ReviewOptions, stack: ExitStack) -> ImageSource:
+def _open(ref: ImageRef, options: ReviewOptions, limits: Limits, stack: ExitStack) -> ImageSource:
     if options.platform:
         from layerdiff.sources.platforms import parse_platform
 
         parse_platform(options.platform)
-    source = open_source(ref, options.platform)
+    source = open_source(ref, options.platform, limits)
     stack.callback(source.close)
     return source
 

@@ -92,6 +92,12 @@ class Image:
     compression: str = "gzip"
     architecture: str = "amd64"
     os: str = "linux"
+    # hostile images: blobs stored as given (a decompression bomb) with the diff_ids claimed for them, and
+    # top-level fields added to the config document and the manifest
+    stored: list[bytes] | None = None
+    diff_ids: list[str] | None = None
+    config_extra: dict[str, Any] = field(default_factory=dict)
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
 
     def config_json(self) -> bytes:
         history = self.history
@@ -101,12 +107,18 @@ class Image:
             "architecture": self.architecture,
             "os": self.os,
             "config": self.config,
-            "rootfs": {"type": "layers", "diff_ids": [sha256(layer) for layer in self.layers]},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": self.diff_ids or [sha256(layer) for layer in self.layers],
+            },
             "history": history,
+            **self.config_extra,
         }
         return json.dumps(document, sort_keys=True).encode()
 
     def blobs(self) -> list[bytes]:
+        if self.stored is not None:
+            return self.stored
         return [compress(layer, self.compression) for layer in self.layers]
 
     def manifest(self) -> tuple[bytes, dict[str, bytes]]:
@@ -124,6 +136,7 @@ class Image:
             "mediaType": OCI_MANIFEST,
             "config": {"mediaType": OCI_CONFIG, "digest": sha256(config), "size": len(config)},
             "layers": layers,
+            **self.manifest_extra,
         }
         return json.dumps(manifest, sort_keys=True).encode(), blobs
 
