@@ -344,3 +344,34 @@ def test_what_docker_tolerates_is_read_as_docker_reads_it(
     inspected = json.loads(run(capsys, "inspect", f"oci:{tmp_path / 'layout'}:app").stdout)["config"]
     assert (inspected["user"], inspected["cmd"], inspected["labels"]) == ("root", ["serve"], {"a": ""})
     assert inspected["env"] == ["PATH=/bin", "", "GREETING=\ufffdx"]
+
+
+# -- syft ------------------------------------------------------------------------------------------------
+
+
+def test_syft_never_sees_an_image_that_is_over_the_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scans = tmp_path / "scans"
+    syft = tmp_path / "syft"
+    syft.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo \'{"version": "9.9.9"}\'; exit 0; fi\n'
+        f'echo "$2" >> {scans}\n'
+        'echo \'{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []}\'\n'
+    )
+    syft.chmod(0o755)
+    monkeypatch.setenv("LAYERDIFF_SYFT", str(syft))
+    base = write_docker_archive(tmp_path / "base.tar", Image([BASE_LAYER]))
+    app = write_docker_archive(
+        tmp_path / "app.tar", Image([BASE_LAYER, layer_tar([F("big", bytes(100_000))])])
+    )
+    refs = [f"docker-archive:{base}", f"docker-archive:{app}"]
+    over = main(["diff", *refs, "--format", "json", "--no-cache", "--limit", "layer-bytes=64K"])
+    assert (
+        over == 3 and "app.tar layer 1: the layer decompresses to more than 64KiB" in capsys.readouterr().err
+    )
+    # syft scanned the base once its layers were read, and never the image over the limit
+    assert scans.read_text().splitlines() == [refs[0]]
+    assert main(["diff", *refs, "--format", "json", "--no-cache"]) == 0
+    assert scans.read_text().splitlines()[1:] == refs
