@@ -9,7 +9,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import IO, Any
 
-from layerdiff.errors import ImageError, ImageNotFound, ToolError
+from layerdiff.errors import ImageError, ImageNotFound
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import verified_json
@@ -49,11 +49,14 @@ class _LayoutSource(BlobImageSource):
     def _read_file(self, name: str) -> bytes:
         """A file of the layout, such as index.json."""
 
-    def root(self) -> tuple[Any, str | None]:
+    def index(self) -> dict[str, Any]:
+        """The layout's index.json, bounded and with the types docker reads it with."""
         what = f"{self.reference}: index.json"
-        index = self.shaped(
-            verified_json(self._read_file("index.json"), None, what, self.limits, self.warnings), what
-        )
+        data = self._read_file("index.json")
+        return self.shaped(verified_json(data, None, what, self.limits, self.warnings), what)
+
+    def root(self) -> tuple[Any, str | None]:
+        index = self.index()
         descriptor = select_from_layout(index, self.tag, self.reference)
         if descriptor is None:
             return index, None
@@ -138,10 +141,7 @@ def single_image_layout(ref: ImageRef, platform: str | None, target: Path) -> Pa
     layout of one image (syft): its index names the selected manifest and links to the original blobs, so
     nothing is copied."""
     source = Path(ref.target)
-    try:
-        index = json.loads((source / "index.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ToolError(f"cannot read {source / 'index.json'} for syft ({exc})") from exc
+    index = OciLayoutSource(ref.target, ref.tag, platform).index()
     descriptor = select_from_layout(index, ref.tag, str(ref))
     if descriptor is None:
         descriptor = select_from_index(index, platform, str(ref))
