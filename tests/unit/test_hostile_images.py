@@ -371,7 +371,9 @@ def test_syft_never_sees_an_image_that_is_over_the_limits(
     assert (
         over == 3 and "app.tar layer 1: the layer decompresses to more than 64KiB" in capsys.readouterr().err
     )
-    # syft scanned the base once its layers were read, and never the image over the limit
-    assert scans.read_text().splitlines() == [refs[0]]
+    # Never the image over the limit. The base's scan starts once its layers are read, so whether it ran
+    # before the review stopped depends on the scheduler.
+    scanned = scans.read_text().splitlines() if scans.exists() else []
+    assert refs[1] not in scanned and set(scanned) <= {refs[0]}
     assert main(["diff", *refs, "--format", "json", "--no-cache"]) == 0
-    assert scans.read_text().splitlines()[1:] == refs
+    assert scans.read_text().splitlines()[len(scanned) :] == refs
