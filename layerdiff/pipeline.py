@@ -19,7 +19,7 @@ from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
 from layerdiff.image.streams import ByteStream
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.capture import CaptureSpec
-from layerdiff.index.tar_index import index_layer
+from layerdiff.index.tar_index import image_budget, index_layer, layer_budget
 from layerdiff.inventory.collect import CAPTURE, Inventory, collect
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sources.base import ImageSource
@@ -47,11 +47,17 @@ def load_image(
     snapshot = snapshot or source.snapshot()
     found: dict[str, LayerIndex] = {}
     missing: list[LayerDescriptor] = []
+    # A layer indexed earlier (perhaps under higher limits) counts as if it were read again, so the cache
+    # never changes whether an image is within its limits.
+    budget = image_budget(limits)
     for layer in snapshot.layers:
         if layer.diff_id in found or any(m.diff_id == layer.diff_id for m in missing):
             continue
         cached = cache.get(layer.diff_id, capture)
         if cached is not None:
+            what = f"{snapshot.reference} layer {layer.position}"
+            layer_budget(limits).charge(cached.tar_size, what)
+            budget.charge(cached.tar_size, what)
             found[layer.diff_id] = cached
         else:
             missing.append(layer)
@@ -66,7 +72,7 @@ def load_image(
                 else item.stream
             )
             index = index_layer(
-                stream, item.layer.diff_id if item.layer else None, label, capture, limits.layer_entries
+                stream, item.layer.diff_id if item.layer else None, label, capture, limits, budget
             )
             if index.diff_id in wanted:
                 found[index.diff_id] = index
@@ -107,7 +113,8 @@ def compare(
     else:
         derived_tree = _tree(derived, derived.indexes, limits)
         first_reviewed = 0
-    warnings = [
+    warnings = [*base.snapshot.warnings, *derived.snapshot.warnings]
+    warnings += [
         f"layer {layer}: {message}" for layer, message in derived_tree.warnings if layer >= first_reviewed
     ]
     if not extends:

@@ -63,16 +63,17 @@ def review(
     with ExitStack() as stack:
         cache = _cache(options, stack)
         refs = [parse_ref(base), parse_ref(derived)]
-        sources = [_open(ref, options, stack) for ref in refs]
+        sources = [_open(ref, options, limits, stack) for ref in refs]
         snapshots = [source.snapshot() for source in sources]
         jobs = _sbom_jobs(options, cache, stack)
-        if jobs is not None:
-            for ref, snapshot in zip(refs, snapshots, strict=True):
+        loaded = []
+        for ref, source, snapshot in zip(refs, sources, snapshots, strict=True):
+            loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
+            if jobs is not None:
+                # syft unpacks an image's layers to disk: it starts on an image only once every layer
+                # passed our own bounded read (a bomb is refused first), and runs while the next is read
                 jobs.start(ref, snapshot)
-        base_image, derived_image = (
-            load_image(source, cache, options.progress, limits, snapshot=snapshot)
-            for source, snapshot in zip(sources, snapshots, strict=True)
-        )
+        base_image, derived_image = loaded
         sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
     diff = compare(base_image, derived_image, sboms, limits)
     findings = evaluate(
@@ -93,17 +94,17 @@ def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspectio
         cache = _cache(options, stack)
         limits = Limits().with_values(options.limits, "--limit")
         loaded: LoadedImage = load_image(
-            _open(parse_ref(image), options, stack), cache, options.progress, limits
+            _open(parse_ref(image), options, limits, stack), cache, options.progress, limits
         )
     return build_inspect(loaded.snapshot, layer_infos(loaded))
 
 
-def _open(ref: ImageRef, options: ReviewOptions, stack: ExitStack) -> ImageSource:
+def _open(ref: ImageRef, options: ReviewOptions, limits: Limits, stack: ExitStack) -> ImageSource:
     if options.platform:
         from layerdiff.sources.platforms import parse_platform
 
         parse_platform(options.platform)
-    source = open_source(ref, options.platform)
+    source = open_source(ref, options.platform, limits)
     stack.callback(source.close)
     return source
 

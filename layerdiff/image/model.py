@@ -40,6 +40,9 @@ class ImageSnapshot:
     layers: tuple[LayerDescriptor, ...]
     history: tuple[HistoryEntry, ...]
     repo_tags: tuple[str, ...] = ()
+    warnings: tuple[
+        str, ...
+    ] = ()  # what reading its documents gave (a field docker reads under another name)
 
     @property
     def diff_ids(self) -> tuple[str, ...]:

@@ -6,12 +6,14 @@ import hashlib
 import io
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Protocol, cast
 
 import zstandard
 
 from layerdiff.errors import CorruptLayer, DigestMismatch
+from layerdiff.image.limits import LimitExceeded, format_amount
+from layerdiff.image.zstdframes import ZstdFrames
 
 CHUNK = 1 << 20
 
@@ -47,10 +49,13 @@ class DigestReader(ReadStream):
     bytes that are not the ones the manifest or config promised.
     """
 
-    def __init__(self, inner: ByteStream, expected: str | None, what: str) -> None:
+    def __init__(
+        self, inner: ByteStream, expected: str | None, what: str, expected_size: int | None = None
+    ) -> None:
         super().__init__()
         self._inner = inner
         self._expected = expected
+        self._expected_size = expected_size
         self._what = what
         self._hash = hashlib.sha256()
         self.bytes_read = 0
@@ -63,6 +68,11 @@ class DigestReader(ReadStream):
             return b""
         self._hash.update(data)
         self.bytes_read += len(data)
+        if self._expected_size is not None and self.bytes_read > self._expected_size:
+            # stop here: a blob that runs on past its descriptor's size (an endless HTTP body) is not read
+            raise DigestMismatch(
+                f"{self._what}: the blob is longer than the {self._expected_size} bytes its descriptor gives"
+            )
         return data
 
     @property
@@ -77,10 +87,50 @@ class DigestReader(ReadStream):
         if self._finished:
             return
         self._finished = True
+        if self._expected_size is not None and self.bytes_read != self._expected_size:
+            raise DigestMismatch(
+                f"{self._what}: the blob has {self.bytes_read} bytes, not the {self._expected_size} "
+                "its descriptor gives"
+            )
         if self._expected is not None and self.digest != self._expected:
             raise DigestMismatch(
                 f"{self._what}: content digest {self.digest} does not match {self._expected}"
             )
+
+
+class ByteBudget:
+    """Decompressed bytes that may still be read, against one limit (``layer-bytes`` for one layer,
+    ``image-bytes`` shared by all of an image's layers). Charged as bytes are produced, so a decompression
+    bomb stops at the budget, not at the end of its stream."""
+
+    def __init__(self, limit_name: str, limit: int, detail: str) -> None:
+        self.limit_name = limit_name  # the Limits field, e.g. "layer_bytes"
+        self.limit = limit
+        self.used = 0
+        self._detail = detail  # what was too large, e.g. "the layer decompresses to"
+
+    def charge(self, amount: int, what: str) -> None:
+        self.used += amount
+        if self.used > self.limit:
+            raise LimitExceeded(
+                what, self.limit_name, self.limit, f"{self._detail} more than {format_amount(self.limit)}"
+            )
+
+
+class BudgetedReader(ReadStream):
+    """Passes bytes through, charging each to every budget."""
+
+    def __init__(self, inner: ByteStream, budgets: Sequence[ByteBudget], what: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._budgets = tuple(budgets)
+        self._what = what
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
+        for budget in self._budgets:
+            budget.charge(len(data), self._what)
+        return data
 
 
 class IterStream(ReadStream):
@@ -112,9 +162,25 @@ def decompressed(raw: ByteStream, what: str) -> ByteStream:
     if magic.startswith(GZIP_MAGIC):
         return io.BufferedReader(_GzipReader(buffered, what), CHUNK)
     if magic == ZSTD_MAGIC:
-        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        return io.BufferedReader(_Guarded(reader, what), CHUNK)
+        frames = ZstdFrames(what)
+        watched = _Watched(buffered, frames.feed)
+        reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], watched), read_across_frames=True)
+        return io.BufferedReader(_Guarded(reader, what, frames), CHUNK)
     return buffered
+
+
+class _Watched(ReadStream):
+    """Shows every byte read to ``watch`` on its way through."""
+
+    def __init__(self, inner: ByteStream, watch: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._watch = watch
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
+        self._watch(data)
+        return data
 
 
 class _GzipReader(ReadStream):
@@ -158,52 +224,24 @@ class _GzipReader(ReadStream):
 
 
 class _Guarded(ReadStream):
-    """Turns a decompressor's own exceptions (truncated or corrupt stream) into CorruptLayer."""
+    """Turns a zstd decompressor's own exceptions into CorruptLayer, and its quiet stop at the end of input
+    in the middle of a frame into one too."""
 
-    def __init__(self, inner: ByteStream, what: str) -> None:
+    def __init__(self, inner: ByteStream, what: str, frames: ZstdFrames) -> None:
         super().__init__()
         self._inner = inner
         self._what = what
+        self._frames = frames
 
     def read(self, size: int = -1) -> bytes:
         try:
-            return self._inner.read(size if size is not None and size >= 0 else CHUNK)
-        except DigestMismatch:
+            data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
+        except (DigestMismatch, CorruptLayer):
             raise
         except (EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
             raise CorruptLayer(f"{self._what}: corrupt or truncated compressed stream ({exc})") from exc
-
-
-class ForwardReader(ReadStream):
-    """A stream that can seek forward by reading and discarding, and tells its position.
-
-    tarfile's own stream mode re-slices a buffer on every header read; its random-access mode only ever
-    seeks forward when members are read in order, which this allows without a seekable source.
-    """
-
-    def __init__(self, inner: ByteStream) -> None:
-        super().__init__()
-        self._inner = inner
-        self._position = 0
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = offset if whence == io.SEEK_SET else self._position + offset if whence == io.SEEK_CUR else -1
-        if target < self._position:
-            raise io.UnsupportedOperation("a layer stream cannot seek backwards")
-        while self._position < target:
-            if not self.read(min(CHUNK, target - self._position)):
-                break
-        return self._position
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._inner.read(size if size is not None and size >= 0 else CHUNK)
-        self._position += len(data)
+        if not data and not self._frames.complete():
+            raise CorruptLayer(f"{self._what}: zstd stream ends inside a frame (truncated)")
         return data
 
 

@@ -3,33 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import posixpath
-import tarfile
-from typing import IO, cast
+from typing import cast
 
-from layerdiff.errors import CorruptLayer, HostileLayer
+from layerdiff.errors import CorruptLayer
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
-from layerdiff.image.streams import CHUNK, ByteStream, DigestReader, ForwardReader, forget_members
+from layerdiff.image.streams import CHUNK, BudgetedReader, ByteBudget, ByteStream, DigestReader
+from layerdiff.image.tarstream import TarEntry, TarReader
 from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec, script_head
 from layerdiff.index.elf import is_elf_magic, parse_elf
 
-DEFAULT_MAX_ENTRIES = 2_000_000
-XATTR_PREFIX = "SCHILY.xattr."
-
 _MARKERS = (EntryType.WHITEOUT, EntryType.OPAQUE)
 _TYPES = {
-    tarfile.REGTYPE: EntryType.FILE,
-    tarfile.AREGTYPE: EntryType.FILE,
-    tarfile.CONTTYPE: EntryType.FILE,
-    tarfile.GNUTYPE_SPARSE: EntryType.FILE,
-    tarfile.DIRTYPE: EntryType.DIR,
-    tarfile.SYMTYPE: EntryType.SYMLINK,
-    tarfile.LNKTYPE: EntryType.HARDLINK,
-    tarfile.CHRTYPE: EntryType.CHAR,
-    tarfile.BLKTYPE: EntryType.BLOCK,
-    tarfile.FIFOTYPE: EntryType.FIFO,
+    "0": EntryType.FILE,
+    "7": EntryType.FILE,  # contiguous file: a regular file to every reader but a few old Unixes
+    "S": EntryType.FILE,  # GNU sparse file
+    "5": EntryType.DIR,
+    "2": EntryType.SYMLINK,
+    "1": EntryType.HARDLINK,
+    "3": EntryType.CHAR,
+    "4": EntryType.BLOCK,
+    "6": EntryType.FIFO,
 }
+
+
+def layer_budget(limits: Limits) -> ByteBudget:
+    return ByteBudget("layer_bytes", limits.layer_bytes, "the layer decompresses to")
+
+
+def image_budget(limits: Limits) -> ByteBudget:
+    return ByteBudget("image_bytes", limits.image_bytes, "the image's layers decompress to")
 
 
 def index_layer(
@@ -37,30 +43,31 @@ def index_layer(
     expected_diff_id: str | None,
     what: str,
     capture: CaptureSpec,
-    max_entries: int = DEFAULT_MAX_ENTRIES,
+    limits: Limits = DEFAULT_LIMITS,
+    image: ByteBudget | None = None,
 ) -> LayerIndex:
     """Index an uncompressed layer tar, verifying it hashes to ``expected_diff_id`` when one is given.
 
-    Duplicate paths keep the last entry (what extraction would leave). A hard link's digest is taken from
-    its target when the target is earlier in this layer; otherwise it is resolved against lower layers
-    when layers are merged. The contents ``capture`` declares are kept, and ELF objects are reduced to their
-    loader facts, in the same pass.
+    The tar is read as strictly as Go's archive/tar (``image.tarstream``); its decompressed bytes are
+    charged to ``layer-bytes`` and to the ``image`` budget its image shares, as they are read. Duplicate
+    paths keep the last entry (what extraction would leave). A hard link's digest is taken from its target
+    when the target is earlier in this layer; otherwise it is resolved against lower layers when layers
+    are merged. The contents ``capture`` declares are kept, and ELF objects are reduced to their loader
+    facts, in the same pass.
     """
-    hashed = DigestReader(stream, expected_diff_id, what)
-    layer = _LayerReader(what, capture)
+    budgets = [layer_budget(limits), *([image] if image is not None else [])]
+    hashed = DigestReader(BudgetedReader(stream, budgets, what), expected_diff_id, what)
+    reader = TarReader(io.BufferedReader(cast(io.RawIOBase, hashed), CHUNK), what, limits.tar_header_bytes)
+    layer = _LayerReader(what, capture, budgets)
     count = 0
-    try:
-        reader = cast(IO[bytes], ForwardReader(hashed))
-        with tarfile.open(fileobj=reader, mode="r:") as archive:
-            while (member := archive.next()) is not None:
-                count += 1
-                if count > max_entries:
-                    raise HostileLayer(f"{what}: more than {max_entries} entries")
-                layer.add(archive, member)
-                forget_members(archive)
-        hashed.drain()
-    except (tarfile.TarError, EOFError) as exc:
-        raise CorruptLayer(f"{what}: not a valid tar stream ({exc})") from exc
+    while (entry := reader.next()) is not None:
+        count += 1
+        if count > limits.layer_entries:
+            raise LimitExceeded(
+                what, "layer_entries", limits.layer_entries, f"more than {limits.layer_entries} entries"
+            )
+        layer.add(reader, entry)
+    hashed.drain()
     return LayerIndex(
         diff_id=hashed.digest,
         tar_size=hashed.bytes_read,
@@ -74,16 +81,17 @@ def index_layer(
 class _LayerReader:
     """Accumulates one layer's entries, captured contents and ELF facts as its members stream past."""
 
-    def __init__(self, what: str, capture: CaptureSpec) -> None:
+    def __init__(self, what: str, capture: CaptureSpec, budgets: list[ByteBudget]) -> None:
         self.what = what
         self.capture = capture
+        self.budgets = budgets
         self.entries: dict[tuple[str, bool], Entry] = {}  # keyed by (path, is a whiteout/opaque marker)
         self.contents: dict[str, bytes] = {}
         self.elf: dict[str, ElfInfo] = {}
         self.warnings: list[str] = []
 
-    def add(self, archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-        entry = self._entry(archive, member)
+    def add(self, reader: TarReader, member: TarEntry) -> None:
+        entry = self._entry(reader, member)
         if entry is None:
             return
         key = (entry.path, entry.type in _MARKERS)
@@ -95,18 +103,29 @@ class _LayerReader:
             self.elf.pop(entry.path, None)
         self.entries[key] = entry
 
-    def _entry(self, archive: tarfile.TarFile, member: tarfile.TarInfo) -> Entry | None:
+    def _entry(self, reader: TarReader, member: TarEntry) -> Entry | None:
         path = normalize(member.name, self.what)
         base = posixpath.basename(path)
         if base == OPAQUE_MARKER:
+            if path == "/" + OPAQUE_MARKER:
+                self._refuse_root(member, "an opaque marker", "hide")
+                return None
             return Entry(path=posixpath.dirname(path), type=EntryType.OPAQUE)
         if f"/{WHITEOUT_META_PREFIX}" in path:
             return None  # aufs bookkeeping, not part of the image's filesystem
         if base.startswith(WHITEOUT_PREFIX):
-            return Entry(
-                path=posixpath.join(posixpath.dirname(path), base[len(WHITEOUT_PREFIX) :]),
-                type=EntryType.WHITEOUT,
-            )
+            removed = base[len(WHITEOUT_PREFIX) :]
+            if removed in ("", ".", ".."):
+                # names its own directory or the one above (docker removes it, containerd refuses the layer)
+                if posixpath.normpath(posixpath.join(posixpath.dirname(path), removed)) == "/":
+                    self._refuse_root(member, "a whiteout", "remove")
+                else:
+                    self.warnings.append(
+                        f"{display(member.name)} is a whiteout that names no file in its directory; "
+                        "it is ignored"
+                    )
+                return None
+            return Entry(path=posixpath.join(posixpath.dirname(path), removed), type=EntryType.WHITEOUT)
         kind = _TYPES.get(member.type)
         if kind is None:
             raise CorruptLayer(
@@ -123,8 +142,10 @@ class _LayerReader:
             if target is not None and target.type is EntryType.FILE:
                 sha256, md5, size = target.sha256, target.md5, target.size
                 self._share_facts(link, path)
+        elif member.sparse is not None:
+            sha256 = self._read_sparse(reader, member, path)
         elif kind is EntryType.FILE:
-            sha256, md5 = self._read_file(archive, member, path)
+            sha256, md5 = self._read_file(reader, member, path)
         return Entry(
             path=path,
             type=kind,
@@ -134,29 +155,33 @@ class _LayerReader:
             size=size,
             link=link,
             sha256=sha256,
-            xattrs=_xattrs(member),
+            xattrs=tuple(sorted((name, value.hex()) for name, value in member.xattrs.items())),
             md5=md5,
         )
 
-    def _read_file(self, archive: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> tuple[str, str]:
+    def _refuse_root(self, member: TarEntry, marker: str, verb: str) -> None:
+        self.warnings.append(
+            f"{marker} of the image root ({display(member.name)}) would {verb} every file of the layers "
+            "below; it is ignored"
+        )
+
+    def _read_file(self, reader: TarReader, member: TarEntry, path: str) -> tuple[str, str]:
         """Hash the content; keep it when the inventory parses it or when it is an ELF object."""
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
         kept: list[bytes] | None = None
-        content = archive.extractfile(member)
         first = True
-        if content is not None:
-            while chunk := content.read(CHUNK):
-                if first:
-                    first = False
-                    script = self.capture.wants_script(member.size, member.mode, chunk)
-                    if member.size <= MAX_CAPTURED_BYTES and (
-                        script or self.capture.wants(path) or is_elf_magic(chunk)
-                    ):
-                        kept = []
-                if kept is not None:
-                    kept.append(chunk)
-                sha256.update(chunk)
-                md5.update(chunk)
+        while chunk := reader.read(CHUNK):
+            if first:
+                first = False
+                script = self.capture.wants_script(member.size, member.mode, chunk)
+                if member.size <= MAX_CAPTURED_BYTES and (
+                    script or self.capture.wants(path) or is_elf_magic(chunk)
+                ):
+                    kept = []
+            if kept is not None:
+                kept.append(chunk)
+            sha256.update(chunk)
+            md5.update(chunk)
         if kept is not None:
             data = b"".join(kept)
             if is_elf_magic(data):
@@ -169,17 +194,28 @@ class _LayerReader:
                 self.contents[path] = script_head(data)
         return sha256.hexdigest(), md5.hexdigest()
 
+    def _read_sparse(self, reader: TarReader, member: TarEntry, path: str) -> str:
+        """A sparse file's holes are never produced: its real size is charged to the byte budgets (what
+        extracting it would write), and its digest covers the stored fragments and where they lie."""
+        assert member.sparse is not None
+        for budget in self.budgets:
+            budget.charge(member.size - member.stored, self.what)
+        digest = hashlib.sha256(f"sparse {member.size}\n".encode())
+        for offset, length in member.sparse:
+            digest.update(f"{offset} {length}\n".encode())
+            remaining = length
+            while remaining > 0:
+                chunk = reader.read(min(remaining, CHUNK))
+                digest.update(chunk)
+                remaining -= len(chunk)
+        self.warnings.append(
+            f"{display(path)} is a sparse file ({member.size} bytes, {member.stored} stored): its sha256 "
+            "covers the stored data and where it lies, and its content is not read"
+        )
+        return digest.hexdigest()
+
     def _share_facts(self, target: str, path: str) -> None:
         if target in self.contents:
             self.contents[path] = self.contents[target]
         if target in self.elf:
             self.elf[path] = self.elf[target]
-
-
-def _xattrs(member: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
-    found = []
-    for key, value in member.pax_headers.items():
-        if key.startswith(XATTR_PREFIX):
-            raw = value.encode("utf-8", "surrogateescape")
-            found.append((key[len(XATTR_PREFIX) :], raw.hex()))
-    return tuple(sorted(found))

@@ -1,4 +1,5 @@
-"""syft runs in a worker thread while layers are indexed; results are cached by image id."""
+"""syft runs in a worker thread, on each image once its layers passed the limits (while the next image is
+read); results are cached by image id."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from layerdiff.sbom.syft import Syft, scan
 
 
 class SbomJobs:
-    """One syft scan per image, started early and collected after indexing (the cache is only touched
-    from the calling thread: SQLite connections do not cross threads)."""
+    """One syft scan per image, started once the image is indexed and collected after both are (the cache
+    is only touched from the calling thread: SQLite connections do not cross threads)."""
 
     def __init__(self, syft: Syft, cache: IndexCache, platform: str | None) -> None:
         self.syft = syft

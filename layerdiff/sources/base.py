@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from layerdiff.errors import DigestMismatch, ImageError
+from layerdiff.image.limits import Limits
 from layerdiff.image.model import HistoryEntry, ImageSnapshot, LayerDescriptor
 from layerdiff.image.streams import ByteStream
+from layerdiff.sources.json_docs import parse_json
+from layerdiff.sources.shapes import IMAGE_CONFIG, ListOf, Str, checked
 
 
 @dataclass(frozen=True)
@@ -56,18 +58,14 @@ class ImageSource(ABC):
         """Release connections and file handles."""
 
 
-def verified_json(data: bytes, digest: str | None, what: str) -> dict[str, Any]:
+def verified_json(data: bytes, digest: str | None, what: str, limits: Limits, warnings: list[str]) -> Any:
+    """A JSON document checked against its digest (when known) and bounded by ``limits``; its shape is
+    the caller's to check (``sources/shapes.py``)."""
     if digest is not None:
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         if actual != digest:
             raise DigestMismatch(f"{what}: content digest {actual} does not match {digest}")
-    try:
-        value = json.loads(data)
-    except ValueError as exc:
-        raise ImageError(f"{what}: not valid JSON ({exc})") from exc
-    if not isinstance(value, dict):
-        raise ImageError(f"{what}: expected a JSON object")
-    return value
+    return parse_json(data, what, limits, warnings)
 
 
 def platform_of(config: Mapping[str, Any]) -> str:
@@ -79,18 +77,24 @@ def platform_of(config: Mapping[str, Any]) -> str:
 
 def build_snapshot(
     reference: str,
-    config: dict[str, Any],
+    config: Any,
     image_id: str,
     manifest_digest: str | None,
     blobs: Sequence[BlobRef] | None,
-    repo_tags: Sequence[str] = (),
+    repo_tags: Any = None,
+    warnings: list[str] | None = None,
 ) -> ImageSnapshot:
-    """Tie the config's diff_ids, the manifest's blobs and the history together into a snapshot."""
+    """Tie the config's diff_ids, the manifest's blobs and the history together into a snapshot, once the
+    config's fields (and the tags) have the types docker gives them. ``warnings`` are those the source's
+    documents gave; they reach the report."""
     from layerdiff.image.history import layer_history
 
+    notes = warnings if warnings is not None else []
+    config = checked(config, IMAGE_CONFIG, f"{reference}: config", notes)
+    tags = checked(list(repo_tags or ()), ListOf(Str()), f"{reference}: RepoTags", notes)
     rootfs = config.get("rootfs") or {}
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids):
+    diff_ids = rootfs.get("diff_ids")
+    if diff_ids is None:
         raise ImageError(f"{reference}: image config has no rootfs.diff_ids")
     if blobs is not None and len(blobs) != len(diff_ids):
         raise ImageError(
@@ -98,13 +102,12 @@ def build_snapshot(
         )
     history = tuple(
         HistoryEntry(
-            created_by=str(h.get("created_by") or ""),
+            created_by=h.get("created_by") or "",
             created=h.get("created"),
             comment=h.get("comment"),
             empty_layer=bool(h.get("empty_layer")),
         )
         for h in config.get("history") or []
-        if isinstance(h, dict)
     )
     per_layer = layer_history(history, len(diff_ids))
     layers = tuple(
@@ -126,5 +129,6 @@ def build_snapshot(
         config=config,
         layers=layers,
         history=history,
-        repo_tags=tuple(repo_tags),
+        repo_tags=tuple(tags),
+        warnings=tuple(dict.fromkeys(notes)),
     )

@@ -21,9 +21,11 @@ import requests.exceptions
 
 from layerdiff.errors import EngineUnavailable, ImageError, ImageNotFound
 from layerdiff.image.history import keyword
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor
 from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
+from layerdiff.sources.json_docs import replace_surrogates
 
 _LAYER_WRITING = {"RUN", "COPY", "ADD"}
 
@@ -38,9 +40,10 @@ def connect() -> docker.DockerClient:
 
 
 class EngineSource(ImageSource):
-    def __init__(self, name: str, platform: str | None = None) -> None:
+    def __init__(self, name: str, platform: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.name = name
         self.platform = platform
+        self.limits = limits
         self.reference = f"docker:{name}"
         self.client = connect()
 
@@ -64,8 +67,12 @@ class EngineSource(ImageSource):
             config["variant"] = attrs["Variant"]
         digests = {d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [] if "@" in d}
         manifest_digest = digests.pop() if len(digests) == 1 else None
+        # the engine passes on what the image's config holds, lone surrogates included
+        warnings: list[str] = []
+        config = replace_surrogates(config, f"{self.reference}: config", warnings)
+        tags = replace_surrogates(attrs.get("RepoTags"), f"{self.reference}: RepoTags", warnings)
         snapshot = build_snapshot(
-            self.reference, config, str(attrs["Id"]), manifest_digest, None, attrs.get("RepoTags") or ()
+            self.reference, config, str(attrs["Id"]), manifest_digest, None, tags, warnings
         )
         # The engine holds one platform per image name; it cannot pick another, only refuse a mismatch.
         if self.platform is not None and not snapshot.platform.startswith(self.platform):

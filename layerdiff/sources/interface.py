@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from layerdiff.image.limits import Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 
@@ -29,8 +30,9 @@ class Transport(ABC):
     takes_path: ClassVar[bool] = False
 
     @abstractmethod
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
-        """The source that reads ``ref``; ``platform`` selects from a multi-platform index."""
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
+        """The source that reads ``ref``; ``platform`` selects from a multi-platform index; ``limits``
+        bound what its documents and archives may hold."""
 
     @abstractmethod
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from abc import abstractmethod
 from pathlib import Path
 from typing import IO, Any
 
-from layerdiff.errors import ImageError, ImageNotFound, ToolError
+from layerdiff.errors import ImageError, ImageNotFound
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import verified_json
-from layerdiff.sources.blobs import MAX_JSON_BLOB, BlobImageSource, check_digest
+from layerdiff.sources.blobs import BlobImageSource, check_digest
+from layerdiff.sources.json_docs import read_bounded
 from layerdiff.sources.platforms import select_from_index
 from layerdiff.sources.tar_members import TarMembers
 
@@ -38,16 +41,22 @@ def select_from_layout(index: dict[str, Any], tag: str | None, what: str) -> dic
 
 
 class _LayoutSource(BlobImageSource):
-    def __init__(self, reference: str, tag: str | None, platform: str | None) -> None:
-        super().__init__(reference, platform)
+    def __init__(self, reference: str, tag: str | None, platform: str | None, limits: Limits) -> None:
+        super().__init__(reference, platform, limits)
         self.tag = tag
 
     @abstractmethod
     def _read_file(self, name: str) -> bytes:
         """A file of the layout, such as index.json."""
 
-    def root(self) -> tuple[dict[str, Any], str | None]:
-        index = verified_json(self._read_file("index.json"), None, f"{self.reference}: index.json")
+    def index(self) -> dict[str, Any]:
+        """The layout's index.json, bounded and with the types docker reads it with."""
+        what = f"{self.reference}: index.json"
+        data = self._read_file("index.json")
+        return self.shaped(verified_json(data, None, what, self.limits, self.warnings), what)
+
+    def root(self) -> tuple[Any, str | None]:
+        index = self.index()
         descriptor = select_from_layout(index, self.tag, self.reference)
         if descriptor is None:
             return index, None
@@ -56,37 +65,54 @@ class _LayoutSource(BlobImageSource):
 
 
 class OciLayoutSource(_LayoutSource):
-    def __init__(self, directory: str, tag: str | None, platform: str | None) -> None:
-        super().__init__(f"oci:{directory}" + (f":{tag}" if tag else ""), tag, platform)
-        if not os.path.isfile(os.path.join(directory, "index.json")):
+    def __init__(
+        self, directory: str, tag: str | None, platform: str | None, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        super().__init__(f"oci:{directory}" + (f":{tag}" if tag else ""), tag, platform, limits)
+        if not os.path.lexists(os.path.join(directory, "index.json")):
             raise ImageNotFound(f"{directory}: not an OCI image layout (no index.json)")
         self.directory = directory
+        self._root = os.path.realpath(directory)
 
     def _read_file(self, name: str) -> bytes:
-        with open(os.path.join(self.directory, name), "rb") as handle:
-            data = handle.read(MAX_JSON_BLOB + 1)
-        if len(data) > MAX_JSON_BLOB:
-            raise ImageError(f"{self.reference}: {name} is too large")
-        return data
+        with self._open_inside(name, name) as handle:
+            return read_bounded(handle, f"{self.reference}: {name}", self.limits)
 
     def open_blob(self, digest: str) -> IO[bytes]:
         algorithm, _, hexdigest = check_digest(digest, self.reference).partition(":")
-        path = os.path.join(self.directory, "blobs", algorithm, hexdigest)
+        return self._open_inside(os.path.join("blobs", algorithm, hexdigest), f"blob {digest}")
+
+    def _open_inside(self, name: str, what: str) -> IO[bytes]:
+        """A file of the layout, if it is a regular file inside it: a FIFO would block the read forever, and
+        a device or a link out of the layout (to /dev/zero) would read what is not the image's."""
+        real = os.path.realpath(os.path.join(self._root, name))
+        if os.path.commonpath([real, self._root]) != self._root:
+            raise ImageError(f"{self.reference}: {what} links outside the layout ({real})")
         try:
-            return open(path, "rb")
+            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         except FileNotFoundError as exc:
-            raise ImageError(f"{self.reference}: missing blob {digest}") from exc
+            raise ImageError(f"{self.reference}: missing {what}") from exc
+        except OSError as exc:
+            raise ImageError(f"{self.reference}: cannot read {what} ({exc.strerror})") from exc
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise ImageError(f"{self.reference}: {what} is {_file_kind(mode)}, not a regular file")
+        return os.fdopen(fd, "rb")
 
 
 class OciArchiveSource(_LayoutSource):
-    def __init__(self, path: str, tag: str | None, platform: str | None) -> None:
-        super().__init__(f"oci-archive:{path}" + (f":{tag}" if tag else ""), tag, platform)
-        self.archive = TarMembers(path)
+    def __init__(
+        self, path: str, tag: str | None, platform: str | None, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        super().__init__(f"oci-archive:{path}" + (f":{tag}" if tag else ""), tag, platform, limits)
+        self.archive = TarMembers(path, limits)
         if not self.archive.has("index.json"):
             raise ImageNotFound(f"{path}: not an OCI archive (no index.json)")
 
     def _read_file(self, name: str) -> bytes:
-        return self.archive.read(name, MAX_JSON_BLOB)
+        return self.archive.read(name, self.limits.json_bytes)
 
     def open_blob(self, digest: str) -> IO[bytes]:
         algorithm, _, hexdigest = check_digest(digest, self.reference).partition(":")
@@ -99,15 +125,23 @@ class OciArchiveSource(_LayoutSource):
         self.archive.close()
 
 
+def _file_kind(mode: int) -> str:
+    kinds = {
+        "a FIFO": stat.S_ISFIFO,
+        "a character device": stat.S_ISCHR,
+        "a block device": stat.S_ISBLK,
+        "a directory": stat.S_ISDIR,
+        "a socket": stat.S_ISSOCK,
+    }
+    return next((name for name, test in kinds.items() if test(mode)), "not a file")
+
+
 def single_image_layout(ref: ImageRef, platform: str | None, target: Path) -> Path:
     """A layout at ``target`` holding just the image ``ref`` and ``platform`` select, for tools that take a
     layout of one image (syft): its index names the selected manifest and links to the original blobs, so
     nothing is copied."""
     source = Path(ref.target)
-    try:
-        index = json.loads((source / "index.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ToolError(f"cannot read {source / 'index.json'} for syft ({exc})") from exc
+    index = OciLayoutSource(ref.target, ref.tag, platform).index()
     descriptor = select_from_layout(index, ref.tag, str(ref))
     if descriptor is None:
         descriptor = select_from_index(index, platform, str(ref))

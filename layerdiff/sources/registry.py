@@ -22,8 +22,10 @@ from http.client import HTTPResponse
 from typing import IO, Any
 
 from layerdiff.errors import ImageError, ImageNotFound, UsageError
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.sources.base import verified_json
-from layerdiff.sources.blobs import MAX_JSON_BLOB, BlobImageSource, check_digest
+from layerdiff.sources.blobs import BlobImageSource, check_digest
+from layerdiff.sources.json_docs import parse_json, read_bounded
 
 DOCKER_HUB = "registry-1.docker.io"
 MANIFEST_TYPES = ", ".join(
@@ -79,35 +81,31 @@ def insecure_registry(host: str) -> bool:
 
 
 class RegistrySource(BlobImageSource):
-    def __init__(self, text: str, platform: str | None) -> None:
-        super().__init__(f"registry:{text}", platform)
+    def __init__(self, text: str, platform: str | None, limits: Limits = DEFAULT_LIMITS) -> None:
+        super().__init__(f"registry:{text}", platform, limits)
         self.ref = parse_registry_ref(text)
         scheme = "http" if insecure_registry(self.ref.host) else "https"
         self.base_url = f"{scheme}://{self.ref.host}/v2/{self.ref.repository}"
         self._credentials = _credentials(self.ref.host)
         self._authorization: str | None = None
 
-    def root(self) -> tuple[dict[str, Any], str | None]:
+    def root(self) -> tuple[Any, str | None]:
+        what = f"{self.reference}: manifest"
         response = self._get(f"{self.base_url}/manifests/{self.ref.reference}", MANIFEST_TYPES)
         with response:
-            data = response.read(MAX_JSON_BLOB + 1)
+            data = read_bounded(response, what, self.limits)
             header_digest = response.headers.get("Docker-Content-Digest")
-        if len(data) > MAX_JSON_BLOB:
-            raise ImageError(f"{self.reference}: manifest is too large")
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         expected = self.ref.reference if self.ref.is_digest else header_digest
-        return verified_json(
-            data,
-            expected if expected and expected.startswith("sha256:") else None,
-            f"{self.reference}: manifest",
-        ), digest
+        expected = expected if expected and expected.startswith("sha256:") else None
+        return verified_json(data, expected, what, self.limits, self.warnings), digest
 
-    def read_json(self, digest: str, what: str) -> dict[str, Any]:
+    def read_json(self, digest: str, what: str) -> Any:
         # Manifests live under /manifests, configs under /blobs; the config is the only JSON blob we fetch
         if "manifest" in what:
             with self._get(f"{self.base_url}/manifests/{digest}", MANIFEST_TYPES) as response:
-                data = response.read(MAX_JSON_BLOB + 1)
-            return verified_json(data, digest, what)
+                data = read_bounded(response, what, self.limits)
+            return verified_json(data, digest, what, self.limits, self.warnings)
         return super().read_json(digest, what)
 
     def open_blob(self, digest: str) -> IO[bytes]:
@@ -161,11 +159,12 @@ class RegistrySource(BlobImageSource):
                 "Authorization", "Basic " + base64.b64encode(":".join(self._credentials).encode()).decode()
             )
         try:
+            what = f"{self.reference}: registry token"
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                token = json.loads(response.read(MAX_JSON_BLOB))
+                token = parse_json(read_bounded(response, what, self.limits), what, self.limits, [])
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise ImageError(f"{self.reference}: cannot get a registry token ({exc})") from exc
-        value = token.get("token") or token.get("access_token")
+        value = (token.get("token") or token.get("access_token")) if isinstance(token, dict) else None
         if not isinstance(value, str):
             raise ImageError(f"{self.reference}: the registry token service returned no token")
         return f"Bearer {value}"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import tarfile
 from pathlib import Path
 
-from layerdiff.errors import ToolError, UsageError
+from layerdiff.errors import ImageError, ToolError, UsageError
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.interface import SyftTarget, Transport
@@ -20,10 +20,10 @@ from layerdiff.sources.interface import SyftTarget, Transport
 class Engine(Transport):
     name = "docker"
 
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.engine import EngineSource
 
-        return EngineSource(ref.target, platform)
+        return EngineSource(ref.target, platform, limits)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         return SyftTarget(f"docker:{ref.target}")
@@ -33,10 +33,10 @@ class DockerArchive(Transport):
     name = "docker-archive"
     takes_path = True
 
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.docker_archive import DockerArchiveSource
 
-        return DockerArchiveSource(ref.target, ref.tag)
+        return DockerArchiveSource(ref.target, ref.tag, limits)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         return SyftTarget(f"docker-archive:{ref.target}")
@@ -46,10 +46,10 @@ class OciLayout(Transport):
     name = "oci"
     takes_path = True
 
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.oci_layout import OciLayoutSource
 
-        return OciLayoutSource(ref.target, ref.tag, platform)
+        return OciLayoutSource(ref.target, ref.tag, platform, limits)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         # syft's oci-dir takes a layout holding one image, and cannot pick a tag or platform itself
@@ -62,10 +62,10 @@ class OciArchive(Transport):
     name = "oci-archive"
     takes_path = True
 
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.oci_layout import OciArchiveSource
 
-        return OciArchiveSource(ref.target, ref.tag, platform)
+        return OciArchiveSource(ref.target, ref.tag, platform, limits)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         if ref.tag:
@@ -79,10 +79,10 @@ class OciArchive(Transport):
 class Registry(Transport):
     name = "registry"
 
-    def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+    def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.registry import RegistrySource
 
-        return RegistrySource(ref.target, platform)
+        return RegistrySource(ref.target, platform, limits)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         from layerdiff.sources.registry import insecure_registry, parse_registry_ref
@@ -104,8 +104,8 @@ def transport_of(ref: ImageRef) -> Transport:
     return TRANSPORTS[ref.transport]
 
 
-def open_source(ref: ImageRef, platform: str | None = None) -> ImageSource:
-    return transport_of(ref).open(ref, platform)
+def open_source(ref: ImageRef, platform: str | None = None, limits: Limits = DEFAULT_LIMITS) -> ImageSource:
+    return transport_of(ref).open(ref, platform, limits)
 
 
 def parse_ref(text: str) -> ImageRef:
@@ -158,11 +158,15 @@ def _split_path(rest: str) -> tuple[str, str | None]:
 
 def _archive_transport(path: str) -> str:
     """An archive holding oci-layout but no manifest.json is an OCI archive; otherwise docker save."""
+    from layerdiff.sources.tar_members import TarMembers
+
     try:
-        with tarfile.open(path) as archive:
-            names = set(archive.getnames())
-    except (tarfile.TarError, OSError):
+        archive = TarMembers(path)
+    except ImageError:
         return DockerArchive.name  # the docker-archive reader reports what is wrong with it
-    if "manifest.json" not in names and "oci-layout" in names:
-        return OciArchive.name
-    return DockerArchive.name
+    try:
+        if not archive.has("manifest.json") and archive.has("oci-layout"):
+            return OciArchive.name
+        return DockerArchive.name
+    finally:
+        archive.close()

@@ -92,6 +92,12 @@ class Image:
     compression: str = "gzip"
     architecture: str = "amd64"
     os: str = "linux"
+    # hostile images: blobs stored as given (a decompression bomb) with the diff_ids claimed for them, and
+    # top-level fields added to the config document and the manifest
+    stored: list[bytes] | None = None
+    diff_ids: list[str] | None = None
+    config_extra: dict[str, Any] = field(default_factory=dict)
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
 
     def config_json(self) -> bytes:
         history = self.history
@@ -101,12 +107,18 @@ class Image:
             "architecture": self.architecture,
             "os": self.os,
             "config": self.config,
-            "rootfs": {"type": "layers", "diff_ids": [sha256(layer) for layer in self.layers]},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": self.diff_ids or [sha256(layer) for layer in self.layers],
+            },
             "history": history,
+            **self.config_extra,
         }
         return json.dumps(document, sort_keys=True).encode()
 
     def blobs(self) -> list[bytes]:
+        if self.stored is not None:
+            return self.stored
         return [compress(layer, self.compression) for layer in self.layers]
 
     def manifest(self) -> tuple[bytes, dict[str, bytes]]:
@@ -124,6 +136,7 @@ class Image:
             "mediaType": OCI_MANIFEST,
             "config": {"mediaType": OCI_CONFIG, "digest": sha256(config), "size": len(config)},
             "layers": layers,
+            **self.manifest_extra,
         }
         return json.dumps(manifest, sort_keys=True).encode(), blobs
 
@@ -188,3 +201,103 @@ def write_docker_archive(path: Path, image: Image, repo_tag: str = "example:late
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return path
+
+
+# -- raw tar pieces, for headers tarfile would never write ---------------------------------------------
+
+USTAR = b"ustar\x0000"
+GNU = b"ustar  \x00"
+
+
+def tar_header(
+    name: bytes,
+    size: int = 0,
+    kind: bytes = b"0",
+    *,
+    link: bytes = b"",
+    magic: bytes = USTAR,
+    fields: dict[int, bytes] | None = None,
+    checksum_delta: int = 0,
+) -> bytes:
+    """One 512-byte header block. ``fields`` overwrites bytes at their offsets (a size that is not a
+    number, a sparse map) before the checksum is computed; ``checksum_delta`` then makes it wrong."""
+    block = bytearray(512)
+    block[0:100] = name[:100].ljust(100, b"\0")
+    block[100:108] = b"%07o\0" % 0o644
+    block[108:116] = block[116:124] = b"%07o\0" % 0
+    block[124:136] = tar_number(size)
+    block[136:148] = b"%011o\0" % 1_700_000_000
+    block[156:157] = kind
+    block[157:257] = link[:100].ljust(100, b"\0")
+    block[257:265] = magic
+    for offset, value in (fields or {}).items():
+        block[offset : offset + len(value)] = value
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % (sum(block) + checksum_delta)
+    return bytes(block)
+
+
+def tar_number(value: int, width: int = 12) -> bytes:
+    """Octal when it fits the field, else base-256 (GNU's encoding of large numbers)."""
+    if value < 8 ** (width - 1):
+        return b"%0*o\0" % (width - 1, value)
+    return bytes([0x80]) + value.to_bytes(width - 1, "big")
+
+
+def padded(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % 512)
+
+
+def tar_member(name: bytes, data: bytes = b"", kind: bytes = b"0", **header: Any) -> bytes:
+    return tar_header(name, len(data), kind, **header) + padded(data)
+
+
+def pax_records(records: dict[bytes, bytes]) -> bytes:
+    """``"%d %s=%s\\n"`` records, each length counting its own digits."""
+    out = b""
+    for key, value in records.items():
+        body = b" " + key + b"=" + value + b"\n"
+        length = len(body) + 1
+        while len(str(length)) + len(body) != length:
+            length += 1
+        out += str(length).encode() + body
+    return out
+
+
+def pax_member(records: dict[bytes, bytes], kind: bytes = b"x") -> bytes:
+    return tar_member(b"PaxHeader", pax_records(records), kind)
+
+
+END_OF_ARCHIVE = bytes(1024)
+
+
+def old_gnu_sparse(
+    name: bytes, real_size: int, fragments: list[tuple[int, bytes]], per_extension: int = 21
+) -> bytes:
+    """A GNU 'S' entry: up to 4 (offset, length) pairs in the header, the rest in extension blocks."""
+    stored = b"".join(data for _, data in fragments)
+    pairs = [tar_number(offset) + tar_number(len(data)) for offset, data in fragments]
+    head, rest = pairs[:4], pairs[4:]
+    fields = {386: b"".join(head), 483: tar_number(real_size), 482: b"\1" if rest else b"\0"}
+    out = tar_header(name, len(stored), b"S", magic=GNU, fields=fields)
+    while rest:
+        chunk, rest = rest[:per_extension], rest[per_extension:]
+        extension = bytearray(512)
+        extension[0 : 24 * len(chunk)] = b"".join(chunk)
+        extension[504] = 1 if rest else 0
+        out += bytes(extension)
+    return out + padded(stored)
+
+
+def pax_sparse_1_0(name: bytes, real_size: int, fragments: list[tuple[int, bytes]]) -> bytes:
+    """GNU's PAX sparse format 1.0: the map as decimal lines in whole blocks before the data."""
+    numbers = [len(fragments)] + [n for offset, data in fragments for n in (offset, len(data))]
+    sparse_map = padded(b"".join(b"%d\n" % n for n in numbers))
+    body = sparse_map + b"".join(data for _, data in fragments)
+    records = {
+        b"GNU.sparse.major": b"1",
+        b"GNU.sparse.minor": b"0",
+        b"GNU.sparse.name": name,
+        b"GNU.sparse.realsize": str(real_size).encode(),
+    }
+    return pax_member(records) + tar_member(b"GNUSparseFile.0/" + name[-80:], body)

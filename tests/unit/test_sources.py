@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from layerdiff.errors import DigestMismatch, ImageError, ImageNotFound, UsageError
+from layerdiff.image.limits import Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, load_image
@@ -112,7 +113,7 @@ def test_a_transport_that_does_not_say_how_syft_reads_it_cannot_exist() -> None:
     class NoSyft(Transport):
         name = "no-syft"
 
-        def open(self, ref: ImageRef, platform: str | None) -> ImageSource:
+        def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
             raise AssertionError("not reached")
 
     with pytest.raises(TypeError, match="syft_target"):

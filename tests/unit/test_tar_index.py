@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
 
 import pytest
 
 from layerdiff.errors import CorruptLayer, DigestMismatch, HostileLayer
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.image.streams import decompressed
 from layerdiff.index.capture import Capture, CaptureSpec
@@ -15,7 +17,8 @@ from tests.support.imagebuilder import F, compress, layer_tar, sha256
 
 
 def index(data: bytes, max_entries: int = 1000) -> dict[str, Entry]:
-    result = index_layer(io.BytesIO(data), sha256(data), "test layer", CAPTURE, max_entries)
+    limits = dataclasses.replace(DEFAULT_LIMITS, layer_entries=max_entries)
+    result = index_layer(io.BytesIO(data), sha256(data), "test layer", CAPTURE, limits)
     return {e.path: e for e in result.entries}
 
 
@@ -92,7 +95,7 @@ def test_escaping_names_are_refused() -> None:
 
 def test_entry_limit() -> None:
     data = layer_tar([F(f"f{i}", b"") for i in range(50)])
-    with pytest.raises(HostileLayer, match="more than 10 entries"):
+    with pytest.raises(LimitExceeded, match=r"test layer: more than 10 entries \(limit layer-entries=10;"):
         index(data, max_entries=10)
 
 
