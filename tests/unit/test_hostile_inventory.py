@@ -7,15 +7,12 @@ Images are built in Python and reviewed through the command line in-process.
 from __future__ import annotations
 
 import io
-import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from layerdiff.cli import main
 from layerdiff.fs.resolve import resolve
 from layerdiff.fs.tree import build_tree
 from layerdiff.fs.view import TreeView
@@ -27,44 +24,9 @@ from layerdiff.inventory.collect import CAPTURE, collect
 from layerdiff.inventory.ospkg import read_os_packages
 from layerdiff.rules.model import capped_evidence
 from tests.support.elfbuilder import shared_object
-from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
-from tests.unit.test_rpm import STRING, STRING_ARRAY, HeaderEntries, rpmdb_bytes
-
-BASE = Image([layer_tar([F("etc/hostname", b"base\n")])])
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def report(self) -> dict[str, Any]:
-        return dict(json.loads(self.out))
-
-    def assert_limit(self, limit: str) -> None:
-        """One line on stderr naming the limit and how to raise it, exit 3."""
-        assert self.code == 3, (self.code, self.err)
-        (line,) = self.err.splitlines()
-        assert line.startswith("layerdiff: error: oci:"), line
-        assert f"(limit {limit}=" in line and f"raise it with --limit {limit}=..." in line, line
-
-
-def review(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], derived: Image, *options: str, base: Image = BASE
-) -> Run:
-    layout = write_oci_layout(tmp_path / "layout", {"base": base, "derived": derived})
-    images = [f"oci:{layout}:base", f"oci:{layout}:derived"]
-    started = time.monotonic()
-    code = main(["diff", *images, "--no-cache", "--sbom", "none", "--format", "json", *options])
-    assert time.monotonic() - started < 10
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
-
-
-def derived_with(*entries: F) -> Image:
-    return Image([*BASE.layers, layer_tar(list(entries))])
+from tests.support.hostile import BASE, derived_with, review
+from tests.support.imagebuilder import F, Image, layer_tar
+from tests.support.rpmdb import STRING, STRING_ARRAY, HeaderEntries, rpmdb_bytes
 
 
 def view_of(*entries: F, limits: Limits = DEFAULT_LIMITS) -> TreeView:

@@ -15,9 +15,9 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.inventory import rpm, sqlite_rows
 from layerdiff.inventory.ospkg import read_os_packages
 from layerdiff.inventory.ospkg_interface import UnreadableDatabase
+from tests.support.hostile import derived_with, review
 from tests.support.imagebuilder import F
-from tests.unit.test_hostile_inventory import derived_with, review
-from tests.unit.test_rpm import BASH, INT32, STRING, STRING_ARRAY, rpmdb_bytes
+from tests.support.rpmdb import BASH, INT32, STRING, STRING_ARRAY, rpmdb_bytes
 
 RPMDB = rpm.RPMDB_PATHS[1]  # /var/lib/rpm/rpmdb.sqlite
 
