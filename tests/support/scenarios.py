@@ -32,6 +32,7 @@ DERIVED = (
     "derived-nolib",
     "derived-shadowlib",
     "derived-purge",
+    "derived-oddnames",
 )
 
 
