@@ -258,4 +258,5 @@ def _last_layer_blob(layout: Path) -> Path:
         m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "app"
     )
     manifest = json.loads((layout / "blobs" / "sha256" / app["digest"][7:]).read_text())
-    return layout / "blobs" / "sha256" / manifest["layers"][-1]["digest"].removeprefix("sha256:")
+    digest: str = manifest["layers"][-1]["digest"]
+    return layout / "blobs" / "sha256" / digest.removeprefix("sha256:")
