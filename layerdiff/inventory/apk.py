@@ -18,19 +18,7 @@ from typing import TypeVar
 
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
-from layerdiff.inventory.ospkg_interface import (
-    BrokenDependency,
-    Explanation,
-    NameIndex,
-    OsPackage,
-    PackageDatabase,
-    PackageRef,
-    Relation,
-    UnreadableDatabase,
-    broken_relations,
-    compare_numbers,
-    name_index,
-)
+from layerdiff.inventory import ospkg_interface as pkgdb
 from layerdiff.inventory.package_bounds import EntryCount, PathBudget, check_count, check_fields, token_count
 
 APK_INSTALLED = "/lib/apk/db/installed"
@@ -53,12 +41,12 @@ def decode_checksum(value: str) -> str:
 _DEPENDENCY = re.compile(r"^(?P<name>[^<>=~]+?)(?P<op>[<>=~]+)(?P<version>.*)$")
 
 
-def parse_dependency(token: str) -> PackageRef:
+def parse_dependency(token: str) -> pkgdb.PackageRef:
     """One ``D:``/``p:`` token: ``name``, ``name>=1.2-r0``, ``so:libc.musl-x86_64.so.1=1``, ``name@tag``."""
     match = _DEPENDENCY.match(token)
     name, operator, version = match.group("name", "op", "version") if match else (token, None, None)
     name = name.partition("@")[0]  # a repository pin (name@edge) says where from, not what
-    return PackageRef(name=name, operator=operator or None, version=version or None)
+    return pkgdb.PackageRef(name=name, operator=operator or None, version=version or None)
 
 
 @dataclass
@@ -86,7 +74,7 @@ class _Block:
         self.budget.spend(len(path))  # one long F: directory and many R: files expand far
         self.files.append(path)
 
-    def package(self, limits: Limits) -> OsPackage | None:
+    def package(self, limits: Limits) -> pkgdb.OsPackage | None:
         name = self.fields.get("P")
         if not name:
             return None
@@ -96,13 +84,13 @@ class _Block:
         # "!name" tokens are conflicts, not dependencies
         depends = [token for token in self.fields.get("D", "").split() if not token.startswith("!")]
         check_fields(name, (*depends, *self.fields.get("p", "").split()), limits)
-        return OsPackage(
+        return pkgdb.OsPackage(
             ecosystem="apk",
             name=name,
             version=self.fields.get("V", ""),
             architecture=self.fields.get("A", ""),
             source=self.fields.get("o") or None,
-            depends=tuple(Relation(alternatives=(parse_dependency(t),), text=t) for t in depends),
+            depends=tuple(pkgdb.Relation(alternatives=(parse_dependency(t),), text=t) for t in depends),
             provides=tuple(parse_dependency(token) for token in self.fields.get("p", "").split()),
             files=tuple(path for path in self.files if path != "/"),
             checksum=self.fields.get("C") or None,
@@ -127,7 +115,7 @@ def _blocks(data: bytes, budget: PathBudget) -> Iterator[_Block]:
         yield block
 
 
-def parse_installed(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+def parse_installed(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[pkgdb.OsPackage]:
     """Packages of an apk ``installed`` database, with their files (directories included) and Z: digests.
 
     At most ``limits.os_packages`` blocks, each package within the limits of ``package_bounds``
@@ -143,14 +131,14 @@ def parse_installed(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPack
     return packages
 
 
-def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[pkgdb.OsPackage]:
     """The apk packages of an image from its captured files (absolute path -> bytes)."""
     installed = captured.get(APK_INSTALLED)
     if installed is None:
         return []
     try:
         return parse_installed(installed, limits)
-    except UnreadableDatabase as exc:
+    except pkgdb.UnreadableDatabase as exc:
         raise exc.of(APK_INSTALLED) from None
     except LimitExceeded as exc:
         raise exc.within(APK_INSTALLED) from None
@@ -250,7 +238,7 @@ def _compare_tokens(a: _Tokenizer, b: _Tokenizer) -> int:
     if a.token is _Token.DIGIT and (a.value.startswith("0") or b.value.startswith("0")):
         return _sign(a.value, b.value)  # a leading zero makes it a fraction-like string comparison (Gentoo)
     if a.token in (_Token.INITIAL_DIGIT, _Token.DIGIT, _Token.SUFFIX_NO, _Token.REVISION_NO):
-        return compare_numbers(a.value, b.value)  # as numbers, however many digits
+        return pkgdb.compare_numbers(a.value, b.value)  # as numbers, however many digits
     if a.token is _Token.SUFFIX:
         return _sign(a.suffix, b.suffix)
     return _sign(a.value, b.value)
@@ -290,12 +278,16 @@ def version_satisfies(version: str, operator: str | None, constraint: str | None
 # --- dependencies -------------------------------------------------------------------------------------------
 
 
-def _satisfied_by_checksum(ref: PackageRef, candidates: Sequence[OsPackage]) -> bool:
+def _satisfied_by_checksum(ref: pkgdb.PackageRef, candidates: Sequence[pkgdb.OsPackage]) -> bool:
     """``name><Q1...`` pins one exact build by its checksum."""
     return any(package.checksum == ref.version for package in candidates)
 
 
-def _why_not(ref: PackageRef, by_name: NameIndex[OsPackage], providers: NameIndex[PackageRef]) -> Explanation:
+def _why_not(
+    ref: pkgdb.PackageRef,
+    by_name: pkgdb.NameIndex[pkgdb.OsPackage],
+    providers: pkgdb.NameIndex[pkgdb.PackageRef],
+) -> pkgdb.Explanation:
     named = by_name.get(ref.name)
     if ref.operator == "><":
         return None if _satisfied_by_checksum(ref, named) else (None, f"{ref.name} is not that build")
@@ -315,22 +307,22 @@ def _why_not(ref: PackageRef, by_name: NameIndex[OsPackage], providers: NameInde
 
 
 def unsatisfied_dependencies(
-    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS
-) -> list[BrokenDependency]:
+    packages: Sequence[pkgdb.OsPackage], limits: Limits = DEFAULT_LIMITS
+) -> list[pkgdb.BrokenDependency]:
     """``D:`` entries no installed package satisfies, by name or through ``p:`` (``so:``, ``cmd:``, ...)."""
-    by_name = name_index(packages, limits)
-    providers: NameIndex[PackageRef] = NameIndex(limits)
+    by_name = pkgdb.name_index(packages, limits)
+    providers: pkgdb.NameIndex[pkgdb.PackageRef] = pkgdb.NameIndex(limits)
     for package in packages:
         for provided in package.provides:
             providers.add(provided.name, provided)
-    return broken_relations(
+    return pkgdb.broken_relations(
         packages,
         lambda package: (("D", relation) for relation in package.depends),
         lambda _, relation: _why_not(relation.alternatives[0], by_name, providers),
     )
 
 
-DATABASE = PackageDatabase(
+DATABASE = pkgdb.PackageDatabase(
     ecosystem="apk",
     capture=CAPTURE,
     locations=(APK_INSTALLED,),

@@ -20,19 +20,7 @@ from dataclasses import dataclass, replace
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
-from layerdiff.inventory.ospkg_interface import (
-    BrokenDependency,
-    Explanation,
-    NameIndex,
-    OsPackage,
-    PackageDatabase,
-    PackageRef,
-    Relation,
-    broken_relations,
-    compare_numbers,
-    is_digit,
-    name_index,
-)
+from layerdiff.inventory import ospkg_interface as pkgdb
 from layerdiff.inventory.package_bounds import EntryCount, check_count, check_fields, separated_count
 from layerdiff.text.words import listed
 
@@ -99,12 +87,12 @@ _ALTERNATIVE = re.compile(
 )
 
 
-def parse_package_ref(text: str) -> PackageRef:
+def parse_package_ref(text: str) -> pkgdb.PackageRef:
     """``name[:arch] [(op version)]``; source-only ``[arch]`` and ``<profile>`` suffixes are ignored."""
     match = _ALTERNATIVE.match(text.strip())
     if match is None:
-        return PackageRef(name=text.strip())
-    return PackageRef(
+        return pkgdb.PackageRef(name=text.strip())
+    return pkgdb.PackageRef(
         name=match.group("name"),
         operator=match.group("op"),
         version=match.group("version"),
@@ -112,14 +100,14 @@ def parse_package_ref(text: str) -> PackageRef:
     )
 
 
-def parse_relations(value: str) -> tuple[Relation, ...]:
+def parse_relations(value: str) -> tuple[pkgdb.Relation, ...]:
     """A Depends-style field: comma-separated entries, each ``|``-separated alternatives."""
     relations = []
     for entry in " ".join(value.split()).split(","):
         text = entry.strip()
         if text:
             alternatives = tuple(parse_package_ref(alt) for alt in text.split("|"))
-            relations.append(Relation(alternatives=alternatives, text=text))
+            relations.append(pkgdb.Relation(alternatives=alternatives, text=text))
     return tuple(relations)
 
 
@@ -149,7 +137,7 @@ def _state(fields: Mapping[str, str]) -> str:
     return words[-1] if words else "installed"
 
 
-def _package_from_fields(fields: Mapping[str, str], limits: Limits) -> OsPackage | None:
+def _package_from_fields(fields: Mapping[str, str], limits: Limits) -> pkgdb.OsPackage | None:
     name, state = fields.get("package", ""), _state(fields)
     if not name or state not in PRESENT_STATES:
         return None
@@ -158,7 +146,7 @@ def _package_from_fields(fields: Mapping[str, str], limits: Limits) -> OsPackage
     source, source_version = _parse_source(fields.get("source"))
     check_fields(name, (fields.get("version"), fields.get("architecture"), source, source_version), limits)
     conffiles = _parse_conffiles(fields.get("conffiles", ""))
-    package = OsPackage(
+    package = pkgdb.OsPackage(
         ecosystem="deb",
         name=name,
         version=fields.get("version", ""),
@@ -181,7 +169,7 @@ def _package_from_fields(fields: Mapping[str, str], limits: Limits) -> OsPackage
 
 def parse_status(
     data: bytes, limits: Limits = DEFAULT_LIMITS, count: EntryCount | None = None
-) -> list[OsPackage]:
+) -> list[pkgdb.OsPackage]:
     """Packages present in a ``/var/lib/dpkg/status`` file (installed or partly installed; see ``state``).
 
     Each paragraph counts against ``limits.os_packages`` (``count``, shared by the files of one database);
@@ -199,13 +187,13 @@ def parse_status(
 
 def parse_status_d(
     files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS, count: EntryCount | None = None
-) -> list[OsPackage]:
+) -> list[pkgdb.OsPackage]:
     """Packages of a distroless ``/var/lib/dpkg/status.d/``: one or more paragraphs per file.
 
     The directory also holds each package's ``NAME.md5sums``, which are not paragraphs.
     """
     count = count or EntryCount(limits)
-    packages: list[OsPackage] = []
+    packages: list[pkgdb.OsPackage] = []
     for path in sorted(files):
         if not path.endswith(".md5sums"):
             try:
@@ -215,7 +203,7 @@ def parse_status_d(
     return packages
 
 
-def incomplete_installs(packages: Iterable[OsPackage]) -> list[OsPackage]:
+def incomplete_installs(packages: Iterable[pkgdb.OsPackage]) -> list[pkgdb.OsPackage]:
     """Packages dpkg left part-way (unpacked, half-configured, awaiting triggers): ``dpkg --audit``."""
     return [package for package in packages if package.state != "installed"]
 
@@ -223,7 +211,7 @@ def incomplete_installs(packages: Iterable[OsPackage]) -> list[OsPackage]:
 # --- info files: .list and .md5sums -------------------------------------------------------------------------
 
 
-def info_file_names(package: OsPackage, suffix: str) -> tuple[str, str]:
+def info_file_names(package: pkgdb.OsPackage, suffix: str) -> tuple[str, str]:
     """Candidate names of a package's info file: ``NAME:ARCH.list`` (Multi-Arch: same), then ``NAME.list``."""
     return f"{package.name}:{package.architecture}{suffix}", f"{package.name}{suffix}"
 
@@ -232,7 +220,7 @@ def _by_basename(files: Mapping[str, bytes]) -> dict[str, bytes]:
     return {posixpath.basename(path): data for path, data in files.items()}
 
 
-def _info_file(package: OsPackage, files_by_name: Mapping[str, bytes], suffix: str) -> bytes | None:
+def _info_file(package: pkgdb.OsPackage, files_by_name: Mapping[str, bytes], suffix: str) -> bytes | None:
     for name in info_file_names(package, suffix):
         if name in files_by_name:
             return files_by_name[name]
@@ -257,8 +245,10 @@ def parse_md5sums(data: bytes) -> dict[str, str]:
 
 
 def attach_files(
-    packages: Iterable[OsPackage], lists: Mapping[str, bytes], md5sums: Mapping[str, bytes] | None = None
-) -> list[OsPackage]:
+    packages: Iterable[pkgdb.OsPackage],
+    lists: Mapping[str, bytes],
+    md5sums: Mapping[str, bytes] | None = None,
+) -> list[pkgdb.OsPackage]:
     """``packages`` with ``files`` filled from their ``.list`` (keys: paths or file names of info files).
 
     Distroless images keep no ``.list``; there the ``.md5sums`` (if given) names the regular files at least.
@@ -282,7 +272,7 @@ def _under(captured: Mapping[str, bytes], directory: str, suffix: str = "") -> d
     return {p: data for p, data in captured.items() if p.startswith(directory) and p.endswith(suffix)}
 
 
-def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[pkgdb.OsPackage]:
     """All dpkg packages of an image from its captured files (absolute path -> bytes), files attached."""
     count = EntryCount(limits)
     try:
@@ -294,7 +284,7 @@ def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS
     return attach_files(packages, _under(captured, DPKG_INFO_DIR, ".list"), md5sums)
 
 
-def package_md5sums(package: OsPackage, captured: Mapping[str, bytes]) -> dict[str, str]:
+def package_md5sums(package: pkgdb.OsPackage, captured: Mapping[str, bytes]) -> dict[str, str]:
     """The package's md5sums (absolute path -> md5) from ``info/`` or, in distroless images, ``status.d/``."""
     for directory in (DPKG_INFO_DIR, DPKG_STATUS_DIR):
         for name in info_file_names(package, ".md5sums"):
@@ -308,7 +298,7 @@ def package_md5sums(package: OsPackage, captured: Mapping[str, bytes]) -> dict[s
 
 def _order(char: str) -> int:
     """dpkg's weight of a non-digit character: ``~`` before the end of the string, letters before the rest."""
-    if not char or is_digit(char):
+    if not char or pkgdb.is_digit(char):
         return 0
     if char == "~":
         return -1
@@ -321,17 +311,17 @@ def _compare_fragment(a: str, b: str) -> int:
     """dpkg's verrevcmp: alternate non-digit runs (by ``_order``) and digit runs (numerically)."""
     i = j = 0
     while i < len(a) or j < len(b):
-        while (i < len(a) and not is_digit(a[i])) or (j < len(b) and not is_digit(b[j])):
+        while (i < len(a) and not pkgdb.is_digit(a[i])) or (j < len(b) and not pkgdb.is_digit(b[j])):
             diff = _order(a[i : i + 1]) - _order(b[j : j + 1])
             if diff:
                 return diff
             i, j = i + 1, j + 1
         start_a, start_b = i, j
-        while i < len(a) and is_digit(a[i]):
+        while i < len(a) and pkgdb.is_digit(a[i]):
             i += 1
-        while j < len(b) and is_digit(b[j]):
+        while j < len(b) and pkgdb.is_digit(b[j]):
             j += 1
-        diff = compare_numbers(a[start_a:i], b[start_b:j])
+        diff = pkgdb.compare_numbers(a[start_a:i], b[start_b:j])
         if diff:
             return diff
     return 0
@@ -345,7 +335,7 @@ def _split_version(version: str) -> tuple[str, str, str]:
     upstream, dash, revision = rest.rpartition("-")
     if not dash:
         upstream, revision = revision, ""
-    return (epoch if epoch and all(map(is_digit, epoch)) else "0"), upstream, revision
+    return (epoch if epoch and all(map(pkgdb.is_digit, epoch)) else "0"), upstream, revision
 
 
 def compare_versions(a: str, b: str) -> int:
@@ -353,7 +343,7 @@ def compare_versions(a: str, b: str) -> int:
     epoch_a, upstream_a, revision_a = _split_version(a)
     epoch_b, upstream_b, revision_b = _split_version(b)
     return (
-        compare_numbers(epoch_a, epoch_b)
+        pkgdb.compare_numbers(epoch_a, epoch_b)
         or _compare_fragment(upstream_a, upstream_b)
         or _compare_fragment(revision_a, revision_b)
     )
@@ -381,7 +371,7 @@ def version_satisfies(version: str, operator: str | None, constraint: str | None
 # --- dependencies -------------------------------------------------------------------------------------------
 
 
-def native_architecture(packages: Sequence[OsPackage]) -> str | None:
+def native_architecture(packages: Sequence[pkgdb.OsPackage]) -> str | None:
     """dpkg's native architecture: that of the ``dpkg`` package itself, else the most common one."""
     for package in packages:
         if package.name == "dpkg" and package.architecture not in ("all", ""):
@@ -390,7 +380,9 @@ def native_architecture(packages: Sequence[OsPackage]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _arch_satisfies(candidate: OsPackage, ref: PackageRef, depender: OsPackage, native: str | None) -> bool:
+def _arch_satisfies(
+    candidate: pkgdb.OsPackage, ref: pkgdb.PackageRef, depender: pkgdb.OsPackage, native: str | None
+) -> bool:
     """dpkg's deparchsatisfied: may ``candidate``'s architecture satisfy ``ref`` as ``depender`` wrote it?"""
     if ref.arch is None and candidate.multi_arch == "foreign":
         return True
@@ -404,7 +396,7 @@ def _arch_satisfies(candidate: OsPackage, ref: PackageRef, depender: OsPackage, 
     return effective(wanted) == effective(candidate.architecture)
 
 
-def _provide_satisfies(provided: PackageRef, ref: PackageRef) -> bool:
+def _provide_satisfies(provided: pkgdb.PackageRef, ref: pkgdb.PackageRef) -> bool:
     """dpkg: unversioned Provides satisfy only unversioned relations; ``(= v)`` ones satisfy those v meets."""
     if provided.operator is None:
         return ref.operator is None
@@ -415,12 +407,12 @@ def _provide_satisfies(provided: PackageRef, ref: PackageRef) -> bool:
 
 @dataclass
 class _Universe:
-    by_name: NameIndex[OsPackage]
-    providers: NameIndex[tuple[OsPackage, PackageRef]]
+    by_name: pkgdb.NameIndex[pkgdb.OsPackage]
+    providers: pkgdb.NameIndex[tuple[pkgdb.OsPackage, pkgdb.PackageRef]]
     native: str | None
 
 
-def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> Explanation:
+def _why_not(ref: pkgdb.PackageRef, depender: pkgdb.OsPackage, universe: _Universe) -> pkgdb.Explanation:
     """None when ``ref`` is satisfied, else (a version found but rejected, apt-style explanation)."""
     named = universe.by_name.get(ref.name)
     same_arch = [p for p in named if _arch_satisfies(p, ref, depender, universe.native)]
@@ -436,7 +428,7 @@ def _why_not(ref: PackageRef, depender: OsPackage, universe: _Universe) -> Expla
     return None, f"{ref} but it is not installed"
 
 
-def _why_none(depender: OsPackage, relation: Relation, universe: _Universe) -> Explanation:
+def _why_none(depender: pkgdb.OsPackage, relation: pkgdb.Relation, universe: _Universe) -> pkgdb.Explanation:
     """None when an alternative of ``relation`` is satisfied, else why none is."""
     reasons = []
     for ref in relation.alternatives:
@@ -448,7 +440,7 @@ def _why_none(depender: OsPackage, relation: Relation, universe: _Universe) -> E
     return found, " or ".join(text for _, text in reasons)
 
 
-def _relations(package: OsPackage) -> Iterator[tuple[str, Relation]]:
+def _relations(package: pkgdb.OsPackage) -> Iterator[tuple[str, pkgdb.Relation]]:
     for relation in package.pre_depends:
         yield "Pre-Depends", relation
     for relation in package.depends:
@@ -456,8 +448,8 @@ def _relations(package: OsPackage) -> Iterator[tuple[str, Relation]]:
 
 
 def unsatisfied_dependencies(
-    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS, native_arch: str | None = None
-) -> list[BrokenDependency]:
+    packages: Sequence[pkgdb.OsPackage], limits: Limits = DEFAULT_LIMITS, native_arch: str | None = None
+) -> list[pkgdb.BrokenDependency]:
     """Depends/Pre-Depends entries that no present package satisfies: what ``apt-get check`` reports.
 
     An alternative is met by a package of that name whose architecture dpkg accepts (the depender's, with
@@ -465,19 +457,19 @@ def unsatisfied_dependencies(
     allowed``) and whose version meets the constraint, or by a Provides (architecture-blind, as in dpkg).
     Partly installed packages count as present; ``incomplete_installs`` reports them separately.
     """
-    providers: NameIndex[tuple[OsPackage, PackageRef]] = NameIndex(limits)
+    providers: pkgdb.NameIndex[tuple[pkgdb.OsPackage, pkgdb.PackageRef]] = pkgdb.NameIndex(limits)
     for package in packages:
         for provided in package.provides:
             providers.add(provided.name, (package, provided))
     universe = _Universe(
-        name_index(packages, limits), providers, native_arch or native_architecture(packages)
+        pkgdb.name_index(packages, limits), providers, native_arch or native_architecture(packages)
     )
-    return broken_relations(
+    return pkgdb.broken_relations(
         packages, _relations, lambda package, relation: _why_none(package, relation, universe)
     )
 
 
-DATABASE = PackageDatabase(
+DATABASE = pkgdb.PackageDatabase(
     ecosystem="deb",
     capture=CAPTURE,
     locations=(DPKG_STATUS, DPKG_STATUS_DIR.rstrip("/")),

@@ -16,19 +16,7 @@ from dataclasses import dataclass
 
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.index.capture import Capture
-from layerdiff.inventory.ospkg_interface import (
-    BrokenDependency,
-    Explanation,
-    NameIndex,
-    OsPackage,
-    PackageDatabase,
-    PackageRef,
-    Relation,
-    UnreadableDatabase,
-    broken_relations,
-    compare_numbers,
-    is_digit,
-)
+from layerdiff.inventory import ospkg_interface as pkgdb
 from layerdiff.inventory.package_bounds import PathBudget, check_count, check_fields
 from layerdiff.inventory.sqlite_rows import read_rows
 
@@ -74,7 +62,7 @@ READ_TAGS = frozenset(
 )  # fmt: skip
 
 
-class RpmHeaderError(UnreadableDatabase):
+class RpmHeaderError(pkgdb.UnreadableDatabase):
     """A header blob whose counts or offsets do not fit in it."""
 
 
@@ -156,18 +144,20 @@ def _operator(flags: int) -> str | None:
 
 def _refs(
     header: dict[int, HeaderValue], names: int, flags: int, versions: int
-) -> list[tuple[PackageRef, int]]:
+) -> list[tuple[pkgdb.PackageRef, int]]:
     all_flags, all_versions = _int_list(header, flags), _string_list(header, versions)
     refs = []
     for i, name in enumerate(_string_list(header, names)):
         flag = all_flags[i] if i < len(all_flags) else 0
         version = all_versions[i] if i < len(all_versions) else ""
         operator = _operator(flag) if version else None
-        refs.append((PackageRef(name=name, operator=operator, version=version if operator else None), flag))
+        refs.append(
+            (pkgdb.PackageRef(name=name, operator=operator, version=version if operator else None), flag)
+        )
     return refs
 
 
-def _requirement_text(ref: PackageRef) -> str:
+def _requirement_text(ref: pkgdb.PackageRef) -> str:
     """A Requires as ``rpm -q --requires`` prints it: ``name >= 1.0``."""
     return f"{ref.name} {ref.operator} {ref.version}" if ref.operator else ref.name
 
@@ -204,7 +194,7 @@ def evr(epoch: int | None, version: str, release: str) -> str:
 
 def package_from_header(
     header: dict[int, HeaderValue], limits: Limits = DEFAULT_LIMITS, budget: PathBudget | None = None
-) -> OsPackage:
+) -> pkgdb.OsPackage:
     """The package a header describes, within ``limits`` (``package_bounds``); its files count against
     ``budget`` (one per database)."""
     name = _string(header, NAME) or ""
@@ -213,7 +203,7 @@ def package_from_header(
     files = _files(header, budget or PathBudget(limits))
     file_flags = _int_list(header, FILEFLAGS)
     requires = _refs(header, REQUIRENAME, REQUIREFLAGS, REQUIREVERSION)
-    package = OsPackage(
+    package = pkgdb.OsPackage(
         ecosystem="rpm",
         name=name,
         version=evr(
@@ -222,7 +212,7 @@ def package_from_header(
         architecture=_string(header, ARCH) or "",
         source=_string(header, SOURCERPM),
         depends=tuple(
-            Relation(alternatives=(ref,), text=_requirement_text(ref))
+            pkgdb.Relation(alternatives=(ref,), text=_requirement_text(ref))
             for ref, flags in requires
             if not flags & _INSTALL_ONLY and not ref.name.startswith("rpmlib(")
         ),
@@ -240,7 +230,7 @@ def package_from_header(
     return package
 
 
-def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[pkgdb.OsPackage]:
     """Every package in an ``rpmdb.sqlite``, in install order (``hnum``).
 
     Raises ``UnreadableDatabase`` for bytes that are no database, a database with anything but plain tables
@@ -248,7 +238,7 @@ def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]
     """
     rows = read_rows(data, "Packages", ("hnum", "blob"))
     if not all(isinstance(hnum, int) and isinstance(blob, bytes) for hnum, blob in rows):
-        raise UnreadableDatabase("a row of its Packages table is not a numbered header")
+        raise pkgdb.UnreadableDatabase("a row of its Packages table is not a numbered header")
     if len(rows) > limits.os_packages:
         raise LimitExceeded("", "os_packages", limits.os_packages, f"more than {limits.os_packages} packages")
     budget = PathBudget(limits)
@@ -256,7 +246,7 @@ def parse_rpmdb(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]
     return [package_from_header(header, limits, budget) for header in headers]
 
 
-def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[OsPackage]:
+def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> list[pkgdb.OsPackage]:
     """The rpm packages of an image from its captured files (absolute path -> bytes), from the newer
     database location when both exist."""
     path = next((path for path in RPMDB_PATHS if path in captured), None)
@@ -264,7 +254,7 @@ def read_database(captured: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS
         return []
     try:
         return parse_rpmdb(captured[path], limits)
-    except UnreadableDatabase as exc:
+    except pkgdb.UnreadableDatabase as exc:
         raise exc.of(path) from None
     except LimitExceeded as exc:
         raise exc.within(path) from None
@@ -282,8 +272,8 @@ def _next_segment(text: str, start: int) -> tuple[int, int]:
     ):
         start += 1
     end = start
-    if end < len(text) and is_digit(text[end]):
-        while end < len(text) and is_digit(text[end]):
+    if end < len(text) and pkgdb.is_digit(text[end]):
+        while end < len(text) and pkgdb.is_digit(text[end]):
             end += 1
     else:
         while end < len(text) and text[end].isascii() and text[end].isalpha():
@@ -319,9 +309,9 @@ def rpmvercmp(a: str, b: str) -> int:
             continue
         if not (char_a and char_b):
             break
-        numeric = is_digit(char_a)
+        numeric = pkgdb.is_digit(char_a)
         segment_a, segment_b = a[i:end_a], b[j:end_b]
-        if numeric != is_digit(char_b):
+        if numeric != pkgdb.is_digit(char_b):
             return 1 if numeric else -1  # a number is newer than letters
         if numeric:
             segment_a, segment_b = segment_a.lstrip("0"), segment_b.lstrip("0")
@@ -338,7 +328,7 @@ def rpmvercmp(a: str, b: str) -> int:
 def _split_evr(text: str) -> tuple[str, str, str]:
     """(epoch digits, version, release) of ``[epoch:]version[-release]``; a missing epoch is 0, release ""."""
     epoch, colon, rest = text.partition(":")
-    if not (colon and epoch and all(map(is_digit, epoch))):
+    if not (colon and epoch and all(map(pkgdb.is_digit, epoch))):
         epoch, rest = "0", text
     version, dash, release = rest.rpartition("-")
     return (epoch, version, release) if dash else (epoch, release, "")
@@ -348,12 +338,12 @@ def compare_evr(a: str, b: str) -> int:
     """-1, 0, 1 as rpm orders two ``[epoch:]version[-release]`` (``rpm.vercmp``)."""
     epoch_a, version_a, release_a = _split_evr(a)
     epoch_b, version_b, release_b = _split_evr(b)
-    if (order := compare_numbers(epoch_a, epoch_b)) != 0:
+    if (order := pkgdb.compare_numbers(epoch_a, epoch_b)) != 0:
         return order
     return rpmvercmp(version_a, version_b) or rpmvercmp(release_a, release_b)
 
 
-def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
+def ranges_overlap(provided: pkgdb.PackageRef, required: pkgdb.PackageRef) -> bool:
     """rpmverOverlap: do the version ranges of a Provides and a Requires share a version?
 
     An unversioned side matches anything; a release is compared only when both sides have one, and a side
@@ -363,7 +353,7 @@ def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
         return True
     epoch_p, version_p, release_p = _split_evr(provided.version)
     epoch_r, version_r, release_r = _split_evr(required.version)
-    sense = compare_numbers(epoch_p, epoch_r) or rpmvercmp(version_p, version_r)
+    sense = pkgdb.compare_numbers(epoch_p, epoch_r) or rpmvercmp(version_p, version_r)
     if sense == 0:
         if release_p and release_r:
             sense = rpmvercmp(release_p, release_r)
@@ -382,12 +372,12 @@ def ranges_overlap(provided: PackageRef, required: PackageRef) -> bool:
 
 @dataclass
 class _Providers:
-    by_name: NameIndex[tuple[OsPackage, PackageRef]]
+    by_name: pkgdb.NameIndex[tuple[pkgdb.OsPackage, pkgdb.PackageRef]]
     files: frozenset[str]
 
 
-def _providers(packages: Iterable[OsPackage], limits: Limits) -> _Providers:
-    by_name: NameIndex[tuple[OsPackage, PackageRef]] = NameIndex(limits)
+def _providers(packages: Iterable[pkgdb.OsPackage], limits: Limits) -> _Providers:
+    by_name: pkgdb.NameIndex[tuple[pkgdb.OsPackage, pkgdb.PackageRef]] = pkgdb.NameIndex(limits)
     files: set[str] = set()
     for package in packages:
         files.update(package.files)
@@ -396,7 +386,7 @@ def _providers(packages: Iterable[OsPackage], limits: Limits) -> _Providers:
     return _Providers(by_name, frozenset(files))
 
 
-def _why_not(relation: Relation, providers: _Providers) -> Explanation:
+def _why_not(relation: pkgdb.Relation, providers: _Providers) -> pkgdb.Explanation:
     """None when the Requires is met, else (a version found but out of range, rpm-style explanation)."""
     required = relation.alternatives[0]
     if required.name.startswith("(") or required.name.startswith("rpmlib("):
@@ -415,15 +405,15 @@ def _why_not(relation: Relation, providers: _Providers) -> Explanation:
 
 
 def unsatisfied_dependencies(
-    packages: Sequence[OsPackage], limits: Limits = DEFAULT_LIMITS
-) -> list[BrokenDependency]:
+    packages: Sequence[pkgdb.OsPackage], limits: Limits = DEFAULT_LIMITS
+) -> list[pkgdb.BrokenDependency]:
     """Requires (run-time ones) that no installed package provides, as ``rpm -Va --nofiles`` reports them.
 
     A Requires is met by a Provides of that name whose version range overlaps (every package provides its
     own name at its EVR), or, for a path, by any package's file. Rich dependencies are not evaluated.
     """
     providers = _providers(packages, limits)
-    return broken_relations(
+    return pkgdb.broken_relations(
         packages,
         # a package may require the same thing twice (declared, and found by rpm's dependency generator)
         lambda package: (("Requires", relation) for relation in dict.fromkeys(package.depends)),
@@ -431,7 +421,7 @@ def unsatisfied_dependencies(
     )
 
 
-DATABASE = PackageDatabase(
+DATABASE = pkgdb.PackageDatabase(
     ecosystem="rpm",
     capture=CAPTURE,
     locations=RPMDB_PATHS,
