@@ -28,7 +28,7 @@ from tests.fuzz.hostile import (
     write_image,
 )
 from tests.fuzz.known import escapes
-from tests.fuzz.mutate_tar import header_block, pax_record
+from tests.fuzz.mutate_tar import fix_checksum, header_block, pax_record
 from tests.fuzz.seeds import RPM_HEADERS
 from tests.fuzz.targets_inventory import METADATA_PATH, rpmdb_of
 from tests.support.imagebuilder import F, layer_tar
@@ -167,6 +167,14 @@ def test_thousands_of_consecutive_pax_headers() -> None:
     contained(lambda: _index(header * 5000 + bytes(header_block(b"file", b"0", 0)) + bytes(1024)))
 
 
+@escapes("UnsupportedOperation @ layerdiff/image/streams.py:seek")
+def test_negative_entry_size() -> None:
+    header = header_block(b"file", b"0", 0)
+    header[124:136] = b"\xff\xfe" + bytes(10)  # base-256, negative
+    fix_checksum(header)
+    contained(lambda: _index(bytes(header) + bytes(header_block(b"next", b"0", 0)) + bytes(1024)))
+
+
 @escapes("InputTimeout @ layerdiff/index/tar_index.py:*")
 def test_sparse_file_of_a_terabyte_in_a_few_bytes() -> None:
     layer = pax_layer((b"GNU.sparse.map", b"0,0"), (b"GNU.sparse.size", str(1 << 40).encode()))
@@ -186,9 +194,22 @@ def test_entrypoint_an_object(tmp_path: Path) -> None:
     contained(lambda: review_pair(tmp_path, {"Entrypoint": {"a": 1}}))
 
 
+def test_healthcheck_interval_beyond_a_float(tmp_path: Path) -> None:
+    interval = 10**400  # nanoseconds: JSON numbers have no bound
+    contained(lambda: review_pair(tmp_path, {"Healthcheck": {"Test": ["CMD", "true"], "Interval": interval}}))
+
+
 @escapes("TypeError @ layerdiff/report/boundary.py:text")
 def test_entrypoint_item_not_a_string(tmp_path: Path) -> None:
     contained(lambda: review_pair(tmp_path, {"Entrypoint": ["/app", -1]}))
+
+
+@escapes("RecursionError @ layerdiff/report/codec.py:copy_json")
+def test_config_value_nested_nine_hundred_deep(tmp_path: Path) -> None:
+    value: Any = 1
+    for _ in range(900):  # what json.loads still reads
+        value = {"a": value}
+    contained(lambda: review_pair(tmp_path, {"Labels": {"deep": value}}))
 
 
 @escapes("AttributeError @ layerdiff/inventory/users.py:runtime_user")
