@@ -15,7 +15,7 @@ from layerdiff.sources.transports import open_source, parse_ref
 from tests.fuzz.images import Artifact, FuzzImage, _members, _pack, written
 from tests.fuzz.mutate_tar import header_block, pax_record
 from tests.fuzz.outcome import bounded
-from tests.fuzz.targets_inventory import CONFIG_USER, read_inventory
+from tests.fuzz.targets_inventory import files_artifact, read_inventory
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.pyimage import os_layer
 
@@ -115,5 +115,4 @@ def review_pair(
 
 def inventory_with(files: dict[str, bytes], user: str | None = None) -> None:
     """The whole inventory of the seed image with ``files`` (absolute path -> bytes) laid over it."""
-    extra = {} if user is None else {CONFIG_USER: user.encode("utf-8", "surrogateescape")}
-    read_inventory(Artifact({**files, **extra}, ""), Path())
+    read_inventory(files_artifact(files, user), Path())

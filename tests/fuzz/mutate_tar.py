@@ -95,6 +95,7 @@ HOSTILE_ENTRIES = (
     F("loop-a", kind="symlink", link="loop-b"),
     F("loop-b", kind="symlink", link="loop-a"),
     F("deep", kind="symlink", link="./" * 2000 + "etc"),
+    F("deeper", kind="symlink", link="./" * 100_000 + "etc"),
     F("up", kind="symlink", link="../../../../../.."),
     F("root", kind="symlink", link="/"),
     F("empty-link", kind="symlink", link=""),

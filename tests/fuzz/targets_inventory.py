@@ -24,6 +24,7 @@ from layerdiff.inventory.dpkg import DPKG_STATUS, DPKG_STATUS_DIR
 from layerdiff.inventory.libraries import LD_SO_CONF
 from layerdiff.inventory.rpm import RPMDB_PATHS
 from layerdiff.inventory.users import GROUP, PASSWD
+from tests.fuzz.elf_seed import ET_EXEC, elf_object
 from tests.fuzz.images import Artifact
 from tests.fuzz.mutate_bytes import INTERESTING_INTS, mutated_bytes
 from tests.fuzz.mutate_text import mutated_lines
@@ -32,6 +33,7 @@ from tests.fuzz.seeds import (
     DPKG_INFO,
     ELF_FILES,
     LD_SO_CONF_D,
+    LOADER,
     METADATA,
     RPM_HEADERS,
     inventory_files,
@@ -43,6 +45,7 @@ from tests.support.pyimage import USER_SITE
 METADATA_PATH = f"/{USER_SITE}/responses-0.25.0.dist-info/METADATA"
 EGG_INFO = f"/{USER_SITE}/legacy-1.0.egg-info"
 CONFIG_USER = "config:User"  # not a file: the config's USER, for the passwd target
+CONFIG_LIBRARY_PATH = "config:LD_LIBRARY_PATH"  # not a file: the config's LD_LIBRARY_PATH, for the elf target
 DPKG_KEYWORDS = (
     b"Package: ",
     b"Status: install ok installed",
@@ -89,6 +92,7 @@ LDSO_KEYWORDS = (
     b"include /etc/ld.so.conf.d/*.conf",
     b"include ld.so.conf.d/*",
     b"include /*/../*",
+    b"include /*/../*/../*/../*",
     b"include ../ld.so.conf",
     b"include /etc/ld.so.conf",
     b"hwcap 1 ",
@@ -120,7 +124,7 @@ USERS = (
 )
 
 
-def _with(files: dict[str, bytes], user: str | None = None) -> Artifact:
+def files_artifact(files: dict[str, bytes], user: str | None = None) -> Artifact:
     if user is not None:
         files = {**files, CONFIG_USER: user.encode("utf-8", "surrogateescape")}
     return Artifact(files, "")
@@ -134,12 +138,15 @@ def _base() -> tuple[LayerIndex, ...]:
 
 def read_inventory(artifact: Artifact, scratch: Path) -> None:
     """The mutated files in a layer over the seed image; the whole inventory of the result."""
-    files = {path: data for path, data in artifact.files.items() if path != CONFIG_USER}
+    files = {path: data for path, data in artifact.files.items() if not path.startswith("config:")}
     layer = index_layer(io.BytesIO(tree_layer(files)), None, "fuzz layer", CAPTURE)
     indexes = [*_base(), layer]
     config: dict[str, Any] = dict(CONFIG)
     if CONFIG_USER in artifact.files:
         config["User"] = artifact.files[CONFIG_USER].decode("utf-8", "surrogateescape")
+    if CONFIG_LIBRARY_PATH in artifact.files:
+        library_path = artifact.files[CONFIG_LIBRARY_PATH].decode()
+        config["Env"] = [*config["Env"], f"LD_LIBRARY_PATH={library_path}"]
     collect(TreeView(build_tree(indexes), indexes), config)
 
 
@@ -148,12 +155,14 @@ def _dpkg(draw: st.DrawFn) -> Artifact:
     seeds = inventory_files()
     path = draw(st.sampled_from((DPKG_STATUS, DPKG_STATUS, f"{DPKG_STATUS_DIR}curl", *sorted(DPKG_INFO))))
     seed = seeds.get(path, seeds[DPKG_STATUS])
-    return _with({path: draw(mutated_lines(seed, DPKG_KEYWORDS))})
+    return files_artifact({path: draw(mutated_lines(seed, DPKG_KEYWORDS))})
 
 
 @st.composite
 def _apk(draw: st.DrawFn) -> Artifact:
-    return _with({APK_INSTALLED: draw(mutated_lines(inventory_files()[APK_INSTALLED], APK_KEYWORDS))})
+    return files_artifact(
+        {APK_INSTALLED: draw(mutated_lines(inventory_files()[APK_INSTALLED], APK_KEYWORDS))}
+    )
 
 
 def rpmdb_of(blobs: Sequence[object], schema: str = "") -> bytes:
@@ -190,7 +199,7 @@ def _rpm_header(draw: st.DrawFn) -> Artifact:
     blobs = [draw(_header(blob)) if draw(st.booleans()) else blob for blob in RPM_HEADERS]
     if blobs == list(RPM_HEADERS):
         blobs[0] = draw(_header(blobs[0]))
-    return _with({draw(st.sampled_from(RPMDB_PATHS)): rpmdb_of(blobs)})
+    return files_artifact({draw(st.sampled_from(RPMDB_PATHS)): rpmdb_of(blobs)})
 
 
 SCHEMAS = (
@@ -224,26 +233,26 @@ def _rpmdb(draw: st.DrawFn) -> Artifact:
         data = draw(mutated_bytes(data, max_ops=3))
     elif draw(st.booleans()) and len(data) >= 20:
         data = data[:18] + bytes([draw(st.integers(0, 3))] * 2) + data[20:]  # the WAL mode bytes
-    return _with({draw(st.sampled_from(RPMDB_PATHS)): data})
+    return files_artifact({draw(st.sampled_from(RPMDB_PATHS)): data})
 
 
 @st.composite
 def _metadata(draw: st.DrawFn) -> Artifact:
     where = draw(st.sampled_from(("METADATA", "METADATA", "PKG-INFO", "requires.txt", "pth")))
     if where == "METADATA":
-        return _with({METADATA_PATH: draw(mutated_lines(METADATA, METADATA_KEYWORDS))})
+        return files_artifact({METADATA_PATH: draw(mutated_lines(METADATA, METADATA_KEYWORDS))})
     if where == "PKG-INFO":
-        return _with({f"{EGG_INFO}/PKG-INFO": draw(mutated_lines(METADATA, METADATA_KEYWORDS))})
+        return files_artifact({f"{EGG_INFO}/PKG-INFO": draw(mutated_lines(METADATA, METADATA_KEYWORDS))})
     if where == "requires.txt":
         requires = b"requests>=2\n[socks]\nPySocks\n[:python_version < '3']\nfutures\n"
-        return _with(
+        return files_artifact(
             {
                 f"{EGG_INFO}/PKG-INFO": b"Name: legacy\nVersion: 1.0\n",
                 f"{EGG_INFO}/requires.txt": draw(mutated_lines(requires, (b"[", b"[extra]", b"x>=1", b""))),
             }
         )
     pth = draw(mutated_lines(b"/opt/extra\nimport os\n../../\n", (b"import ", b"/", b"./", b"#")))
-    return _with({f"/{USER_SITE}/extra.pth": pth})
+    return files_artifact({f"/{USER_SITE}/extra.pth": pth})
 
 
 ELF_HEADER_FIELDS = (16, 18, 20, 24, 32, 40, 48, 52, 54, 56, 58)  # ELF64 e_type ... e_shnum offsets
@@ -269,21 +278,29 @@ def _elf(draw: st.DrawFn) -> Artifact:
         if 0 <= offset <= len(data) - 2:
             data[offset : offset + 2] = struct.pack("<H", value)
     target = draw(st.sampled_from((path, path, "/usr/local/lib/libfoo.so.1", "/usr/bin/extra")))
-    return _with({target: bytes(data)})
+    files = {target: bytes(data)}
+    if draw(st.integers(0, 19)) == 7:  # rare, and slow: many DT_NEEDED entries, a long search path
+        needed = [f"libmissing{i}.so.1" for i in range(draw(st.sampled_from((100, 1000))))]
+        files["/usr/bin/wide"] = elf_object(needed, interpreter=LOADER, elf_type=ET_EXEC)
+        directories = draw(st.sampled_from((10, 100)))
+        files[CONFIG_LIBRARY_PATH] = ":".join(f"/opt/l{i}" for i in range(directories)).encode()
+    return files_artifact(files)
 
 
 @st.composite
 def _ldso(draw: st.DrawFn) -> Artifact:
     seeds = inventory_files()
     path = draw(st.sampled_from((LD_SO_CONF, *sorted(LD_SO_CONF_D))))
-    return _with({path: draw(mutated_lines(seeds[path], LDSO_KEYWORDS, separator=b" "))})
+    return files_artifact({path: draw(mutated_lines(seeds[path], LDSO_KEYWORDS, separator=b" "))})
 
 
 @st.composite
 def _passwd(draw: st.DrawFn) -> Artifact:
     seeds = inventory_files()
     path = draw(st.sampled_from((PASSWD, GROUP)))
-    return _with({path: draw(mutated_lines(seeds[path], PASSWD_KEYWORDS))}, draw(st.sampled_from(USERS)))
+    return files_artifact(
+        {path: draw(mutated_lines(seeds[path], PASSWD_KEYWORDS))}, draw(st.sampled_from(USERS))
+    )
 
 
 def _reader(name: str, description: str, inputs: st.SearchStrategy[Artifact], examples: int) -> Target:
@@ -296,7 +313,7 @@ TARGETS = (
     _reader("rpm-header", "rpm header blobs in rpmdb.sqlite", _rpm_header(), 800),
     _reader("rpmdb", "rpmdb.sqlite files and schemas", _rpmdb(), 800),
     _reader("metadata", "METADATA, PKG-INFO, requires.txt (Requires-Dist) and .pth files", _metadata(), 450),
-    _reader("elf", "ELF objects and the library resolution that reads them", _elf(), 1000),
-    _reader("ldso", "ld.so.conf and its includes", _ldso(), 900),
+    _reader("elf", "ELF objects and the library resolution that reads them", _elf(), 600),
+    _reader("ldso", "ld.so.conf and its includes", _ldso(), 350),
     _reader("passwd", "/etc/passwd, /etc/group and the config's USER", _passwd(), 800),
 )
