@@ -237,6 +237,11 @@ def test_labels_become_a_list(tmp_path: Path) -> None:
     contained(lambda: review_pair(tmp_path, {"Labels": [1]}, base_config={"Labels": {"a": "b"}}))
 
 
+@escapes("TypeError @ layerdiff/diff/config.py:_keyed_value")
+def test_labels_become_a_string(tmp_path: Path) -> None:
+    contained(lambda: review_pair(tmp_path, {"Labels": "abc"}, base_config={"Labels": {"a": "b"}}))
+
+
 # --- inventory readers --------------------------------------------------------------------------------------
 
 
