@@ -6,6 +6,7 @@ credentials in ENV are ``secret-in-image``'s (``layerdiff.rules.credentials``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from layerdiff.inventory.evidence import describe_user, user_evidence
@@ -191,9 +192,15 @@ def _readable_healthcheck(healthcheck: Any) -> Any:
     for name in _HEALTHCHECK_DURATIONS:
         value = readable.get(name)
         if isinstance(value, int) and value > 0:
-            seconds = value / _NANOSECONDS
-            readable[name] = f"{seconds:g}s"
+            readable[name] = f"{_seconds(value):g}s"
     return readable
+
+
+def _seconds(nanoseconds: int) -> float | Decimal:
+    try:
+        return nanoseconds / _NANOSECONDS
+    except OverflowError:  # more seconds than a float holds (the image is hostile): exact, then
+        return Decimal(nanoseconds) / _NANOSECONDS
 
 
 @rule(
