@@ -79,6 +79,8 @@ def _strings(store: bytes, offset: int, count: int) -> tuple[str, ...]:
 
 def _value(store: bytes, kind: int, offset: int, count: int) -> HeaderValue | None:
     if kind in (_STRING, _STRING_ARRAY, _I18NSTRING):
+        if kind == _STRING and count != 1:  # rpm writes a STRING with a count of one, always
+            raise RpmHeaderError(f"a string of count {count} at {offset}")
         strings = _strings(store, offset, count)
         return strings[0] if kind == _STRING else strings
     if kind == _BIN:
