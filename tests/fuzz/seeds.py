@@ -19,11 +19,11 @@ from tests.support import example
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.pyimage import PASSWD as PASSWD_TEXT
 from tests.support.pyimage import SYSTEM_SITE, USER_SITE, dist, os_layer, user_site_layer
-from tests.support.rpmdb import header_blob, rpmdb_bytes
+from tests.support.rpmdb import BASH, header_blob, rpmdb_bytes
 from tests.unit.test_apk import DATABASE as APK_PACKAGES
 from tests.unit.test_dpkg import BASE as DPKG_PARAGRAPHS
 from tests.unit.test_dpkg import UTIL_LINUX, status_text
-from tests.unit.test_rpm import BASH, GLIBC
+from tests.unit.test_rpm import GLIBC
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "example"
 EXAMPLE_ARCHIVES = (FIXTURES / "airflow-base.tar", FIXTURES / "airflow-extended.tar")
