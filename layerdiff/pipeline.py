@@ -45,6 +45,7 @@ def load_image(
     """Every layer's index, from the cache or else from the source; ``capture`` says which file contents
     the indexes keep (by default, what the inventory's collectors read)."""
     snapshot = snapshot or source.snapshot()
+    capture = capture.bounded(limits.captured_file_bytes)
     found: dict[str, LayerIndex] = {}
     missing: list[LayerDescriptor] = []
     # A layer indexed earlier (perhaps under higher limits) counts as if it were read again, so the cache

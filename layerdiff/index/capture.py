@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-MAX_CAPTURED_BYTES = 64 << 20  # an rpmdb.sqlite can be tens of MB; anything larger is not a database we read
+from layerdiff.image.limits import DEFAULT_LIMITS
+
 MAX_SCRIPT_BYTES = (
     64 << 10
 )  # console scripts and entrypoints are small; their first line names the interpreter
@@ -32,8 +33,12 @@ class Capture:
 class CaptureSpec:
     """Every collector's ``Capture`` at once, compiled for the indexer."""
 
-    def __init__(self, captures: Iterable[Capture]) -> None:
-        captures = tuple(captures)
+    def __init__(
+        self, captures: Iterable[Capture], max_bytes: int = DEFAULT_LIMITS.captured_file_bytes
+    ) -> None:
+        """``max_bytes``: the largest file kept (the ``captured-file-bytes`` limit)."""
+        captures = self.captures = tuple(captures)
+        self.max_bytes = max_bytes
         self.paths = frozenset(path for capture in captures for path in capture.paths)
         self.patterns = tuple(sorted({pattern for capture in captures for pattern in capture.patterns}))
         self.scripts = any(capture.scripts for capture in captures)
@@ -42,8 +47,12 @@ class CaptureSpec:
     @property
     def key(self) -> str:
         """Identifies what is captured: layer indexes made under another declaration are not reused."""
-        declaration = [sorted(self.paths), self.patterns, self.scripts, MAX_CAPTURED_BYTES, MAX_SCRIPT_BYTES]
+        declaration = [sorted(self.paths), self.patterns, self.scripts, self.max_bytes, MAX_SCRIPT_BYTES]
         return hashlib.sha256(json.dumps(declaration).encode()).hexdigest()[:16]
+
+    def bounded(self, max_bytes: int) -> CaptureSpec:
+        """The same declaration keeping files of up to ``max_bytes``."""
+        return self if max_bytes == self.max_bytes else CaptureSpec(self.captures, max_bytes)
 
     def wants(self, path: str) -> bool:
         return path in self.paths or self._compiled.match(path) is not None

@@ -13,7 +13,7 @@ from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
 from layerdiff.image.streams import CHUNK, BudgetedReader, ByteBudget, ByteStream, DigestReader
 from layerdiff.image.tarstream import TarEntry, TarReader
-from layerdiff.index.capture import MAX_CAPTURED_BYTES, CaptureSpec, script_head
+from layerdiff.index.capture import CaptureSpec, script_head
 from layerdiff.index.elf import is_elf_magic, parse_elf
 
 _MARKERS = (EntryType.WHITEOUT, EntryType.OPAQUE)
@@ -174,7 +174,7 @@ class _LayerReader:
             if first:
                 first = False
                 script = self.capture.wants_script(member.size, member.mode, chunk)
-                if member.size <= MAX_CAPTURED_BYTES and (
+                if member.size <= self.capture.max_bytes and (
                     script or self.capture.wants(path) or is_elf_magic(chunk)
                 ):
                     kept = []

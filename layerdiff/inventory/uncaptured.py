@@ -1,8 +1,8 @@
 """Files a collector reads that are too large to be read: each is a report warning naming the file and
 the analysis it disables, never a silent gap (a dpkg status over the limit would hide every package).
 
-A file a collector declares (``Capture``) is read only up to ``Limits.captured_file_bytes``; the indexer
-keeps contents up to ``index.capture.MAX_CAPTURED_BYTES``, so the smaller of the two decides.
+A file a collector declares (``Capture``) is kept by the indexer, and read, only up to
+``Limits.captured_file_bytes``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import Limits, format_amount
 from layerdiff.image.model import EntryType
 from layerdiff.image.paths import display
-from layerdiff.index.capture import MAX_CAPTURED_BYTES, Capture, CaptureSpec
+from layerdiff.index.capture import Capture, CaptureSpec
 
 
 def readable_bytes(limits: Limits) -> int:
     """The largest captured file the collectors read."""
-    return min(limits.captured_file_bytes, MAX_CAPTURED_BYTES)
+    return limits.captured_file_bytes
 
 
 def uncaptured_files(view: TreeView, readers: Sequence[tuple[Capture, str]], limits: Limits) -> Iterator[str]:

@@ -3,13 +3,17 @@ names itself when it is hit."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import GiB, LimitExceeded, Limits, parse_amount, parse_limit_options
+from layerdiff.index.tar_index import index_layer
+from layerdiff.inventory.collect import CAPTURE
 from layerdiff.policy import load_policy
+from tests.support.imagebuilder import F, layer_tar
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "limits.md"
 
@@ -54,3 +58,13 @@ def test_an_exceeded_limit_says_which_and_how_to_raise_it() -> None:
         "img layer 3: more than 2000000 "
         "(limit layer-entries=2000000; raise it with --limit layer-entries=...)"
     )
+
+
+def test_the_captured_file_limit_reaches_the_indexer_and_its_cache_key() -> None:
+    smaller = CAPTURE.bounded(1024)
+    assert smaller.key != CAPTURE.key and CAPTURE.bounded(CAPTURE.max_bytes) is CAPTURE
+    layer = layer_tar([F("etc/passwd", b"root:x:0:0::/root:/bin/sh\n" + b"#" * 2000)])
+    assert "/etc/passwd" in index_layer(io.BytesIO(layer), None, "layer", CAPTURE).contents
+    assert "/etc/passwd" not in index_layer(io.BytesIO(layer), None, "layer", smaller).contents
+    raised = CAPTURE.bounded(128 * GiB)  # above the old fixed 64 MiB: the limit, not a constant, decides
+    assert raised.max_bytes == 128 * GiB
