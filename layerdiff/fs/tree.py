@@ -56,6 +56,13 @@ class Tree:
         for entry in index.entries:
             if entry.type not in (EntryType.OPAQUE, EntryType.WHITEOUT):
                 self._write(entry, position)
+                if len(self.nodes) > limits.tree_nodes:  # implied parents count too
+                    raise LimitExceeded(
+                        f"layer {position}",
+                        "tree_nodes",
+                        limits.tree_nodes,
+                        f"more than {limits.tree_nodes} paths",
+                    )
 
     def _write(self, entry: Entry, position: int) -> None:
         existing = self.nodes.get(entry.path)

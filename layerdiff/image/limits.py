@@ -23,6 +23,8 @@ class Limits:
     layer_bytes: int = 64 * GiB  # decompressed bytes of one layer tar
     image_bytes: int = 256 * GiB  # decompressed bytes of all of an image's layers
     layer_entries: int = 2_000_000  # tar entries in one layer
+    entry_path_bytes: int = 4 * KiB  # one entry's name or hard link target, as PATH_MAX
+    tree_nodes: int = 4_000_000  # paths of the merged filesystem, with the directories entries imply
     tar_header_bytes: int = 1 * MiB  # one PAX or GNU long-name/long-link header, as Go's archive/tar
     json_bytes: int = 16 * MiB  # one manifest, index or config blob
     json_depth: int = 64  # nesting of objects and arrays in one of them

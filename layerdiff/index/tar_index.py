@@ -66,6 +66,7 @@ def index_layer(
             raise LimitExceeded(
                 what, "layer_entries", limits.layer_entries, f"more than {limits.layer_entries} entries"
             )
+        _check_names(entry, what, limits.entry_path_bytes)
         layer.add(reader, entry)
     hashed.drain()
     return LayerIndex(
@@ -76,6 +77,18 @@ def index_layer(
         contents=layer.contents,
         elf=layer.elf,
     )
+
+
+def _check_names(member: TarEntry, what: str, limit: int) -> None:
+    """A name longer than PATH_MAX is one no runtime can create, and each of its directories would be a path
+    of the merged tree (a megabyte of ``a/a/a/...`` is half a million paths, each a long string)."""
+    for name in (member.name, member.linkname if member.type == "1" else ""):  # 1: a hard link
+        # a str is at least as long as its UTF-8 and at most a quarter of it: encode only when in doubt
+        if len(name) * 4 > limit and (size := len(name.encode("utf-8", "surrogateescape"))) > limit:
+            shown = display(name[:64]) + "..."
+            raise LimitExceeded(
+                f"{what}: entry {shown}", "entry_path_bytes", limit, f"a name of {size} bytes"
+            )
 
 
 class _LayerReader:

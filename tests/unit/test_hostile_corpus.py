@@ -188,6 +188,9 @@ CASES: dict[str, Case] = {
         3,
         "(limit package-relations=",
     ),
+    "an entry name of 900 KB (a/a/a/...)": Case(
+        lambda: on_base(layer_tar([F("a/" * 450_000 + "x", b"")])), 3, "(limit entry-path-bytes=4KiB"
+    ),
     "config nested 900 deep": Case(
         lambda: on_base(layer_tar([F("srv/new", b"n")]), Labels={"x": _nested(900)}),
         3,

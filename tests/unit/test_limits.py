@@ -68,3 +68,34 @@ def test_the_captured_file_limit_reaches_the_indexer_and_its_cache_key() -> None
     assert "/etc/passwd" not in index_layer(io.BytesIO(layer), None, "layer", smaller).contents
     raised = CAPTURE.bounded(128 * GiB)  # above the old fixed 64 MiB: the limit, not a constant, decides
     assert raised.max_bytes == 128 * GiB
+
+
+def _review_one_layer(tmp_path: Path, entries: list[F], *options: str) -> tuple[int, str]:
+    import contextlib
+
+    from layerdiff.cli import main
+    from tests.support.imagebuilder import Image, write_oci_layout
+
+    base = Image([layer_tar([F("etc/hostname", b"base\n")])])
+    layout = write_oci_layout(
+        tmp_path / "layout", {"base": base, "app": Image([*base.layers, layer_tar(entries)])}
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            ["diff", f"oci:{layout}:base", f"oci:{layout}:app", "--no-cache", "--sbom", "none", *options]
+        )
+    return code, err.getvalue()
+
+
+def test_an_entry_name_longer_than_path_max_is_refused(tmp_path: Path) -> None:
+    code, err = _review_one_layer(tmp_path, [F("srv/" + "n" * 5000, b"")])
+    assert code == 3 and "entry srv/nnn" in err and "a name of 5004 bytes (limit entry-path-bytes=4KiB" in err
+    assert _review_one_layer(tmp_path / "ok", [F("srv/" + "n" * 200, b"")])[0] == 0
+
+
+def test_the_directories_a_name_implies_count_as_paths_of_the_tree(tmp_path: Path) -> None:
+    deep = [F("d/" * 150 + "x", b"")]  # one entry, 151 paths of the merged tree
+    code, err = _review_one_layer(tmp_path, deep, "--limit", "tree-nodes=100")
+    assert code == 3 and "more than 100 paths (limit tree-nodes=100;" in err, err
+    assert _review_one_layer(tmp_path / "ok", deep, "--limit", "tree-nodes=200")[0] == 0
