@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from layerdiff.errors import UsageError
+from layerdiff.image.json_depth import check_document_depth
 from layerdiff.report.wire import Report
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -97,6 +98,7 @@ def statement_text(statement: Mapping[str, Any]) -> str:
 
 def read_approval(text: str, source: str) -> Approval:
     """Parse an approval record; anything malformed is a one-line UsageError naming the file."""
+    check_document_depth(text, source, UsageError)
     try:
         statement = json.loads(text)
         predicate = statement["predicate"]

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from layerdiff.errors import UsageError
 from layerdiff.image.limits import Limits
@@ -97,6 +97,18 @@ def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspectio
             _open(parse_ref(image), options, limits, stack), cache, options.progress, limits
         )
     return build_inspect(loaded.snapshot, layer_infos(loaded))
+
+
+def compare_sboms(a: tuple[str, str], b: tuple[str, str]) -> dict[str, Any]:
+    """``sbom-diff``: the package changes from SBOM document ``a`` to ``b``, each a (name, text) pair, past
+    the same output boundary as a report."""
+    from layerdiff.diff.sbom_files import read_sbom, sbom_diff_report
+    from layerdiff.report.boundary import clean_document
+    from layerdiff.text.redaction import Redactor
+
+    (a_name, a_text), (b_name, b_text) = a, b
+    document = sbom_diff_report(a_name, b_name, read_sbom(a_text, a_name), read_sbom(b_text, b_name))
+    return clean_document(document, Redactor(()))
 
 
 def _open(ref: ImageRef, options: ReviewOptions, limits: Limits, stack: ExitStack) -> ImageSource:

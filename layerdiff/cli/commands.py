@@ -16,7 +16,7 @@ from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
 from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS, render
-from layerdiff.review import ReviewOptions, inspect_image, review
+from layerdiff.review import ReviewOptions, compare_sboms, inspect_image, review
 from layerdiff.rules.model import Severity
 
 if TYPE_CHECKING:
@@ -87,11 +87,10 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def run_sbom_diff(args: argparse.Namespace) -> int:
-    from layerdiff.diff.sbom_files import read_sbom, sbom_diff_report
     from layerdiff.render.sbom_diff import render_sbom_diff
 
-    a, b = (read_sbom(read_text(path, "SBOM"), path) for path in (args.a, args.b))
-    write_output(args.output, render_sbom_diff(sbom_diff_report(args.a, args.b, a, b), args.format))
+    document = compare_sboms(*((path, read_text(path, "SBOM")) for path in (args.a, args.b)))
+    write_output(args.output, render_sbom_diff(document, args.format))
     return int(ExitCode.OK)
 
 

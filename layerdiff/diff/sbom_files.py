@@ -12,6 +12,7 @@ from typing import Any
 
 from layerdiff.diff.packages import diff_packages
 from layerdiff.errors import ToolError
+from layerdiff.image.json_depth import check_document_depth
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.model import SbomPackage
 from layerdiff.sbom.syft_json import is_syft_json, syft_json_packages
@@ -21,6 +22,7 @@ SCHEMA_VERSION = "1.0.0"
 
 def read_sbom(text: str, what: str) -> list[SbomPackage]:
     """Packages from a CycloneDX JSON or syft JSON document; ToolError for anything else."""
+    check_document_depth(text, what, ToolError)
     try:
         document = json.loads(text)
     except ValueError as exc:

@@ -77,7 +77,7 @@ class LimitExceeded(ImageError):
         )
 
 
-_AMOUNT = re.compile(r"^\s*(\d+)\s*([KMGT]i?B?|)\s*$", re.IGNORECASE)
+_AMOUNT = re.compile(r"^\s*(\d{1,19})\s*([KMGT]i?B?|)\s*$", re.IGNORECASE)  # at most a 64-bit count
 _UNITS = {"": 1, "k": KiB, "m": MiB, "g": GiB, "t": 1 << 40}
 
 

@@ -13,7 +13,7 @@ from layerdiff.image.streams import ByteStream, ReadStream
 class ProgressDisplay:
     def __init__(self) -> None:
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # the label names a user's image reference
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),

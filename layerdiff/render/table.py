@@ -201,7 +201,13 @@ def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:
     if width is None:
         width = shutil.get_terminal_size().columns if color else UNWRAPPED_WIDTH
     console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, soft_wrap=False
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,  # image text is never markup: `[link=...]` or `[/]` in a label stays as it is
     )
     return console, buffer
 

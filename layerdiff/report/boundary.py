@@ -34,6 +34,12 @@ def clean_report(report: W, redactor: Redactor) -> W:
     return cleaned
 
 
+def clean_document(document: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A free-form JSON document (``sbom-diff``'s) with every key and string made safe to leave the core."""
+    cleaned: dict[str, Any] = _Boundary(redactor).json(document)
+    return cleaned
+
+
 class _Boundary:
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor

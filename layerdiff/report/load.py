@@ -16,6 +16,8 @@ from typing import Any
 
 from layerdiff.errors import UsageError
 from layerdiff.gc_pause import paused_collector
+from layerdiff.image.json_depth import nesting_exceeds
+from layerdiff.image.limits import DEFAULT_LIMITS
 from layerdiff.report.boundary import clean_report
 from layerdiff.report.model import SCHEMA_VERSION, load_schema
 from layerdiff.report.wire import Report
@@ -36,6 +38,8 @@ def parse_report(text: str, source: str) -> Report:
             document = json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{source}: not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{source}: not a layerdiff diff report: nested too deeply") from exc
     problem = report_problem(document)
     if problem is not None:
         raise UsageError(f"{source}: not a layerdiff diff report: {problem}")
@@ -58,6 +62,10 @@ def report_problem(report: Any) -> str | None:
     changes = report.get("file_changes")
     if not isinstance(changes, list):
         return "file_changes: expected an array"
+    # Free-form parts (evidence, labels, a HEALTHCHECK) are walked later; file changes have a fixed shape.
+    rest = {key: value for key, value in report.items() if key != "file_changes"}
+    if nesting_exceeds(rest, DEFAULT_LIMITS.json_depth):
+        return f"nested more than {DEFAULT_LIMITS.json_depth} levels deep"
     for position, change in enumerate(changes):
         problem = _file_change_problem(change)
         if problem is not None:

@@ -11,6 +11,7 @@ from cyclonedx.model.component import Component
 from packageurl import PackageURL
 
 from layerdiff.errors import ToolError
+from layerdiff.image.json_depth import check_document_depth
 from layerdiff.sbom.model import SbomPackage, sbom_package
 
 _LAYER = "syft:location:{}:layerID"
@@ -18,6 +19,7 @@ _PATH = "syft:location:{}:path"
 
 
 def read_cyclonedx(text: str, what: str) -> list[SbomPackage]:
+    check_document_depth(text, what, ToolError)
     try:
         with warnings.catch_warnings():
             # deprecations in the document (syft writes CycloneDX 1.6's deprecated `author`) are not ours

@@ -13,6 +13,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from layerdiff.errors import ToolError
+from layerdiff.image.json_depth import check_document_depth
 
 # Shared on purpose: one definition of "the same package" for both formats.
 from layerdiff.sbom.model import SbomPackage, sbom_package
@@ -30,6 +31,7 @@ def is_syft_json(document: object) -> bool:
 
 
 def read_syft_json(text: str, what: str) -> list[SbomPackage]:
+    check_document_depth(text, what, ToolError)
     try:
         document = json.loads(text)
     except ValueError as exc:

@@ -9,19 +9,15 @@ cannot be written out reaches the report.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from typing import Any
 
 from layerdiff.errors import ImageError
+from layerdiff.image.json_depth import check_depth
 from layerdiff.image.limits import LimitExceeded, Limits, format_amount
 from layerdiff.image.streams import ByteStream
 
-# A string, possibly unterminated (which keeps the scan linear on a quote that never closes)
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -57,18 +53,6 @@ def parse_json(data: bytes, what: str, limits: Limits, warnings: list[str]) -> A
     if _SURROGATE_ESCAPE.search(text):
         value = replace_surrogates(value, what, warnings)
     return value
-
-
-def check_depth(text: str, what: str, limits: Limits) -> None:
-    """Nesting of arrays and objects, outside strings, within ``json-depth``."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if len(brackets) <= limits.json_depth:
-        return
-    depth = max(itertools.accumulate(map(_DEPTH.__getitem__, brackets)), default=0)
-    if depth > limits.json_depth:
-        raise LimitExceeded(
-            what, "json_depth", limits.json_depth, f"nested more than {limits.json_depth} levels deep"
-        )
 
 
 def replace_surrogates(value: Any, what: str, warnings: list[str]) -> Any:

@@ -16,6 +16,7 @@ from layerdiff.text.terminal import safe_line
 _TRIGGERS = (
     "=",
     "@",
+    "%40",
     "-----BEGIN",
     "AKIA",
     "ASIA",

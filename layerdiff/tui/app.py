@@ -199,6 +199,7 @@ class ReviewApp(App[None]):
                 "its findings show as expired and are not approved.",
                 severity="warning",
                 timeout=10,
+                markup=False,  # the reviewer's name is the record's text
             )
         # The file tree of a large report takes a moment: build it while the reviewer reads the first screen.
         self.call_after_refresh(self._file_tree)
@@ -248,7 +249,11 @@ class ReviewApp(App[None]):
     async def on_findings_pane_jump(self, event: FindingsPane.Jump) -> None:
         target = links.jump_target(event.finding)
         if target is None:
-            self.notify(f"{event.finding.rule} concerns no single change to show.", severity="information")
+            self.notify(
+                f"{event.finding.rule} concerns no single change to show.",
+                severity="information",
+                markup=False,
+            )
             return
         if target.tab == links.FILES:
             files = await self.files_pane()
@@ -257,7 +262,9 @@ class ReviewApp(App[None]):
             found = self.query_one(f"#{target.tab}-pane", RecordsPane).reveal(target.keys)
         if not found:
             where = _CHANGES_NOUN[target.tab]
-            self.notify(f"{event.finding.subject} is not among the {where}.", severity="warning")
+            self.notify(
+                f"{event.finding.subject} is not among the {where}.", severity="warning", markup=False
+            )
             return
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
@@ -307,7 +314,11 @@ class ReviewApp(App[None]):
             return str(exc)
         self.reviewer, self.approval_output = form.reviewer, form.output
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
-        self.notify(f"approval of {counted(len(accepted), 'finding')} written to {form.output}", timeout=8)
+        self.notify(
+            f"approval of {counted(len(accepted), 'finding')} written to {form.output}",
+            timeout=8,
+            markup=False,
+        )
         return None
 
 

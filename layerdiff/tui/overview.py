@@ -70,7 +70,7 @@ def images_table(report: Report) -> Table:
 
     def row(label: str, before: str, after: str) -> None:
         style = "" if before == after else "bold yellow"
-        table.add_row(label, before, Text(after, style=style))
+        table.add_row(label, Text(before), Text(after, style=style))  # image text, never markup
 
     row("reference", base.reference, derived.reference)
     row("image id", base.image_id[:19], derived.image_id[:19])
@@ -102,7 +102,7 @@ def layers_table(report: Report) -> Table:
             str(layer.position),
             human_size(layer.size),
             str(layer.file_changes),
-            layer.instruction or layer.created_by or "(unknown)",
+            Text(layer.instruction or layer.created_by or "(unknown)"),
         )
     return table
 

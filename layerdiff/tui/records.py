@@ -54,7 +54,7 @@ def before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
     table.add_column("before", overflow="fold")
     table.add_column("after", overflow="fold")
     for label, before, after in rows:
-        table.add_row(label, shown(before), shown(after))
+        table.add_row(label, Text(shown(before)), Text(shown(after)))  # image text, never markup
     return table
 
 

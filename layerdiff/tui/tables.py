@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
-from layerdiff.tui.cells import CLIP_WIDTH, SEVERITIES, cell_width, clip, fit_widths
+from layerdiff.tui.cells import CLIP_WIDTH, SEVERITIES, Cell, cell_width, clip, fit_widths
 from layerdiff.tui.links import best_match
 from layerdiff.tui.records import Record
 
@@ -156,7 +156,8 @@ class RecordsPane(Vertical):
         for label, width in zip(self.columns, widths, strict=True):
             table.add_column(label, width=width)
         table.add_rows(
-            tuple(clip(cell, width) for cell, width in zip(row, widths, strict=True)) for row in cells
+            tuple(_as_text(clip(cell, width)) for cell, width in zip(row, widths, strict=True))
+            for row in cells
         )
         self.query_one(".status", Static).update(self.status_text())
         row = shown.index(keep) if keep in shown else 0
@@ -277,3 +278,8 @@ class RecordsPane(Vertical):
         self.refresh_rows(record)
         self.table.focus()
         return True
+
+
+def _as_text(cell: Cell) -> Text:
+    """DataTable reads a str cell as markup; image text is never markup (`[/]`, `[link=...]`)."""
+    return cell if isinstance(cell, Text) else Text(cell)

@@ -41,7 +41,9 @@ SECRETS = (
 )
 # What an image can print to take over a terminal: set the title, clear the screen, a C1 CSI, reorder text.
 ESCAPES = ("\x1b]0;pwned\x07", "\x1b[2J", "\x9b31m", "\u202e")
-HOSTILE = "".join(ESCAPES)
+# And what Rich and Textual would read as markup: `[/]` raises, `[link=...]` becomes an OSC 8 escape.
+MARKUP = "[/][link=https:evil.example]x[/link][bold"
+HOSTILE = "".join(ESCAPES) + MARKUP
 
 
 def hostile_image() -> Image:
@@ -132,6 +134,8 @@ def test_no_secret_and_no_escape_in_any_format(images: tuple[str, str], fmt: str
     result = run("diff", *images, "--sbom", "none", "--format", fmt, "--cache-dir", str(tmp_path / "cache"))
     assert result.code in (0, 1), result.stderr
     assert_clean(result.stdout, fmt)
+    if fmt == "table":
+        assert "[link=https:evil.example]x[/link]" in result.stdout  # shown as it is, not a hyperlink
     assert_clean(result.stderr, f"{fmt} stderr")
     if fmt in ("json", "sarif", "cyclonedx"):
         for text in strings(json.loads(result.stdout)):  # what a consumer gets once JSON escapes are undone

@@ -31,7 +31,7 @@ def test_amounts(text: str | int, amount: int) -> None:
     assert parse_amount(text, "x") == amount
 
 
-@pytest.mark.parametrize("text", ["", "-1", "0", "1.5G", "lots", "12 parsecs"])
+@pytest.mark.parametrize("text", ["", "-1", "0", "1.5G", "lots", "12 parsecs", "9" * 5000])
 def test_bad_amounts_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError, match="limit layer-bytes"):
         Limits().with_values({"layer-bytes": text}, "--limit")

@@ -143,3 +143,21 @@ def test_a_binary_file_is_not_a_report(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_bytes(b"\xff\xfe\x00binary")
     assert_one_line_error(run("view", str(path)), 2, "not JSON (not UTF-8 text)")
+
+
+def test_documents_nested_too_deeply_are_one_line_errors(saved: Report, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    assert_one_line_error(run("view", str(deep)), 2, "nested too deeply")
+    assert_one_line_error(
+        run("approve", str(deep), "--reviewer", "r", "--reason", "x"), 2, "nested too deeply"
+    )
+    assert_one_line_error(run("sbom-diff", str(deep), str(deep)), 4, "nested more than 64 levels deep")
+    evidence = copy.deepcopy(saved)
+    value: Any = "bottom"
+    for _ in range(500):  # what the parser accepts, but a recursive walk of the evidence would not
+        value = [value]
+    evidence["findings"][0]["evidence"] = {"x": value}
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(evidence))
+    assert_one_line_error(run("view", str(path)), 2, "nested more than 64 levels deep")

@@ -15,6 +15,7 @@ from layerdiff.errors import ToolError
 from layerdiff.sbom.syft import find_syft
 from layerdiff.sbom.syft_json import read_syft_json
 from tests.support import pairs
+from tests.support.cli import run
 from tests.support.imagebuilder import Image, write_oci_layout
 
 
@@ -139,3 +140,26 @@ def test_the_sbom_diff_command(base: Sboms, pinned: Sboms, tmp_path: Path) -> No
     assert table.code == 0 and "requests" in table.stdout and "downgraded" in table.stdout
     document = json.loads(run("sbom-diff", str(a), str(b), "--format", "json").stdout)
     assert [(c["name"], c["kind"]) for c in document["changes"]] == [("requests", "downgraded")]
+
+
+def test_sbom_diff_output_passes_the_boundary(tmp_path: Path) -> None:
+    """An SBOM is an image's text too: escapes and credentials in it never reach the terminal or the JSON."""
+    hostile = "repository_url=https://ci:hunter2pw@pypi.example.com&note=\x1b]0;pwned\x07"
+
+    def bom(version: str) -> str:
+        component = {"type": "library", "name": "evil", "version": version}
+        component["purl"] = f"pkg:pypi/evil@{version}?{hostile}"
+        return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [component]})
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(bom("1.0"))
+    b.write_text(bom("2.0"))
+    table, document = (run("sbom-diff", str(a), str(b), "--format", fmt) for fmt in ("table", "json"))
+    for result in (table, document):
+        assert result.code == 0, result.stderr
+        assert (
+            "\x1b" not in result.stdout and "\x07" not in result.stdout and "hunter2pw" not in result.stdout
+        )
+    assert "evil" in table.stdout and "1.0 -> 2.0" in table.stdout
+    purl = json.loads(document.stdout)["changes"][0]["after"]["purl"]
+    assert "ci:<redacted>@" in purl and "note=%1B%5D0%3Bpwned%07" in purl  # a purl percent-encodes
