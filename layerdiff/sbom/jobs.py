@@ -10,7 +10,7 @@ from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.model import SbomPackage
-from layerdiff.sbom.syft import Syft, scan
+from layerdiff.sbom.syft import RunningScans, Syft, scan
 
 
 class SbomJobs:
@@ -24,6 +24,7 @@ class SbomJobs:
         self._platform = platform
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="syft")
         self._jobs: dict[str, Future[str] | str] = {}
+        self._running = RunningScans()
 
     def start(self, ref: ImageRef, snapshot: ImageSnapshot) -> None:
         cached = self._cache.get_sbom(snapshot.image_id, self.tool)
@@ -31,7 +32,7 @@ class SbomJobs:
             self._jobs[snapshot.image_id] = cached
         elif snapshot.image_id not in self._jobs:
             self._jobs[snapshot.image_id] = self._pool.submit(
-                scan, self.syft, ref, self._platform, self._cache.scratch
+                scan, self.syft, ref, self._platform, self._cache.scratch, self._running
             )
 
     def packages(self, snapshot: ImageSnapshot) -> list[SbomPackage]:
@@ -45,4 +46,6 @@ class SbomJobs:
         return read_cyclonedx(document, f"{self.tool} SBOM of {snapshot.reference}")
 
     def close(self) -> None:
+        """After a finished review nothing is running; after one that stopped early, scans are stopped."""
+        self._running.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,39 @@ def _environment(scratch: Path | None = None) -> dict[str, str]:
     return env
 
 
-def scan(syft: Syft, ref: ImageRef, platform: str | None, scratch_parent: Path | None) -> str:
+class RunningScans:
+    """The syft processes under way, so that a review that stops early (a bad image, Ctrl-C) stops them
+    instead of waiting for scans nobody will read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def add(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.add(process)
+            if self._stopped:
+                process.kill()
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for process in self._processes:
+                process.kill()
+
+
+def scan(
+    syft: Syft,
+    ref: ImageRef,
+    platform: str | None,
+    scratch_parent: Path | None,
+    running: RunningScans | None = None,
+) -> str:
     """CycloneDX JSON for the image; ToolError when syft fails."""
     if scratch_parent is not None:
         scratch_parent.mkdir(parents=True, exist_ok=True)
@@ -96,14 +129,23 @@ def scan(syft: Syft, ref: ImageRef, platform: str | None, scratch_parent: Path |
             command += ["--platform", platform]
         env = {**_environment(Path(scratch)), **target.env}
         try:
-            done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False, env=env)
-        except subprocess.TimeoutExpired as exc:
-            raise ToolError(f"syft did not finish scanning {ref} within {TIMEOUT} s") from exc
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         except OSError as exc:
             raise ToolError(f"cannot run syft ({exc})") from exc
-    if done.returncode != 0:
-        raise ToolError(f"syft failed on {ref}: {_error_line(done.stderr) or f'exit {done.returncode}'}")
-    return done.stdout.decode("utf-8")
+        if running is not None:
+            running.add(process)
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise ToolError(f"syft did not finish scanning {ref} within {TIMEOUT} s") from exc
+        finally:
+            if running is not None:
+                running.discard(process)
+    if process.returncode != 0:
+        raise ToolError(f"syft failed on {ref}: {_error_line(stderr) or f'exit {process.returncode}'}")
+    return stdout.decode("utf-8")
 
 
 def _error_line(stderr: bytes) -> str | None:

@@ -377,3 +377,25 @@ def test_syft_never_sees_an_image_that_is_over_the_limits(
     assert refs[1] not in scanned and set(scanned) <= {refs[0]}
     assert main(["diff", *refs, "--format", "json", "--no-cache"]) == 0
     assert sorted(scans.read_text().splitlines()[len(scanned) :]) == sorted(refs)  # both scans run at once
+
+
+def test_a_review_that_stops_early_stops_its_syft_scans(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    syft = tmp_path / "syft"
+    syft.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo \'{"version": "9.9.9"}\'; exit 0; fi\n'
+        "exec sleep 60\n"  # a scan that would outlast the review by far
+    )
+    syft.chmod(0o755)
+    monkeypatch.setenv("LAYERDIFF_SYFT", str(syft))
+    base = write_docker_archive(tmp_path / "base.tar", Image([BASE_LAYER]))
+    app = write_docker_archive(
+        tmp_path / "app.tar", Image([BASE_LAYER, layer_tar([F("big", bytes(100_000))])])
+    )
+    started = time.monotonic()
+    refs = [f"docker-archive:{base}", f"docker-archive:{app}"]
+    code = main(["diff", *refs, "--format", "json", "--no-cache", "--limit", "layer-bytes=64K"])
+    assert code == 3 and "limit layer-bytes=64KiB" in capsys.readouterr().err
+    assert time.monotonic() - started < 10  # the base's scan was stopped, not waited for
