@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
 from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.image.paths import display
 
@@ -123,16 +123,13 @@ class Tree:
 def _check_symlink_targets(index: LayerIndex, position: int, limit: int) -> None:
     for entry in index.entries:
         link = entry.link
-        # a str is at least as long as its UTF-8 and at most a quarter of it: encode only when in doubt
-        if entry.type is EntryType.SYMLINK and link is not None and len(link) * 4 > limit:
-            size = len(link.encode("utf-8", "surrogateescape"))
-            if size > limit:
-                raise LimitExceeded(
-                    f"layer {position}: symlink {display(entry.path)}",
-                    "symlink_target_bytes",
-                    limit,
-                    f"a target of {size} bytes",
-                )
+        if entry.type is EntryType.SYMLINK and link is not None and (size := utf8_size_over(link, limit)):
+            raise LimitExceeded(
+                f"layer {position}: symlink {display(entry.path)}",
+                "symlink_target_bytes",
+                limit,
+                f"a target of {size} bytes",
+            )
 
 
 def build_tree(

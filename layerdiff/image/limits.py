@@ -102,6 +102,19 @@ def format_amount(value: int) -> str:
     return str(value)
 
 
+def utf8_size_over(text: str, limit: int) -> int | None:
+    """The size of ``text`` as the bytes it stands for (UTF-8, surrogate escapes as their byte) when that is
+    over ``limit``, else None. A character is one to four bytes: only a text longer than a quarter of the
+    limit is encoded, so the common short name costs one comparison."""
+    if len(text) * 4 <= limit:
+        return None
+    try:
+        size = len(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        size = len(text.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
+
+
 def parse_limit_options(options: Iterable[str]) -> dict[str, str]:
     """``--limit NAME=VALUE`` options, by name."""
     values = {}

@@ -8,7 +8,7 @@ import posixpath
 from typing import cast
 
 from layerdiff.errors import CorruptLayer
-from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
 from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
 from layerdiff.image.streams import CHUNK, BudgetedReader, ByteBudget, ByteStream, DigestReader
@@ -83,8 +83,7 @@ def _check_names(member: TarEntry, what: str, limit: int) -> None:
     """A name longer than PATH_MAX is one no runtime can create, and each of its directories would be a path
     of the merged tree (a megabyte of ``a/a/a/...`` is half a million paths, each a long string)."""
     for name in (member.name, member.linkname if member.type == "1" else ""):  # 1: a hard link
-        # a str is at least as long as its UTF-8 and at most a quarter of it: encode only when in doubt
-        if len(name) * 4 > limit and (size := len(name.encode("utf-8", "surrogateescape"))) > limit:
+        if size := utf8_size_over(name, limit):
             shown = display(name[:64]) + "..."
             raise LimitExceeded(
                 f"{what}: entry {shown}", "entry_path_bytes", limit, f"a name of {size} bytes"

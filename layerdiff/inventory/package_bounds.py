@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from layerdiff.image.limits import LimitExceeded, Limits, format_amount
+from layerdiff.image.limits import LimitExceeded, Limits, format_amount, utf8_size_over
 from layerdiff.image.paths import display
 from layerdiff.inventory.ospkg_interface import UnreadableDatabase
 
@@ -83,14 +83,10 @@ def token_count(value: str) -> int:
 
 def check_fields(name: str, fields: Iterable[str | None], limits: Limits) -> None:
     """Each of ``name`` and ``fields`` (version, architecture, one dependency entry) is within
-    ``package-field-bytes`` (as UTF-8; a str is checked by its length first)."""
+    ``package-field-bytes`` (as UTF-8)."""
     limit = limits.package_field_bytes
     for value in (name, *fields):
-        if (
-            value is not None
-            and len(value) * 4 > limit
-            and len(value.encode("utf-8", "surrogateescape")) > limit
-        ):
+        if value is not None and utf8_size_over(value, limit):
             raise LimitExceeded(
                 _package(name), "package_field_bytes", limit, f"a field of more than {limit} bytes"
             )

@@ -22,6 +22,14 @@ def images(tmp_path: Path) -> tuple[str, str]:
     return f"oci:{layout}:base", f"oci:{layout}:pin"
 
 
+def _good_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    """An -o file from an earlier run, and a cache dir of the test's own for the traceback."""
+    monkeypatch.setenv("LAYERDIFF_CACHE_DIR", str(tmp_path / "cache"))
+    output = tmp_path / name
+    output.write_text("the good report\n")
+    return output
+
+
 def _crash(*_: object, **__: object) -> None:
     raise RuntimeError("stage failed on \x1b]0;pwned\x07 input")
 
@@ -32,10 +40,8 @@ def test_an_unexpected_exception_exits_5_and_keeps_the_old_output(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LAYERDIFF_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(commands, "review", _crash)
-    output = tmp_path / "report.json"
-    output.write_text("the good report\n")
+    output = _good_output(tmp_path, monkeypatch, "report.json")
 
     code = main(["diff", *images, "--sbom", "none", "--format", "json", "-o", str(output)])
 
@@ -58,10 +64,8 @@ def test_a_crash_while_rendering_leaves_the_old_output(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LAYERDIFF_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(commands, "render", _crash)
-    output = tmp_path / "report.sarif"
-    output.write_text("the good report\n")
+    output = _good_output(tmp_path, monkeypatch, "report.sarif")
 
     assert main(["diff", *images, "--sbom", "none", "--format", "sarif", "-o", str(output)]) == 5
     assert output.read_text() == "the good report\n"

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from layerdiff.errors import ExitCode, UsageError
-from layerdiff.image.limits import GiB, LimitExceeded, Limits, parse_amount, parse_limit_options
+from layerdiff.image.limits import (
+    GiB,
+    LimitExceeded,
+    Limits,
+    parse_amount,
+    parse_limit_options,
+    utf8_size_over,
+)
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
 from layerdiff.policy import load_policy
@@ -99,3 +106,10 @@ def test_the_directories_a_name_implies_count_as_paths_of_the_tree(tmp_path: Pat
     code, err = _review_one_layer(tmp_path, deep, "--limit", "tree-nodes=100")
     assert code == 3 and "more than 100 paths (limit tree-nodes=100;" in err, err
     assert _review_one_layer(tmp_path / "ok", deep, "--limit", "tree-nodes=200")[0] == 0
+
+
+def test_utf8_sizes_count_bytes_not_characters() -> None:
+    assert utf8_size_over("a" * 10, 10) is None and utf8_size_over("a" * 11, 10) == 11
+    assert utf8_size_over("é" * 6, 10) == 12  # two bytes each
+    assert utf8_size_over("caf\udce9" * 3, 10) == 12  # a surrogate escape is the one byte it stands for
+    assert utf8_size_over("\ud800" * 4, 10) == 12  # a lone surrogate that is no escape: counted, not a crash
