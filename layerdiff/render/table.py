@@ -1,218 +1,172 @@
-"""The human summary of a report, rendered with rich (plain text when stdout is not a terminal)."""
+"""The human summary of a report, rendered with rich (colour only on a terminal that wants it).
+
+Laid out for the width of the terminal, or of COLUMNS, or 80 columns (see layerdiff.render.table_layout and
+docs/table.md): findings as blocks, everything else as borderless tables, and every list cut to its first
+few entries with a count of the rest, which the JSON report has in full.
+"""
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from layerdiff.render.table_findings import print_findings
+from layerdiff.render.table_inventory import print_inventory
+from layerdiff.render.table_layout import (
+    columns,
+    finished,
+    head,
+    labelled,
+    make_console,
+    print_lines,
+    print_more,
+    title,
+)
 from layerdiff.render.units import human_size
 from layerdiff.report.codec import JsonValue
-from layerdiff.report.wire import EntryState, Inspection, LayerSummary, Report
-from layerdiff.report.wire_inventory import Command, Inventory, Packages, RuntimeUser
+from layerdiff.report.wire import (
+    ConfigChange,
+    EntryState,
+    FileChange,
+    ImageSummary,
+    Inspection,
+    LayerSummary,
+    Report,
+)
 
 _KIND_STYLE = {"added": "green", "removed": "red", "modified": "yellow", "metadata": "cyan"}
-MAX_FILE_ROWS = 200
-UNWRAPPED_WIDTH = 100_000
 
 
 def render_diff(report: Report, color: bool, width: int | None = None) -> str:
-    console, buffer = _console(color, width)
-    base, derived, comparison = report.base, report.derived, report.comparison
-    console.print(Text(f"base     {base.reference}  {base.image_id[:19]}  {base.platform}"))
-    console.print(Text(f"derived  {derived.reference}  {derived.image_id[:19]}  {derived.platform}"))
+    console, buffer = make_console(color, width)
+    comparison = report.comparison
+    console.print(labelled([("base", _image(report.base)), ("derived", _image(report.derived))]))
     console.print(
-        f"shared layers: {comparison.shared_layers} of {len(base.layers)}"
-        + ("" if comparison.extends_base else "  (the derived image does not extend the base)")
+        Text(
+            f"shared layers: {comparison.shared_layers} of {len(report.base.layers)}"
+            + ("" if comparison.extends_base else "  (the derived image does not extend the base)")
+        )
     )
-    for warning in report.warnings:
-        console.print(Text(f"warning: {warning}", style="bold red"))
-    _findings(console, report)
+    print_lines(console, [Text(f"warning: {w}", style="bold red") for w in report.warnings], "warning")
+    _verdict(console, report)
+    if report.findings:
+        console.print()
+        console.print(title("Findings", len(report.findings)))
+        print_findings(console, report.findings)
 
     reviewed = comparison.reviewed_layers
-    console.print(_layers("Reviewed layers", "changes", ((layer, layer.file_changes) for layer in reviewed)))
-
-    if report.config_changes:
-        config = Table(title="Config changes", title_justify="left")
-        for column in ("field", "before", "after", "instruction"):
-            config.add_column(column, overflow="fold")
-        for change in report.config_changes:
-            config.add_row(
-                change.name,
-                Text(_value(change.before)),
-                Text(_value(change.after)),
-                Text(change.instruction or ""),
-            )
-        console.print(config)
-
-    _inventory(console, report.inventory, report.packages)
-
-    files = Table(title="File changes", title_justify="left")
-    for column in ("change", "path", "layer", "before", "after"):
-        files.add_column(column, overflow="fold")
-    for file_change in report.file_changes[:MAX_FILE_ROWS]:
-        files.add_row(
-            Text(file_change.kind, style=_KIND_STYLE[file_change.kind]),
-            Text(file_change.path),
-            "" if file_change.layer is None else str(file_change.layer),
-            Text(_entry(file_change.before, file_change.fields)),
-            Text(_entry(file_change.after, file_change.fields)),
-        )
-    console.print(files)
-    hidden = len(report.file_changes) - MAX_FILE_ROWS
-    if hidden > 0:
-        console.print(f"... and {hidden} more file changes (use --format json for all)")
+    console.print()
+    _layers(console, "Reviewed layers", "changes", [(layer, layer.file_changes) for layer in reviewed])
+    _config_changes(console, report.config_changes)
+    print_inventory(console, report)
+    _file_changes(console, report.file_changes)
     summary = report.summary
+    console.print()
     console.print(
-        "files: "
-        + ", ".join(f"{count} {kind}" for kind, count in summary.file_changes.items())
-        + f"; config: {summary.config_changes} changed"
+        Text(
+            "files: "
+            + ", ".join(f"{count} {kind}" for kind, count in summary.file_changes.items())
+            + f"; config: {summary.config_changes} changed"
+        )
     )
-    return buffer.getvalue()
+    return finished(buffer, color)
 
 
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+def _image(image: ImageSummary) -> Text:
+    return Text(f"{image.reference}  {image.image_id[:19]}  {image.platform}")
 
 
-def _findings(console: Console, report: Report) -> None:
+def _verdict(console: Console, report: Report) -> None:
     verdict = report.verdict
     counts = ", ".join(f"{n} {s}" for s, n in verdict.counts.items() if n)
     threshold = f" (fail on {verdict.fail_on})" if verdict.fail_on else ""
     console.print(Text(f"verdict: {verdict.status}{threshold}; findings: {counts or 'none'}", style="bold"))
-    if not report.findings:
+
+
+def _config_changes(console: Console, changes: Sequence[ConfigChange]) -> None:
+    if not changes:
         return
-    table = Table(title="Findings", title_justify="left")
-    for column in ("severity", "rule", "subject", "layer", "message"):
-        table.add_column(column, overflow="fold")
-    for finding in report.findings:
+    shown, hidden = head(changes)
+    rows: list[tuple[Text | str, ...]] = []
+    for change in shown:
+        rows += [(Text(change.name), "before", Text(_value(change.before)))]
+        rows += [("", "after", Text(_value(change.after)))]
+        if change.instruction:
+            rows += [("", "set by", Text(change.instruction))]
+    console.print()
+    console.print(title("Config changes", len(changes)))
+    console.print(labelled(rows, indent=2))
+    print_more(console, hidden, "config change")
+
+
+def _file_changes(console: Console, changes: Sequence[FileChange]) -> None:
+    if not changes:
+        return
+    shown, hidden = head(changes)
+    # The entry goes under its path rather than beside it, so that a path has the whole width to itself.
+    table = columns("change", "layer", "path")
+    for change in shown:
         table.add_row(
-            Text(
-                finding.severity + (" (waived)" if finding.waived else ""),
-                style=_SEVERITY_STYLE[finding.severity],
-            ),
-            finding.rule,
-            Text(finding.subject),
-            "" if finding.layer is None else str(finding.layer),
-            Text(finding.message),
+            Text(change.kind, style=_KIND_STYLE.get(change.kind, "")),
+            Text("" if change.layer is None else str(change.layer)),
+            Text(change.path),
         )
+        table.add_row(Text(""), Text(""), Text(_states(change), style="dim"))
+    console.print()
+    console.print(title("File changes", len(changes)))
     console.print(table)
+    print_more(console, hidden, "file change")
 
 
-def _inventory(console: Console, inventory: Inventory, packages: Packages) -> None:
-    users = inventory.runtime_user
-    if users.base != users.derived:
-        console.print(Text(f"runtime user: {_who(users.base)} -> {_who(users.derived)}", style="bold"))
-    python = inventory.python
-    lines = [f"pip check: {u.message}  [{u.environment}]" for u in python.unsatisfied]
-    lines += [
-        f"no longer importable: {item.name} {item.version} from {item.location} ({item.cause}"
-        + (f", {item.via}" if item.via else "")
-        + f")  [{item.environment}]"
-        for item in python.lost
-    ]
-    lines += [
-        f"shadowed: {s.name} {s.winner.version} in {s.winner.location} hides "
-        + ", ".join(f"{h.version} in {h.location}" for h in s.hidden)
-        + f"  [{s.environment}]"
-        for s in python.shadowed
-    ]
-    lines += [
-        f"command {c.name}: {_where(c.before)} -> {_where(c.after)}"
-        + (f"  (used by {c.used_by})" if c.used_by else "")
-        for c in inventory.commands
-    ]
-    lines += [
-        f"library {c.soname} of {c.object}: {c.kind}, "
-        f"{(c.before.path if c.before else None) or '-'} -> {c.after.path or 'not found'}"
-        for c in inventory.libraries
-    ]
-    os_packages = inventory.os_packages
-    lines += [
-        f"unmet dependency: {b.package}: {b.field}: {b.detail}" for b in os_packages.broken_dependencies
-    ]
-    lines += [f"package file changed: {m.dpkg_verify} ({m.package})" for m in os_packages.modified_files]
-    for line in lines:
-        console.print(Text(line))
-    if packages.changes:
-        table = Table(title=f"Package changes ({packages.sbom_tool})", title_justify="left")
-        for column in ("type", "name", "change", "before", "after", "layer"):
-            table.add_column(column, overflow="fold")
-        for change in packages.changes:
-            table.add_row(
-                change.type,
-                Text(change.name),
-                change.kind,
-                change.before.version if change.before else "",
-                change.after.version if change.after else "",
-                "" if change.layer is None else str(change.layer),
-            )
-        console.print(table)
-
-
-def _who(user: RuntimeUser) -> str:
-    return f"{user.user or '(root)'} (uid {user.uid}, HOME {user.home})"
-
-
-def _where(command: Command | None) -> str:
-    if command is None:
-        return "-"
-    return command.path if command.path == command.target else f"{command.path} ({command.target})"
+def _states(change: FileChange) -> str:
+    """The entry as it is now, as it was, or both with an arrow when it changed."""
+    before, after = _entry(change.before, change.fields), _entry(change.after, change.fields)
+    if before and after:
+        return f"{before} → {after}"  # not "->", which a symlink's entry already uses for its target
+    return before or after
 
 
 def render_inspect(result: Inspection, color: bool, width: int | None = None) -> str:
-    console, buffer = _console(color, width)
+    console, buffer = make_console(color, width)
     image, config = result.image, result.config
     console.print(Text(f"{image.reference}  {image.image_id}  {image.platform}"))
-    shown: tuple[tuple[str, JsonValue], ...] = (
-        ("user", config.user),
-        ("entrypoint", config.entrypoint),
-        ("cmd", config.cmd),
-        ("workdir", config.workdir),
-        ("healthcheck", config.healthcheck),
-    )
-    for key, value in shown:
-        console.print(Text(f"{key:11} {_value(value)}"))
-    for variable in config.env:
-        console.print(Text(f"env         {variable}"))
-    console.print(_layers("Layers", "entries", ((layer, layer.entries) for layer in image.layers)))
-    return buffer.getvalue()
+    shown: list[tuple[Text | str, ...]] = [
+        ("user", Text(_value(config.user))),
+        ("entrypoint", Text(_value(config.entrypoint))),
+        ("cmd", Text(_value(config.cmd))),
+        ("workdir", Text(_value(config.workdir))),
+        ("healthcheck", Text(_value(config.healthcheck))),
+    ]
+    variables, hidden = head(config.env)
+    shown += [("env", Text(variable)) for variable in variables]
+    console.print(labelled(shown))
+    print_more(console, hidden, "env variable")
+    console.print()
+    _layers(console, "Layers", "entries", [(layer, layer.entries) for layer in image.layers])
+    return finished(buffer, color)
 
 
-def _layers(title: str, counted: str, layers: Iterable[tuple[LayerSummary, int]]) -> Table:
+def _layers(console: Console, heading: str, counted: str, layers: Sequence[tuple[LayerSummary, int]]) -> None:
     """A row per layer: position, size, how many of ``counted`` (entries, changes) and instruction."""
-    table = Table(title=title, title_justify="left")
-    for column in ("#", "size", counted, "instruction"):
-        table.add_column(column, overflow="fold")
-    for layer, count in layers:
+    shown, hidden = head(layers)
+    table = columns("#", "size", counted, "instruction")
+    for layer, count in shown:
         table.add_row(
-            str(layer.position), human_size(layer.size), str(count), Text(layer.instruction or "(no history)")
+            Text(str(layer.position)),
+            Text(human_size(layer.size)),
+            Text(str(count)),
+            Text(layer.instruction or "(no history)"),
         )
-    return table
+    console.print(title(heading, len(layers)))
+    if shown:
+        console.print(table)
+    print_more(console, hidden, "layer")
 
 
-def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:
-    """On a terminal, fit its width; otherwise never wrap, so every change stays on one greppable line."""
-    buffer = io.StringIO()
-    if width is None:
-        width = shutil.get_terminal_size().columns if color else UNWRAPPED_WIDTH
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        no_color=not color,
-        width=width,
-        highlight=False,
-        soft_wrap=False,
-        markup=False,  # image text is never markup: `[link=...]` or `[/]` in a label stays as it is
-    )
-    return console, buffer
-
-
-def _entry(state: EntryState | None, fields: Sequence[str]) -> str:
+def _entry(state: EntryState | None, fields: Iterable[str]) -> str:
     if state is None:
         return ""
     text = f"{state.type} {state.mode} {state.uid}:{state.gid}"

@@ -8,6 +8,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The table wraps to 80 columns when piped; this width folds no cell, so that a search of the table for a
+# string (a path that must be listed, a credential that must not be) cannot miss one split across lines.
+UNFOLDED = {"COLUMNS": "100000"}
+
 
 @dataclass
 class Result:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from layerdiff.text.terminal import is_safe
-from tests.support.cli import run
+from tests.support.cli import UNFOLDED, run
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 from tests.support.pairs import AIRFLOW_UID, base_image, derived
 
@@ -131,7 +131,8 @@ def strings(value: Any) -> Iterator[str]:
 
 @pytest.mark.parametrize("fmt", ["json", "table", "markdown", "sarif", "junit", "cyclonedx"])
 def test_no_secret_and_no_escape_in_any_format(images: tuple[str, str], fmt: str, tmp_path: Path) -> None:
-    result = run("diff", *images, "--sbom", "none", "--format", fmt, "--cache-dir", str(tmp_path / "cache"))
+    cache = str(tmp_path / "cache")
+    result = run("diff", *images, "--sbom", "none", "--format", fmt, "--cache-dir", cache, env=UNFOLDED)
     assert result.code in (0, 1), result.stderr
     assert_clean(result.stdout, fmt)
     if fmt == "table":
@@ -192,7 +193,7 @@ def _unpacked(value: bytes | str) -> bytes:
 
 def test_inspect_shows_no_secret_and_no_escape(images: tuple[str, str]) -> None:
     for fmt in ("json", "table"):
-        result = run("inspect", images[1], "--format", fmt, "--no-cache")
+        result = run("inspect", images[1], "--format", fmt, "--no-cache", env=UNFOLDED)
         assert result.code == 0, result.stderr
         assert_clean(result.stdout, f"inspect {fmt}")
 

@@ -9,7 +9,7 @@ import pytest
 
 from layerdiff.report.model import load_schema
 from tests.support import pairs
-from tests.support.cli import assert_one_line_error, run
+from tests.support.cli import UNFOLDED, assert_one_line_error, run
 from tests.support.imagebuilder import F, Image, compress, layer_tar, write_docker_archive, write_oci_layout
 
 
@@ -40,7 +40,8 @@ def test_json_report_validates_and_is_reproducible(layout: Path, tmp_path: Path)
 
 def test_table_output_and_output_file(layout: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.txt"
-    result = run("diff", f"oci:{layout}:base", f"oci:{layout}:pin", "--no-cache", "-o", str(out))
+    images = (f"oci:{layout}:base", f"oci:{layout}:pin")
+    result = run("diff", *images, "--no-cache", "-o", str(out), env=UNFOLDED)
     assert result.code == 0 and result.stdout == ""
     text = out.read_text()
     assert "requests-2.28.1.dist-info/METADATA" in text and "RUN pip install requests==2.28.1" in text
@@ -51,7 +52,7 @@ def test_inspect(layout: Path) -> None:
     document = json.loads(result.stdout)
     validate_inspect(document)
     assert document["config"]["user"] == "50000" and len(document["image"]["layers"]) == 2
-    table = run("inspect", f"oci:{layout}:base", "--no-cache").stdout
+    table = run("inspect", f"oci:{layout}:base", "--no-cache", env=UNFOLDED).stdout
     assert "AIRFLOW_HOME=/opt/airflow" in table and "RUN pip install --user requests==2.31.0" in table
 
 

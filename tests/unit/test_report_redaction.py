@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.support import pairs
-from tests.support.cli import run
+from tests.support.cli import UNFOLDED, run
 from tests.support.imagebuilder import write_docker_archive
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -46,7 +46,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 @pytest.mark.parametrize("fmt", ["json", "table", "markdown", "sarif", "junit", "cyclonedx"])
 def test_no_format_of_the_diff_shows_a_credential(archives: tuple[str, str], fmt: str) -> None:
-    result = run("diff", *archives, "--format", fmt, "--no-cache", "--sbom", "none")
+    result = run("diff", *archives, "--format", fmt, "--no-cache", "--sbom", "none", env=UNFOLDED)
     assert result.code in (0, 1), result.stderr
     assert "secret-in-image" in result.stdout or fmt == "cyclonedx"
     assert [secret for secret in SECRETS if secret in result.stdout] == []
@@ -63,7 +63,7 @@ def test_the_report_says_what_was_redacted(archives: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "table"])
 def test_inspect_shows_no_credential(archives: tuple[str, str], fmt: str) -> None:
-    result = run("inspect", archives[1], "--format", fmt, "--no-cache")
+    result = run("inspect", archives[1], "--format", fmt, "--no-cache", env=UNFOLDED)
     assert result.code == 0, result.stderr
     assert [secret for secret in SECRETS if secret in result.stdout] == []
     assert "DB_PASSWORD" in result.stdout
