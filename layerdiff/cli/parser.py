@@ -15,7 +15,7 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 _FINDING_HELP = "approve only this finding (repeatable; default: every finding of the report)"
 _FAIL_ON_HELP = "exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical)"
 _LIMIT_HELP = "raise (or lower) a bound on image content, e.g. layer-bytes=128GiB (see docs/limits.md)"
-IMAGE_HELP = "docker:, docker-archive:, oci:, oci-archive:, registry:, or a bare name or path"
+IMAGE_HELP = "docker:, docker-archive:, oci: (or oci-dir:), oci-archive:, registry:, or a bare name or path"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,12 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 pass, 1 findings at or above the threshold, 2 usage, 3 image or source error, "
         "4 tool error, 5 internal error (a bug), 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"layerdiff {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=_Version, help="the layerdiff version, and the syft it would run")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     diff = sub.add_parser("diff", help="what DERIVED's own layers and config changed relative to BASE")
     diff.add_argument("base", metavar="BASE", help=f"the image built FROM ({IMAGE_HELP})")
-    diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
+    diff.add_argument("derived", metavar="DERIVED", help="the image built on it (a reference as for BASE)")
     _policy_options(diff)
     diff.add_argument("--fail-on", metavar="SEVERITY", choices=SEVERITIES, help=_FAIL_ON_HELP)
     _image_options(diff, tuple(REPORT_FORMATS))
@@ -41,16 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     approve = sub.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
     approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
-    approve.add_argument("--reviewer", required=True, metavar="NAME")
-    approve.add_argument("--reason", required=True, metavar="TEXT")
+    approve.add_argument("--reviewer", required=True, metavar="NAME", help="who accepts the findings")
+    approve.add_argument("--reason", required=True, metavar="TEXT", help="why they are acceptable")
     approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
     approve.add_argument("--finding", action="append", metavar="FINGERPRINT", help=_FINDING_HELP)
     approve.add_argument("--output", "-o", metavar="FILE", help="write the record to FILE instead of stdout")
     approve.set_defaults(run=commands.run_approve)
 
     gate = sub.add_parser("gate", help="pass only an image whose failing findings are approved or waived")
-    gate.add_argument("derived", metavar="DERIVED")
-    gate.add_argument("--base", metavar="BASE", help="the base image (default: the one the approval names)")
+    gate.add_argument("derived", metavar="DERIVED", help=f"the image about to ship ({IMAGE_HELP})")
+    gate.add_argument(
+        "--base",
+        metavar="BASE",
+        help="the base image (default: the one the approval names; a relative path in it is taken from "
+        "the approval file's directory)",
+    )
     gate.add_argument("--approval", required=True, metavar="FILE", help="a record of `layerdiff approve`")
     _policy_options(gate, sbom_help="as for diff; use what the approved report used")
     _image_options(gate, PLAIN_FORMATS)
@@ -59,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     sbom_diff = sub.add_parser("sbom-diff", help="package changes between two SBOM files")
     sbom_diff.add_argument("a", metavar="A", help="the earlier SBOM (CycloneDX JSON or syft JSON)")
     sbom_diff.add_argument("b", metavar="B", help="the later SBOM")
-    sbom_diff.add_argument("--format", choices=PLAIN_FORMATS, default="table")
-    sbom_diff.add_argument("--output", "-o", metavar="FILE")
+    sbom_diff.add_argument("--format", choices=PLAIN_FORMATS, default="table", help="output format")
+    sbom_diff.add_argument(
+        "--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout"
+    )
     sbom_diff.set_defaults(run=commands.run_sbom_diff)
 
     view = sub.add_parser("view", help="review a saved JSON report in the terminal (no engine needed)")
@@ -69,14 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
     view.set_defaults(run=commands.run_view)
 
     rules = sub.add_parser("rules", help="the rule catalog, with links to docs/rules/")
-    rules.add_argument("--format", choices=PLAIN_FORMATS, default="table")
+    rules.add_argument("--format", choices=PLAIN_FORMATS, default="table", help="output format")
     rules.set_defaults(run=commands.run_rules)
 
     inspect = sub.add_parser("inspect", help="one image's identity, config and layers")
-    inspect.add_argument("image", metavar="IMAGE")
+    inspect.add_argument("image", metavar="IMAGE", help=IMAGE_HELP)
     _image_options(inspect, tuple(INSPECT_FORMATS))
     inspect.set_defaults(run=commands.run_inspect)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: also names the syft a review would run, found only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from layerdiff.sbom.syft import describe_syft
+
+        print(f"layerdiff {__version__}\n{describe_syft()}")
+        parser.exit()
 
 
 def _image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
