@@ -12,7 +12,7 @@ from typing import Any
 
 from layerdiff.approval import Approval
 from layerdiff.report.wire import Report
-from layerdiff.rules.model import Severity
+from layerdiff.rules.severity import Severity
 
 
 @dataclass(frozen=True)

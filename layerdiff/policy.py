@@ -19,12 +19,13 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final, Literal, TypeAlias
 
 from layerdiff.errors import UsageError
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
-from layerdiff.rules.model import Finding, Severity
+from layerdiff.rules.model import Finding
 from layerdiff.rules.registry import all_rules
+from layerdiff.rules.severity import Severity
 
 POLICY_FILENAME = ".layerdiff.toml"
 TOP_LEVEL_KEYS = ("fail-on", "disabled-rules", "ignore-paths", "severity", "waiver", "limits")
@@ -50,9 +51,31 @@ class Waiver:
         return finding.rule == self.rule and fnmatchcase(finding.subject, self.subject)
 
 
+# The threshold when neither --fail-on nor the policy names one: the same for diff, gate and every format.
+DEFAULT_FAIL_ON = Severity.HIGH
+# A threshold as given: a severity, NO_THRESHOLD (`--fail-on none`: nothing fails), or None (not given).
+NO_THRESHOLD: Final = "none"
+FailOn: TypeAlias = Severity | Literal["none"] | None
+
+
+def parse_fail_on(text: str) -> Severity | Literal["none"]:
+    """A ``--fail-on`` value, case-insensitive: a severity or ``none``."""
+    if text.strip().lower() == NO_THRESHOLD:
+        return NO_THRESHOLD
+    return Severity.parse(text)
+
+
+def effective_threshold(flag: FailOn, policy: FailOn) -> Severity | None:
+    """The threshold in force: the flag's, else the policy's, else DEFAULT_FAIL_ON; None for ``none``."""
+    chosen = flag if flag is not None else policy
+    if chosen is None:
+        return DEFAULT_FAIL_ON
+    return chosen if isinstance(chosen, Severity) else None
+
+
 @dataclass(frozen=True)
 class Policy:
-    fail_on: Severity | None = None
+    fail_on: FailOn = None
     disabled_rules: frozenset[str] = frozenset()
     ignore_paths: tuple[str, ...] = ()
     severity_overrides: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
@@ -81,7 +104,7 @@ class PolicyOutcome:
     dropped: tuple[DroppedFinding, ...]  # disabled rules and ignored paths
     expired_waivers: tuple[Waiver, ...]  # reported so they get renewed or removed; never applied
     unused_waivers: tuple[Waiver, ...]  # active waivers that matched no finding (stale policy)
-    fail_on: Severity | None  # the effective threshold
+    fail_on: Severity | None  # the threshold in force; None: `none`, nothing fails
 
     @cached_property
     def by_fingerprint(self) -> Mapping[str, Finding]:
@@ -116,9 +139,10 @@ def policy_digest(text: str) -> str:
 
 
 def apply_policy(
-    policy: Policy, findings: Iterable[Finding], today: date, fail_on: Severity | None = None
+    policy: Policy, findings: Iterable[Finding], today: date, fail_on: FailOn = None
 ) -> PolicyOutcome:
-    """Apply ``policy`` to ``findings``. ``fail_on`` is the ``--fail-on`` flag, which wins over the file's.
+    """Apply ``policy`` to ``findings``. ``fail_on`` is the ``--fail-on`` flag, which wins over the file's;
+    with neither, the threshold is DEFAULT_FAIL_ON.
 
     Order: disabled rules and ignored paths drop findings, overrides change severities, then active
     waivers mark what is accepted (waived findings stay in the report, marked, but never fail it).
@@ -146,7 +170,7 @@ def apply_policy(
         dropped=tuple(dropped),
         expired_waivers=tuple(w for w in policy.waivers if w.is_expired(today)),
         unused_waivers=tuple(w for w in active if w not in used),
-        fail_on=fail_on if fail_on is not None else policy.fail_on,
+        fail_on=effective_threshold(fail_on, policy.fail_on),
     )
 
 
@@ -344,9 +368,11 @@ class _PolicyReader:
     def _top_key_line(self, key: str) -> int | None:
         return self._where.find(self._where.top_level(), key=key)
 
-    def _fail_on(self, value: object) -> Severity | None:
+    def _fail_on(self, value: object) -> FailOn:
         if value is None:
             return None
+        if isinstance(value, str) and value.strip().lower() == NO_THRESHOLD:
+            return NO_THRESHOLD
         return self._severity(value, "fail-on", self._top_key_line("fail-on"))
 
     def _severity(self, value: object, what: str, line: int | None) -> Severity:

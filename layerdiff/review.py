@@ -21,10 +21,10 @@ from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
-from layerdiff.policy import Policy, apply_policy, load_policy, policy_digest
+from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
 from layerdiff.report.model import build_inspect, build_report
 from layerdiff.report.wire import PolicyInfo
-from layerdiff.rules.model import RuleContext, Severity
+from layerdiff.rules.model import RuleContext
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.platforms import check_platform, parse_platform
@@ -48,8 +48,7 @@ class ReviewOptions:
     platform: str | None = None  # OS/ARCH[/VARIANT] to pick from a multi-platform index
     sbom: bool = True  # run syft for the package inventory
     cache_dir: Path | None = None  # where layer indexes are cached; None: no cache at all
-    fail_on: Severity | None = None  # the command line's threshold: wins over the policy's
-    default_fail_on: Severity | None = None  # the threshold when neither the flag nor the policy sets one
+    fail_on: FailOn = None  # the command line's threshold: wins over the policy's (default: DEFAULT_FAIL_ON)
     progress: ProgressHook | None = None  # wraps each layer stream that is read
     limits: Mapping[str, str] = field(default_factory=dict)  # --limit NAME=VALUE: wins over the policy's
     today: date | None = None  # for waiver expiry; None: the current day
@@ -86,10 +85,7 @@ def review(
     findings = evaluate(
         RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes, limits)
     )
-    fail_on = options.fail_on
-    if fail_on is None and rules_policy.fail_on is None:
-        fail_on = options.default_fail_on
-    outcome = apply_policy(rules_policy, findings, options.today or date.today(), fail_on)
+    outcome = apply_policy(rules_policy, findings, options.today or date.today(), options.fail_on)
     info = PolicyInfo(policy.source, policy_digest(policy.text)) if policy else None
     return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info)
 

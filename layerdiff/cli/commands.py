@@ -3,38 +3,80 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerdiff.atomic import write_output
+from layerdiff.cli.outputs import Output, parse_outputs, write_outputs
 from layerdiff.documents import approved_base, policy_text, read_approval_file, read_report_file, read_text
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
-from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS, render
+from layerdiff.policy import DEFAULT_FAIL_ON, parse_fail_on
+from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS
 from layerdiff.review import ReviewOptions, compare_sboms, inspect_image, review
-from layerdiff.rules.model import Severity
 
 if TYPE_CHECKING:
-    from layerdiff.report.wire import Report
+    from layerdiff.report.wire import Finding, Report
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    if args.tui and (args.format or args.output):
-        raise UsageError("--tui shows the report in the terminal; it excludes --format and --output")
-    interactive = args.format is None and args.output is None and sys.stdin.isatty() and sys.stdout.isatty()
+    outputs = parse_outputs(args.output, args.format, REPORT_FORMATS)
+    if args.tui and outputs:
+        raise UsageError("--tui shows the report in the terminal; it excludes -o and --format")
+    interactive = not outputs and sys.stdin.isatty() and sys.stdout.isatty()
     with ExitStack() as stack:
         report = review(args.base, args.derived, _options(args, stack), policy_text(args.policy))
     if args.tui or interactive:
         _open_app(report, args)
     else:
-        fmt, color = args.format or "table", color_wanted(args.output)
-        write_output(args.output, render(REPORT_FORMATS, report, fmt, color=color))
-    return int(ExitCode.FINDINGS if report.verdict.status == "fail" else ExitCode.OK)
+        write_outputs(outputs or (Output("table", None),), REPORT_FORMATS, report)
+    return _verdict_exit(report)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    outputs = parse_outputs(args.output, args.format, REPORT_FORMATS)
+    write_outputs(outputs or (Output("table", None),), REPORT_FORMATS, read_report_file(args.report))
+    return int(ExitCode.OK)
+
+
+def _verdict_exit(report: Report) -> int:
+    """Exit 1 when the verdict fails, with one line on stderr that says why; a verdict of ``review`` says
+    what it did not enforce."""
+    verdict = report.verdict
+    if verdict.status == "pass":
+        return int(ExitCode.OK)
+    if verdict.status == "fail":
+        failing = report.failing_findings()
+        print(
+            f"layerdiff: {_count(failing)} at or above {verdict.fail_on} ({_rules(failing)})", file=sys.stderr
+        )
+        return int(ExitCode.FINDINGS)
+    unenforced = report.findings_at_or_above(DEFAULT_FAIL_ON.label)
+    threshold = verdict.fail_on or "none"
+    print(
+        f"layerdiff: {_count(unenforced)} at or above {DEFAULT_FAIL_ON.label} not enforced "
+        f"(--fail-on {threshold}): {_rules(unenforced)}",
+        file=sys.stderr,
+    )
+    return int(ExitCode.OK)
+
+
+def _count(findings: Sequence[Finding]) -> str:
+    return f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"
+
+
+def _rules(findings: Sequence[Finding], shown: int = 5) -> str:
+    rules = list(dict.fromkeys(f.rule for f in findings))
+    more = f", and {len(rules) - shown} more rules" if len(rules) > shown else ""
+    return ", ".join(rules[:shown]) + more
 
 
 def run_gate(args: argparse.Namespace) -> int:
@@ -43,12 +85,18 @@ def run_gate(args: argparse.Namespace) -> int:
 
     approval = read_approval_file(args.approval)
     with ExitStack() as stack:
-        options = _options(args, stack, default_fail_on=Severity.HIGH)
         base = args.base or approved_base(approval, args.approval)
-        report = review(base, args.derived, options, policy_text(args.policy))
+        report = review(base, args.derived, _options(args, stack), policy_text(args.policy))
     decision = decide(report, approval, args.derived, date.today())
     write_output(args.output, render_gate(decision, args.derived, args.format))
-    return int(ExitCode.FINDINGS if decision.reasons else ExitCode.OK)
+    if decision.reasons:
+        print(f"layerdiff: gate failed: {decision.reasons[0]}" + _more(decision.reasons), file=sys.stderr)
+        return int(ExitCode.FINDINGS)
+    return int(ExitCode.OK)
+
+
+def _more(reasons: Sequence[str]) -> str:
+    return f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1 else ""
 
 
 def run_approve(args: argparse.Namespace) -> int:
@@ -81,9 +129,10 @@ def _open_app(report: Report, args: argparse.Namespace, report_path: Path | None
 
 
 def run_inspect(args: argparse.Namespace) -> int:
+    outputs = parse_outputs(args.output, args.format, INSPECT_FORMATS)
     with ExitStack() as stack:
         result = inspect_image(args.image, _options(args, stack))
-    write_output(args.output, render(INSPECT_FORMATS, result, args.format, color=color_wanted(args.output)))
+    write_outputs(outputs or (Output("table", None),), INSPECT_FORMATS, result)
     return int(ExitCode.OK)
 
 
@@ -96,10 +145,27 @@ def run_sbom_diff(args: argparse.Namespace) -> int:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from layerdiff.render.catalog import render_catalog
+    from layerdiff.render.catalog import render_catalog, render_rule_doc
+    from layerdiff.rules.documentation import packaged_rule_doc
     from layerdiff.rules.registry import all_rules
 
-    write_output(None, render_catalog(all_rules(), args.format))
+    catalog = {rule.id: rule for rule in all_rules()}
+    if args.rule is None:
+        write_output(None, render_catalog(tuple(catalog.values()), args.format))
+        return int(ExitCode.OK)
+    rule = catalog.get(args.rule.lower())
+    if rule is None:
+        raise UsageError(f"no rule {args.rule!r}; `layerdiff rules` lists them")
+    markdown = packaged_rule_doc(rule.id)
+    if markdown is None:  # an installation without its package data
+        raise UsageError(f"{rule.id} has no documentation installed; see {rule.doc}")
+    if args.format == "json":
+        write_output(
+            None, json.dumps({"id": rule.id, "doc": rule.doc, "markdown": markdown}, indent=2) + "\n"
+        )
+    else:
+        width = shutil.get_terminal_size().columns
+        write_output(None, render_rule_doc(rule, markdown, color=color_wanted(None), width=width))
     return int(ExitCode.OK)
 
 
@@ -107,9 +173,7 @@ def color_wanted(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _options(
-    args: argparse.Namespace, stack: ExitStack, default_fail_on: Severity | None = None
-) -> ReviewOptions:
+def _options(args: argparse.Namespace, stack: ExitStack) -> ReviewOptions:
     progress = None
     if not args.quiet and sys.stderr.isatty():
         from layerdiff.render.progress import ProgressDisplay
@@ -119,8 +183,7 @@ def _options(
         platform=args.platform,
         sbom=getattr(args, "sbom", "none") == "syft",
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
-        fail_on=Severity.parse(args.fail_on) if getattr(args, "fail_on", None) else None,
-        default_fail_on=default_fail_on,
+        fail_on=parse_fail_on(args.fail_on) if getattr(args, "fail_on", None) else None,
         progress=progress,
         limits=parse_limit_options(args.limit),
     )

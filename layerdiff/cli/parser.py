@@ -11,9 +11,16 @@ from layerdiff.policy import POLICY_FILENAME
 from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS
 
 PLAIN_FORMATS = ("table", "json")  # commands whose output is a short table or its JSON
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
 _FINDING_HELP = "approve only this finding (repeatable; default: every finding of the report)"
-_FAIL_ON_HELP = "exit 1 when a finding is at or above SEVERITY (info, low, medium, high, critical)"
+_FAIL_ON_HELP = (
+    "exit 1 when an unwaived finding is at or above SEVERITY (info, low, medium, high, critical; default: "
+    "the policy's, else high), or `none` to enforce nothing (docs/exit-codes.md)"
+)
+_OUTPUT_HELP = (
+    "FORMAT (to stdout), FORMAT=FILE, or FILE with a known ending (.json, .sarif, .md, .xml, .cdx.json); "
+    "repeat it for several outputs of one analysis"
+)
 _LIMIT_HELP = "raise (or lower) a bound on image content, e.g. layer-bytes=128GiB (see docs/limits.md)"
 IMAGE_HELP = "docker:, docker-archive:, oci: (or oci-dir:), oci-archive:, registry:, or a bare name or path"
 
@@ -32,12 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("base", metavar="BASE", help=f"the image built FROM ({IMAGE_HELP})")
     diff.add_argument("derived", metavar="DERIVED", help="the image built on it (a reference as for BASE)")
     _policy_options(diff)
-    diff.add_argument("--fail-on", metavar="SEVERITY", choices=SEVERITIES, help=_FAIL_ON_HELP)
-    _image_options(diff, tuple(REPORT_FORMATS))
+    _fail_on_option(diff)
+    _output_options(diff, tuple(REPORT_FORMATS))
+    _image_options(diff)
     diff.add_argument("--tui", action="store_true", help="review the result in the terminal app")
     _review_app_options(diff)
-    # No --format on a terminal opens the review app; elsewhere it means table.
-    diff.set_defaults(run=commands.run_diff, format=None)
+    # No output named, on a terminal, opens the review app; elsewhere it means table to stdout.
+    diff.set_defaults(run=commands.run_diff)
 
     approve = sub.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
     approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
@@ -58,30 +66,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--approval", required=True, metavar="FILE", help="a record of `layerdiff approve`")
     _policy_options(gate, sbom_help="as for diff; use what the approved report used")
-    _image_options(gate, PLAIN_FORMATS)
+    _fail_on_option(gate)
+    gate.add_argument(
+        "--format", type=str.lower, choices=PLAIN_FORMATS, default="table", help="output format"
+    )
+    gate.add_argument("--output", "-o", metavar="FILE", help="write the decision to FILE instead of stdout")
+    _image_options(gate)
     gate.set_defaults(run=commands.run_gate)
 
     sbom_diff = sub.add_parser("sbom-diff", help="package changes between two SBOM files")
     sbom_diff.add_argument("a", metavar="A", help="the earlier SBOM (CycloneDX JSON or syft JSON)")
     sbom_diff.add_argument("b", metavar="B", help="the later SBOM")
-    sbom_diff.add_argument("--format", choices=PLAIN_FORMATS, default="table", help="output format")
     sbom_diff.add_argument(
-        "--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout"
+        "--format", type=str.lower, choices=PLAIN_FORMATS, default="table", help="output format"
     )
+    sbom_diff.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     sbom_diff.set_defaults(run=commands.run_sbom_diff)
+
+    render = sub.add_parser("render", help="render a saved JSON report in other formats (no image is read)")
+    render.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff -o json=FILE` report")
+    _output_options(render, tuple(REPORT_FORMATS))
+    render.set_defaults(run=commands.run_render)
 
     view = sub.add_parser("view", help="review a saved JSON report in the terminal (no engine needed)")
     view.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
     _review_app_options(view)
     view.set_defaults(run=commands.run_view)
 
-    rules = sub.add_parser("rules", help="the rule catalog, with links to docs/rules/")
-    rules.add_argument("--format", choices=PLAIN_FORMATS, default="table", help="output format")
+    rules = sub.add_parser("rules", help="the rule catalog, or one rule's documentation")
+    rules.add_argument("rule", nargs="?", metavar="RULE", help="print this rule's documentation")
+    rules.add_argument(
+        "--format", type=str.lower, choices=PLAIN_FORMATS, default="table", help="output format"
+    )
     rules.set_defaults(run=commands.run_rules)
 
     inspect = sub.add_parser("inspect", help="one image's identity, config and layers")
-    inspect.add_argument("image", metavar="IMAGE", help=IMAGE_HELP)
-    _image_options(inspect, tuple(INSPECT_FORMATS))
+    inspect.add_argument("image", metavar="IMAGE", help=f"the image ({IMAGE_HELP})")
+    _output_options(inspect, tuple(INSPECT_FORMATS))
+    _image_options(inspect)
     inspect.set_defaults(run=commands.run_inspect)
     return parser
 
@@ -99,14 +121,26 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _image_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+def _output_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    sub.add_argument(
+        "--output", "-o", action="append", default=[], metavar="FORMAT[=FILE]", help=_OUTPUT_HELP
+    )
     sub.add_argument(
         "--format",
+        type=str.lower,
         choices=formats,
-        default="table",
-        help="output format (default: table; `diff` on a terminal opens the review app)",
+        help="the single-output spelling: --format FMT [--output FILE] is -o FMT[=FILE] (default: table; "
+        "`diff` on a terminal opens the review app)",
     )
-    sub.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+
+
+def _fail_on_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--fail-on", metavar="SEVERITY", type=str.lower, choices=FAIL_ON_CHOICES, help=_FAIL_ON_HELP
+    )
+
+
+def _image_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--platform", metavar="OS/ARCH[/VARIANT]", help="image to pick from a multi-platform index"
     )

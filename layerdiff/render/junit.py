@@ -1,24 +1,23 @@
 """A report as JUnit XML, so that CI systems show each rule as a passed or failed test.
 
 One test suite, ``layerdiff``, with one test case per rule of the catalog. A rule's test case fails when it
-has findings at or above the verdict's threshold (``--fail-on``; high when none was given), and lists them in
-its ``<failure>``; findings below the threshold, or waived by the policy, go to ``<system-out>``. Pure
-function of the report: equal reports give equal bytes.
+has findings that fail the verdict (unwaived, at or above its threshold: the one threshold of
+docs/exit-codes.md; none with ``--fail-on none``), and lists them in its ``<failure>``; its other findings go
+to ``<system-out>``. Pure function of the report: equal reports give equal bytes.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
-from layerdiff.report.wire import Finding, Report, Verdict
-from layerdiff.rules.model import Severity
+from layerdiff.report.wire import Finding, Report
 from layerdiff.rules.registry import all_rules
+from layerdiff.rules.severity import Severity
 
 SUITE_NAME = "layerdiff"
 CLASSNAME = "layerdiff.rules"
-DEFAULT_THRESHOLD = Severity.HIGH
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # XML 1.0 cannot carry most control characters, not even escaped; a message quoting a binary file name
 # must not make the whole document unparsable.
@@ -26,12 +25,13 @@ _NOT_XML_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U00
 
 
 def render_junit(report: Report) -> str:
-    threshold = failure_threshold(report.verdict)
+    threshold = report.verdict.fail_on or "none"
+    failing = {id(finding) for finding in report.failing_findings()}
     by_rule: dict[str, list[Finding]] = {rule.id: [] for rule in all_rules()}
     for finding in report.findings:
         # A rule this build does not know (a report from another version) still gets its test case.
         by_rule.setdefault(finding.rule, []).append(finding)
-    cases = [rule_test_case(rule_id, by_rule[rule_id], threshold) for rule_id in sorted(by_rule)]
+    cases = [rule_test_case(rule_id, by_rule[rule_id], failing, threshold) for rule_id in sorted(by_rule)]
     failures = sum(1 for case in cases if case.find("failure") is not None)
 
     suites = ET.Element("testsuites", _counts(SUITE_NAME, len(cases), failures))
@@ -44,32 +44,24 @@ def render_junit(report: Report) -> str:
     return XML_DECLARATION + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def failure_threshold(verdict: Verdict) -> Severity:
-    fail_on = verdict.fail_on
-    return Severity.parse(fail_on) if fail_on is not None else DEFAULT_THRESHOLD
-
-
-def rule_test_case(rule_id: str, findings: Sequence[Finding], threshold: Severity) -> ET.Element:
+def rule_test_case(
+    rule_id: str, findings: Sequence[Finding], failing_ids: Set[int], threshold: str
+) -> ET.Element:
     case = ET.Element("testcase", {"classname": CLASSNAME, "name": rule_id, "time": "0"})
-    failing = [f for f in findings if _fails(f, threshold)]
-    passing = [f for f in findings if not _fails(f, threshold)]
+    failing = [f for f in findings if id(f) in failing_ids]
+    passing = [f for f in findings if id(f) not in failing_ids]
     if failing:
         worst = max(Severity.parse(f.severity) for f in failing)
         noun = "finding" if len(failing) == 1 else "findings"
         failure = ET.SubElement(
             case,
             "failure",
-            {"message": f"{len(failing)} {noun} at or above {threshold.label}", "type": worst.label},
+            {"message": f"{len(failing)} {noun} at or above {threshold}", "type": worst.label},
         )
         failure.text = _findings_text(failing)
     if passing:
         ET.SubElement(case, "system-out").text = _findings_text(passing)
     return case
-
-
-def _fails(finding: Finding, threshold: Severity) -> bool:
-    # a finding waived by the policy (``waived`` holds the waiver) never fails the build
-    return Severity.parse(finding.severity) >= threshold and not finding.waived
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:
@@ -97,14 +89,14 @@ def _counts(name: str, tests: int, failures: int) -> dict[str, str]:
     }
 
 
-def _suite_properties(report: Report, threshold: Severity) -> list[tuple[str, str]]:
+def _suite_properties(report: Report, threshold: str) -> list[tuple[str, str]]:
     base, derived = report.base, report.derived
     return [
         ("base.reference", base.reference),
         ("base.image_id", base.image_id or ""),
         ("derived.reference", derived.reference),
         ("derived.image_id", derived.image_id or ""),
-        ("threshold", threshold.label),
+        ("threshold", threshold),
         ("verdict", report.verdict.status),
     ]
 

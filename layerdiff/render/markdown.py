@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from layerdiff.report.wire import Finding, Report, Verdict
 from layerdiff.report.wire_inventory import Distribution, PythonInventory
-from layerdiff.rules.model import Severity
+from layerdiff.rules.severity import Severity
 
 # A PR comment holds at most 65,536 characters; a first build can change thousands of packages or files.
 MAX_TABLE_ROWS = 200
@@ -54,12 +54,12 @@ def cell(value: object) -> str:
 def _verdict(verdict: Verdict) -> str:
     by_severity = " · ".join(f"{count} {severity}" for severity, count in verdict.counts.items())
     if verdict.fail_on is None:
-        gate = "no `--fail-on` threshold"
+        gate = "`--fail-on none`: nothing enforced"
     else:
         gate = f"{verdict.failing} at or above **{verdict.fail_on}**"
     if verdict.waived:
         gate += f", {verdict.waived} waived"
-    status = "❌ FAIL" if verdict.status == "fail" else "✅ PASS"
+    status = {"fail": "❌ FAIL", "review": "⚠️ REVIEW"}.get(verdict.status, "✅ PASS")
     total = verdict.counts.total()
     noun = "finding" if total == 1 else "findings"
     return f"### layerdiff: {status}\n\n**{total} {noun}** ({gate}): {by_severity}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from layerdiff.errors import UsageError
 from layerdiff.render.interface import OutputFormat
@@ -58,18 +58,32 @@ def _inspect_table(color: bool) -> Callable[[Inspection], str]:
 REPORT_FORMATS: Mapping[str, OutputFormat[Report]] = {
     f.name: f
     for f in (
-        OutputFormat[Report]("table", "a summary and the findings, for people", _table),
-        OutputFormat[Report]("json", "the versioned report (docs/report.md), for CI and `view`", _json),
-        OutputFormat[Report]("markdown", "a pull-request comment", _markdown),
-        OutputFormat[Report]("sarif", "SARIF 2.1.0 for code scanning", _sarif),
-        OutputFormat[Report]("junit", "JUnit XML: a test case per rule", _junit),
-        OutputFormat[Report]("cyclonedx", "the derived image's packages as a CycloneDX SBOM", _cyclonedx),
+        OutputFormat[Report]("table", "a summary and the findings, for people", _table, (".txt",)),
+        OutputFormat[Report](
+            "json", "the versioned report (docs/report.md), for CI, `render` and `view`", _json, (".json",)
+        ),
+        OutputFormat[Report](
+            "markdown", "a pull-request comment that fits GitHub's limit", _markdown, (".md",)
+        ),
+        OutputFormat[Report]("sarif", "SARIF 2.1.0 for code scanning", _sarif, (".sarif", ".sarif.json")),
+        OutputFormat[Report]("junit", "JUnit XML: a test case per rule", _junit, (".xml", ".junit.xml")),
+        OutputFormat[Report](
+            "cyclonedx", "the derived image's packages as a CycloneDX SBOM", _cyclonedx, (".cdx.json", ".cdx")
+        ),
     )
 }
 INSPECT_FORMATS: Mapping[str, OutputFormat[Inspection]] = {
-    "table": OutputFormat[Inspection]("table", "one image, for people", _inspect_table),
-    "json": OutputFormat[Inspection]("json", "the inspect document (inspect.schema.json)", _json),
+    "table": OutputFormat[Inspection]("table", "one image, for people", _inspect_table, (".txt",)),
+    "json": OutputFormat[Inspection]("json", "the inspect document (inspect.schema.json)", _json, (".json",)),
 }
+
+
+def format_for_file(formats: Mapping[str, OutputFormat[Any]], filename: str) -> str | None:
+    """The format a file name's ending stands for (the longest ending that matches), or None."""
+    lowered = filename.lower()
+    endings = [(ending, f.name) for f in formats.values() for ending in f.extensions]
+    matching = [(len(ending), name) for ending, name in endings if lowered.endswith(ending)]
+    return max(matching)[1] if matching else None
 
 
 def render(
@@ -77,7 +91,7 @@ def render(
 ) -> str:
     """``document`` in the format named ``fmt`` of ``formats``."""
     try:
-        chosen = formats[fmt]
+        chosen = formats[fmt.lower()]
     except KeyError:
         raise UsageError(f"unknown output format {fmt!r} (one of {', '.join(formats)})") from None
     return chosen.load(color)(document)

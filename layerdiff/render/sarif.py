@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from layerdiff.report.wire import Finding, ImageSummary, Report
-from layerdiff.rules.model import Rule, Severity
+from layerdiff.rules.model import Rule
 from layerdiff.rules.registry import all_rules
+from layerdiff.rules.severity import Severity
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -12,7 +12,7 @@ from layerdiff import __version__
 from layerdiff.diff.changes import FileChange, ImageDiff, LayerInfo
 from layerdiff.image.model import Entry, ImageSnapshot
 from layerdiff.image.paths import display
-from layerdiff.policy import PolicyOutcome
+from layerdiff.policy import DEFAULT_FAIL_ON, PolicyOutcome
 from layerdiff.policy import Waiver as PolicyWaiver
 from layerdiff.report import wire
 from layerdiff.report.boundary import clean_report
@@ -35,10 +35,10 @@ from layerdiff.report.wire import (
     Waiver,
 )
 from layerdiff.rules.model import Finding as RuleFinding
-from layerdiff.rules.model import Severity
+from layerdiff.rules.severity import Severity
 from layerdiff.text.redaction import Redactor
 
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_VERSION = "1.5.0"
 TOOL = Tool("layerdiff", __version__)
 
 
@@ -184,6 +184,20 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> Inspec
     return clean_report(Inspection.from_json(result), Redactor((config,)))
 
 
+def verdict_status(outcome: PolicyOutcome | None) -> str:
+    """``fail``: a finding at or above the threshold is not waived. ``review``: nothing fails, but a finding
+    at or above DEFAULT_FAIL_ON is there unwaived (the threshold is `none` or above it), so the verdict
+    never says ``pass`` over it. ``pass`` otherwise."""
+    if outcome is None:
+        return "pass"
+    if outcome.fails():
+        return "fail"
+    unenforced = (
+        f.severity >= DEFAULT_FAIL_ON and outcome.waiver_for(f.fingerprint) is None for f in outcome.findings
+    )
+    return "review" if any(unenforced) else "pass"
+
+
 def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> Verdict:
     findings = outcome.findings if outcome else ()
     counts = Counter(f.severity.label for f in findings)
@@ -191,7 +205,7 @@ def verdict(outcome: PolicyOutcome | None, policy: PolicyInfo | None) -> Verdict
     fail_on = outcome.fail_on if outcome else None
     return Verdict(
         fail_on=fail_on.label if fail_on is not None else None,
-        status="fail" if failing else "pass",
+        status=verdict_status(outcome),
         failing=len(failing),
         counts=SeverityCounts(*(counts.get(s.label, 0) for s in reversed(Severity))),
         waived=len(outcome.waived) if outcome else 0,

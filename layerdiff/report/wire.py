@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from layerdiff.report.codec import FORMATTED, SHARED, SHARED_FORMATTED, JsonObject, JsonValue, Wire
 from layerdiff.report.package_view import ChangedPackage, changed_packages
 from layerdiff.report.wire_inventory import Inventory, Packages
+from layerdiff.rules.severity import Severity
 
 # --- images and layers --------------------------------------------------------------------------------------
 
@@ -126,6 +127,40 @@ class ConfigChange(Wire):
         return self.field + (f" {self.key}" if self.key else "")
 
 
+# --- the Dockerfile -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine(Wire):
+    """Where in the Dockerfile something comes from."""
+
+    path: str  # the Dockerfile as given to --dockerfile
+    line: int  # the instruction's first line, 1-based
+    end_line: int  # its last line (continuations, heredocs)
+    confidence: str  # exact | likely | none (no instruction matched: the final stage's FROM line)
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileStep(Wire):
+    """One history entry the derived Dockerfile wrote, and the instruction it was matched to."""
+
+    history_index: int
+    layer: int | None  # the layer it wrote; None for a config-only step (ENV, USER, ...)
+    instruction: str | None  # from the image history
+    line: int
+    end_line: int
+    confidence: str  # exact | likely | none
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileMap(Wire):
+    path: str
+    digest: str  # sha256 of the Dockerfile's bytes: which version the history was matched against
+    stage: str | None  # the final stage's name, when it has one
+    from_line: int  # the final stage's FROM
+    steps: tuple[DockerfileStep, ...]
+
+
 # --- verdict and findings -----------------------------------------------------------------------------------
 
 
@@ -167,8 +202,8 @@ class PolicyInfo(Wire):
 
 @dataclass(frozen=True, slots=True)
 class Verdict(Wire):
-    fail_on: str | None  # a severity, or None without a threshold
-    status: str  # pass | fail
+    fail_on: str | None  # the threshold in force, a severity; None: `--fail-on none`, nothing fails
+    status: str  # pass | review (nothing fails, but high or critical findings are there) | fail
     failing: int  # findings at or above fail_on
     counts: SeverityCounts
     waived: int  # findings accepted by a policy waiver
@@ -190,6 +225,8 @@ class Finding(Wire):
     fingerprint: str  # sha256(rule id + NUL + subject), first 32 hex digits
     doc: str
     waived: Waiver | None
+    # the Dockerfile line of the instruction that caused it, when the review was given the Dockerfile
+    dockerfile: SourceLine | None = None
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -210,6 +247,17 @@ class Report(Wire):
     inventory: Inventory
     packages: Packages
     warnings: tuple[str, ...]
+    dockerfile: DockerfileMap | None = None  # with --dockerfile: each derived history entry's instruction
+
+    def findings_at_or_above(self, severity: str) -> tuple[Finding, ...]:
+        """The findings at or above ``severity`` that no policy waiver accepted."""
+        threshold = Severity.parse(severity)
+        return tuple(f for f in self.findings if f.waived is None and Severity.parse(f.severity) >= threshold)
+
+    def failing_findings(self) -> tuple[Finding, ...]:
+        """The findings that fail the verdict: at or above its threshold and not waived."""
+        fail_on = self.verdict.fail_on
+        return self.findings_at_or_above(fail_on) if fail_on is not None else ()
 
     def package_changes(self) -> tuple[ChangedPackage, ...]:
         """Every package change: the SBOM's, then those only the package databases or Python environments

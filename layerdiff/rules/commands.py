@@ -13,8 +13,9 @@ from layerdiff.diff.inventory import CommandChange
 from layerdiff.inventory.commands import config_keyword, shebang_program
 from layerdiff.inventory.evidence import command_evidence
 from layerdiff.inventory.launches import environment_of, resolve_word
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 
 
 @rule(

@@ -11,8 +11,9 @@ from typing import Any
 
 from layerdiff.inventory.evidence import describe_user, user_evidence
 from layerdiff.inventory.users import RuntimeUser
-from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
+from layerdiff.rules.model import Finding, Rule, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import redact_text
 
 LOADER_VARIABLES = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE")

@@ -13,8 +13,9 @@ from layerdiff.image.model import Entry
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.users import may
 from layerdiff.rules.file_findings import FILE_TYPES, file_finding, layer_evidence, reviewed_layers
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import SecretMatch, classify_env_secret, redact_text, secret_file_kind
 
 _READ = 4

@@ -14,8 +14,9 @@ from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.python import METADATA_SUFFIXES, read_distribution, site_distributions
 from layerdiff.rules.file_findings import collapsed, file_finding, layer_evidence
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.words import counted
 
 _DPKG_INFO = "/var/lib/dpkg/info/"

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from layerdiff.image.model import EntryType
-from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
+from layerdiff.rules.model import Finding, Rule, RuleContext
+from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import redact_text
 
 EXAMPLES = 5  # paths listed in the evidence of a finding that stands for many

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from layerdiff.diff.inventory import LibraryChange
 from layerdiff.inventory.evidence import resolution_evidence
 from layerdiff.inventory.libraries import Via
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.words import counted, listed
 
 

@@ -5,33 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from layerdiff.diff.changes import ConfigChange, ImageDiff
-from layerdiff.errors import UsageError
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerIndex
-
-
-class Severity(IntEnum):
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            names = ", ".join(s.label for s in cls)
-            raise UsageError(f"unknown severity {text!r} (one of {names})") from None
+from layerdiff.rules.documentation import rule_doc_url
+from layerdiff.rules.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -98,7 +78,7 @@ class Rule:
 
     @property
     def doc(self) -> str:
-        return f"docs/rules/{self.id}.md"
+        return rule_doc_url(self.id)
 
     def finding(
         self,

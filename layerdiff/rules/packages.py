@@ -20,8 +20,9 @@ from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.ospkg import DATABASES
 from layerdiff.inventory.ospkg_interface import BrokenDependency
-from layerdiff.rules.model import Finding, Rule, RuleContext, Severity
+from layerdiff.rules.model import Finding, Rule, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 
 OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
 

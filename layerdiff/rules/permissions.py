@@ -32,8 +32,9 @@ from layerdiff.rules.file_findings import (
     layer_instruction,
     reviewed_layers,
 )
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import redact_text
 
 WRITE, EXECUTE = 2, 1

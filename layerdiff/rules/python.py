@@ -23,8 +23,9 @@ from layerdiff.inventory.evidence import (
 )
 from layerdiff.inventory.launches import python_launches
 from layerdiff.inventory.python import Distribution
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 from layerdiff.text.words import counted, listed
 
 # Config fields and variables that decide whose user site Python adds to sys.path.

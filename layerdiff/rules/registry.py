@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from layerdiff.rules.model import Check, Finding, Rule, RuleContext, Severity
+from layerdiff.rules.model import Check, Finding, Rule, RuleContext
+from layerdiff.rules.severity import Severity
 
 _RULES: dict[str, Rule] = {}
 

@@ -11,8 +11,9 @@ from typing import Any
 from layerdiff.fs.waste import WastedFile, wasted_files
 from layerdiff.image.model import EntryType
 from layerdiff.rules.file_findings import EXAMPLES, file_finding, layer_instruction
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
+from layerdiff.rules.severity import Severity
 
 MIN_WASTED_BYTES = 4096  # less than one filesystem block is not worth a reviewer's time
 

@@ -13,15 +13,14 @@ from layerdiff.report.codec import JsonObject
 from layerdiff.report.wire import Report
 from layerdiff.tui.cells import SEVERITY_STYLE, counted
 
+VERDICT_STYLE = {"fail": "bold red", "review": "bold yellow", "pass": "bold green"}
+
 
 def verdict_line(report: Report) -> Text:
     verdict = report.verdict
     text = Text()
-    threshold = f" (fail on {verdict.fail_on})" if verdict.fail_on else " (no threshold)"
-    text.append(
-        f"{verdict.status.upper()}{threshold}",
-        style="bold red" if verdict.status == "fail" else "bold green",
-    )
+    threshold = f" (fail on {verdict.fail_on or 'none'})"
+    text.append(f"{verdict.status.upper()}{threshold}", style=VERDICT_STYLE.get(verdict.status, "bold"))
     text.append("   ")
     for severity, count in verdict.counts.items():
         text.append(f"{count} {severity}", style=SEVERITY_STYLE[severity] if count else "dim")

@@ -22,7 +22,12 @@ def test_example_diff_shows_the_seed_changes() -> None:
         "json",
         "--no-cache",
     )
-    assert result.code == 0, result.stderr
+    # three high findings: the default threshold (high) fails the example, and stderr says why in one line
+    assert result.code == 1
+    assert result.stderr == (
+        "layerdiff: 3 findings at or above high "
+        "(python-distribution-lost, python-requirement-broken, runtime-user-lost-write)\n"
+    )
     report = json.loads(result.stdout)
     instructions = [layer["instruction"] for layer in report["comparison"]["reviewed_layers"]]
     assert instructions == [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from layerdiff import atomic
-from layerdiff.cli import commands, main
+from layerdiff.cli import commands, main, outputs
 from layerdiff.errors import ExitCode, UsageError
 from tests.support import pairs
 from tests.support.imagebuilder import write_oci_layout
@@ -64,7 +64,7 @@ def test_a_crash_while_rendering_leaves_the_old_output(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(commands, "render", _crash)
+    monkeypatch.setattr(outputs, "render", _crash)
     output = _good_output(tmp_path, monkeypatch, "report.sarif")
 
     assert main(["diff", *images, "--sbom", "none", "--format", "sarif", "-o", str(output)]) == 5

@@ -15,8 +15,9 @@ from layerdiff.policy import (
     path_glob,
     policy_digest,
 )
-from layerdiff.rules.model import Finding, Severity
+from layerdiff.rules.model import Finding
 from layerdiff.rules.registry import all_rules
+from layerdiff.rules.severity import Severity
 
 CATALOG = {rule.id: rule for rule in all_rules()}
 TODAY = date(2026, 6, 1)
@@ -91,13 +92,24 @@ def test_full_policy_round_trip() -> None:
     assert [waiver.line for waiver in policy.waivers] == [13, 19]
 
 
-def test_empty_file_is_the_default_policy_and_default_fails_nothing() -> None:
+def test_empty_file_is_the_default_policy_and_the_default_threshold_is_high() -> None:
     assert load("") == Policy(source=".layerdiff.toml")
     default = Policy.default()
     assert default.fail_on is None and not default.disabled_rules and default.source is None
     outcome = apply_policy(default, [finding("runtime-user-root", "USER")], TODAY)
-    assert outcome.fail_on is None
-    assert not outcome.fails()
+    assert outcome.fail_on is Severity.HIGH and outcome.fails()
+    medium = apply_policy(default, [finding("runtime-user-changed", "USER")], TODAY)
+    assert not medium.fails()
+
+
+def test_fail_on_none_enforces_nothing_from_the_flag_or_the_file() -> None:
+    root = [finding("runtime-user-root", "USER")]
+    assert not apply_policy(Policy.default(), root, TODAY, fail_on="none").fails()
+    from_file = load('fail-on = "None"\n')
+    assert from_file.fail_on == "none" and apply_policy(from_file, root, TODAY).fail_on is None
+    # the flag wins over the file, both ways
+    assert apply_policy(from_file, root, TODAY, fail_on=Severity.CRITICAL).fail_on is Severity.CRITICAL
+    assert apply_policy(load('fail-on = "low"\n'), root, TODAY, fail_on="none").fail_on is None
 
 
 def test_waiver_subject_defaults_to_everything_and_severity_labels_ignore_case() -> None:

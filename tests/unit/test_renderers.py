@@ -30,6 +30,7 @@ from layerdiff.render.junit import render_junit
 from layerdiff.render.markdown import cell, render_markdown
 from layerdiff.render.sarif import render_sarif
 from layerdiff.report.wire import Report
+from layerdiff.rules.documentation import rule_doc_url
 from layerdiff.rules.registry import all_rules
 from tests.support.cli import run
 from tests.support.example import TARGET
@@ -166,10 +167,8 @@ def test_waived_findings_are_shown_as_waived_and_never_fail(report: Report) -> N
 def test_markdown_puts_verdict_first_and_high_findings_before_the_rest(report: Report) -> None:
     text = render_markdown(report)
     lines = text.splitlines()
-    assert lines[0] == "### layerdiff: ✅ PASS"
-    assert (
-        "**7 findings** (no `--fail-on` threshold): 0 critical · 3 high · 1 medium · 3 low · 0 info" in text
-    )
+    assert lines[0] == "### layerdiff: ❌ FAIL"
+    assert "**7 findings** (3 at or above **high**): 0 critical · 3 high · 1 medium · 3 low · 0 info" in text
     assert "sha256:0317cb7acf8b" in text and "docker-archive:fixtures/example/airflow-extended.tar" in text
 
     high_table = text.index("#### High and critical findings (3)")
@@ -225,7 +224,7 @@ def test_markdown_verdict_names_the_threshold(failing_report: Report) -> None:
 
 def test_markdown_of_a_report_without_findings(empty_report: Report) -> None:
     text = render_markdown(empty_report)
-    assert text.startswith("### layerdiff: ✅ PASS\n\n**0 findings** (no `--fail-on` threshold)")
+    assert text.startswith("### layerdiff: ✅ PASS\n\n**0 findings** (0 at or above **high**)")
     assert "No high or critical findings." in text
     assert "<details>" not in text
 
@@ -257,7 +256,7 @@ def test_sarif_validates_and_describes_the_catalog(syft_report: Report) -> None:
     lost_write = by_id["runtime-user-lost-write"]
     assert lost_write["defaultConfiguration"]["level"] == "error"
     assert lost_write["properties"]["security-severity"] == "8.0"
-    assert lost_write["help"]["text"].endswith("See docs/rules/runtime-user-lost-write.md.")
+    assert lost_write["help"]["text"].endswith(f"See {rule_doc_url('runtime-user-lost-write')}.")
     assert by_id["package-downgraded"]["defaultConfiguration"]["level"] == "warning"
     assert by_id["ownership-changed"]["defaultConfiguration"]["level"] == "note"
     assert by_id["package-added"]["properties"]["security-severity"] == "0.0"

@@ -61,7 +61,7 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
 
 def test_overview_shows_verdict_images_and_reviewed_layers(report: Report) -> None:
     text = plain(overview(report))
-    assert text.startswith("PASS (no threshold)")
+    assert report.verdict.status == "fail" and text.startswith("FAIL (fail on high)")
     assert all(f"{count} {severity}" in text for severity, count in report.verdict.counts.items())
     assert "docker-archive:" in text and report.derived.image_id[:19] in text
     for layer in report.comparison.reviewed_layers:

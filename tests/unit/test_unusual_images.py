@@ -29,10 +29,13 @@ def review(
     """The report of ``derived`` against ``base`` in ``fmt``; the run must succeed and say nothing else."""
     layout = write_oci_layout(tmp_path / "layout", {"base": base, "derived": derived})
     images = [f"oci:{layout}:base", f"oci:{layout}:derived"]
-    code = main(["diff", *images, "--no-cache", "--sbom", "none", "--format", fmt])
+    code = main(["diff", *images, "--no-cache", "--sbom", "none", "--fail-on", "none", "--format", fmt])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert captured.err == ""
+    # nothing on stderr but, with high findings, the one line saying `--fail-on none` did not enforce them
+    assert captured.err == "" or (
+        captured.err.count("\n") == 1 and "not enforced (--fail-on none)" in captured.err
+    )
     return captured.out
 
 

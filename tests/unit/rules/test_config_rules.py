@@ -12,7 +12,8 @@ from layerdiff.rules.config import (
     RUNTIME_USER_CHANGED,
     RUNTIME_USER_ROOT,
 )
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
+from layerdiff.rules.severity import Severity
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.rules import diff_context, findings

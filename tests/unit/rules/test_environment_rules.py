@@ -13,12 +13,13 @@ import pytest
 
 from layerdiff.rules.commands import path_command_shadowed
 from layerdiff.rules.libraries import library_shadowed, library_unresolved
-from layerdiff.rules.model import Finding, Rule, Severity
+from layerdiff.rules.model import Finding, Rule
 from layerdiff.rules.python import (
     python_distribution_lost,
     python_package_shadowed,
     python_requirement_broken,
 )
+from layerdiff.rules.severity import Severity
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.pyimage import SYSTEM_SITE, USER_SITE, dist, os_layer, user_site_layer

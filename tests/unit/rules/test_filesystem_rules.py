@@ -11,7 +11,7 @@ from layerdiff.inventory.capabilities import describe_capabilities
 from layerdiff.rules import config as config_rules
 from layerdiff.rules.credentials import SECRET_IN_IMAGE
 from layerdiff.rules.deleted import BASE_FILE_DELETED
-from layerdiff.rules.model import Finding, Rule, Severity
+from layerdiff.rules.model import Finding, Rule
 from layerdiff.rules.permissions import (
     CAPABILITY_ADDED,
     OWNERSHIP_CHANGED,
@@ -19,6 +19,7 @@ from layerdiff.rules.permissions import (
     SETUID_ADDED,
     WORLD_WRITABLE_ADDED,
 )
+from layerdiff.rules.severity import Severity
 from layerdiff.rules.waste import CACHE_LEFT_BEHIND, LAYER_WASTE
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar

@@ -10,7 +10,7 @@ import pytest
 
 from layerdiff.rules.commands import path_command_shadowed
 from layerdiff.rules.libraries import library_shadowed, library_unresolved
-from layerdiff.rules.model import Finding, RuleContext, Severity
+from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.packages import (
     os_package_dependency_broken,
     package_added,
@@ -24,6 +24,7 @@ from layerdiff.rules.python import (
     python_package_shadowed,
     python_requirement_broken,
 )
+from layerdiff.rules.severity import Severity
 from layerdiff.sbom.syft import find_syft
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar

@@ -1,0 +1,92 @@
+"""``-o FORMAT[=FILE]``, syft's spelling: one analysis rendered to each output named on the command line.
+
+``-o json=report.json`` writes the JSON report to report.json; ``-o sarif`` writes SARIF to stdout; a bare
+``-o report.sarif`` takes the format from the file name's ending. ``--format FMT --output FILE`` is the
+older single-output spelling and means ``-o FMT=FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from layerdiff.atomic import write_output
+from layerdiff.errors import UsageError
+from layerdiff.render.interface import OutputFormat
+from layerdiff.render.registry import format_for_file, render
+from layerdiff.report.wire import Inspection, Report
+
+Document = TypeVar("Document", Report, Inspection)
+STDOUT = "-"
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str
+    path: str | None  # None: stdout
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path is None
+
+
+def parse_outputs(
+    values: Sequence[str], format_flag: str | None, formats: Mapping[str, OutputFormat[Document]]
+) -> tuple[Output, ...]:
+    """The outputs that ``-o`` values and ``--format`` ask for; none when neither was given."""
+    if format_flag is not None:
+        chosen = _format_name(format_flag, formats, "--format")
+        if len(values) > 1 or (values and "=" in values[0]):
+            raise UsageError(
+                "--format names one output's format; with several outputs, use -o FORMAT=FILE each"
+            )
+        return (Output(chosen, _path(values[0]) if values else None),)
+    outputs = tuple(_output(value, formats) for value in values)
+    on_stdout = [o.format for o in outputs if o.to_stdout]
+    if len(on_stdout) > 1:
+        raise UsageError(f"only one output can go to stdout ({', '.join(on_stdout)}); give the others a file")
+    paths = [o.path for o in outputs if o.path is not None]
+    repeated = sorted({p for p in paths if paths.count(p) > 1})
+    if repeated:
+        raise UsageError(f"-o names {repeated[0]} twice; each output needs its own file")
+    return outputs
+
+
+def _output(value: str, formats: Mapping[str, OutputFormat[Document]]) -> Output:
+    name, separator, path = value.partition("=")
+    if separator:
+        if not path:
+            raise UsageError(f"-o {value}: no file after '='; use -o {name} for stdout")
+        return Output(_format_name(name, formats, "-o"), _path(path))
+    if value.lower() in formats:
+        return Output(value.lower(), None)
+    guessed = format_for_file(formats, value)
+    if guessed is None:
+        endings = ", ".join(e for f in formats.values() for e in f.extensions)
+        raise UsageError(
+            f"-o {value}: not a format ({', '.join(formats)}) and no known file ending ({endings}); "
+            f"say which with -o FORMAT={value}"
+        )
+    return Output(guessed, value)
+
+
+def _format_name(name: str, formats: Mapping[str, OutputFormat[Document]], option: str) -> str:
+    if name.lower() not in formats:
+        raise UsageError(f"{option}: unknown output format {name!r} (one of {', '.join(formats)})")
+    return name.lower()
+
+
+def _path(path: str) -> str | None:
+    return None if path == STDOUT else path
+
+
+def write_outputs(
+    outputs: Sequence[Output], formats: Mapping[str, OutputFormat[Document]], document: Document
+) -> None:
+    """Render ``document`` once per output; colour only for a terminal's stdout."""
+    for output in outputs:
+        color = output.to_stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        write_output(output.path, render(formats, document, output.format, color=color))
