@@ -3,10 +3,12 @@ from their files. Any problem is a one-line usage error naming the file."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerdiff.errors import UsageError
+from layerdiff.image.refs import ImageArgument
 from layerdiff.policy import POLICY_FILENAME
 from layerdiff.review import PolicyText
 
@@ -36,6 +38,15 @@ def read_approval_file(path: str) -> Approval:
     from layerdiff.approval import read_approval
 
     return read_approval(read_text(path, "approval"), path)
+
+
+def approved_base(approval: Approval, path: str) -> ImageArgument:
+    """The base image an approval record names, a relative path in it taken from the record's directory
+    (not from wherever ``gate`` runs); its errors name the record."""
+    from layerdiff.sources.transports import relative_to
+
+    reference = relative_to(approval.base_reference, os.path.dirname(path))
+    return ImageArgument(reference, f"base image from {path}")
 
 
 def policy_text(option: str | None) -> PolicyText | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 
 
@@ -53,3 +55,24 @@ class HostileLayer(ImageError):
 
 class ToolError(LayerdiffError):
     exit_code = ExitCode.TOOL
+
+
+class AttributedError(LayerdiffError):
+    """An error said of where its input came from (``base image from approval.json: no such file: …``); it
+    exits as the error it wraps does."""
+
+    def __init__(self, origin: str, error: LayerdiffError) -> None:
+        super().__init__(f"{origin}: {error}")
+        self.exit_code = error.exit_code
+        self.error = error
+
+
+@contextmanager
+def attributed_to(origin: str | None) -> Iterator[None]:
+    """Errors raised inside are said of ``origin`` (nothing changes when it is None)."""
+    try:
+        yield
+    except LayerdiffError as exc:
+        if origin is None:
+            raise
+        raise AttributedError(origin, exc) from exc

@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from layerdiff.errors import UsageError
+from layerdiff.errors import UsageError, attributed_to
 from layerdiff.image.limits import Limits
-from layerdiff.image.refs import ImageRef
+from layerdiff.image.model import ImageSnapshot
+from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
@@ -26,6 +27,7 @@ from layerdiff.report.wire import PolicyInfo
 from layerdiff.rules.model import RuleContext
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
+from layerdiff.sources.platforms import check_platform, parse_platform
 from layerdiff.sources.transports import open_source, parse_ref
 
 if TYPE_CHECKING:
@@ -53,21 +55,26 @@ class ReviewOptions:
 
 
 def review(
-    base: str, derived: str, options: ReviewOptions | None = None, policy: PolicyText | None = None
+    base: str | ImageArgument,
+    derived: str | ImageArgument,
+    options: ReviewOptions | None = None,
+    policy: PolicyText | None = None,
 ) -> Report:
-    """Compare ``derived`` with the ``base`` it was built FROM (image references as the CLI takes them)."""
+    """Compare ``derived`` with the ``base`` it was built FROM (image references as the CLI takes them;
+    one read from a file says so, and its errors name that file)."""
     options = options or ReviewOptions()
     rules_policy = load_policy(policy.text, policy.source) if policy else Policy.default()
     limits = rules_policy.limits.with_values(options.limits, "--limit")
     with ExitStack() as stack:
         cache = _cache(options, stack)
-        refs = [parse_ref(base), parse_ref(derived)]
-        sources = [_open(ref, options, limits, stack) for ref in refs]
-        snapshots = [source.snapshot() for source in sources]
+        images = [_argument(base), _argument(derived)]
+        opened = [_open_image(image, options, limits, stack) for image in images]
+        snapshots = [snapshot for _, _, snapshot in opened]
         jobs = _sbom_jobs(options, cache, stack)
         loaded = []
-        for ref, source, snapshot in zip(refs, sources, snapshots, strict=True):
-            loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
+        for image, (ref, source, snapshot) in zip(images, opened, strict=True):
+            with attributed_to(image.origin):
+                loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
             if jobs is not None:
                 # syft unpacks an image's layers to disk: it starts on an image only once every layer
                 # passed our own bounded read (a bomb is refused first), and runs while the next is read
@@ -89,9 +96,9 @@ def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspectio
     with ExitStack() as stack:
         cache = _cache(options, stack)
         limits = Limits().with_values(options.limits, "--limit")
-        loaded: LoadedImage = load_image(
-            _open(parse_ref(image), options, limits, stack), cache, options.progress, limits
-        )
+        source = _open(parse_ref(image), options, limits, stack)
+        snapshot = _snapshot(source, options)
+        loaded: LoadedImage = load_image(source, cache, options.progress, limits, snapshot=snapshot)
     return build_inspect(loaded.snapshot, layer_infos(loaded))
 
 
@@ -109,12 +116,29 @@ def compare_sboms(a: tuple[str, str], b: tuple[str, str]) -> dict[str, Any]:
 
 def _open(ref: ImageRef, options: ReviewOptions, limits: Limits, stack: ExitStack) -> ImageSource:
     if options.platform:
-        from layerdiff.sources.platforms import parse_platform
-
         parse_platform(options.platform)
     source = open_source(ref, options.platform, limits)
     stack.callback(source.close)
     return source
+
+
+def _open_image(
+    image: ImageArgument, options: ReviewOptions, limits: Limits, stack: ExitStack
+) -> tuple[ImageRef, ImageSource, ImageSnapshot]:
+    with attributed_to(image.origin):
+        ref = parse_ref(image.text)
+        source = _open(ref, options, limits, stack)
+        return ref, source, _snapshot(source, options)
+
+
+def _snapshot(source: ImageSource, options: ReviewOptions) -> ImageSnapshot:
+    snapshot = source.snapshot()
+    check_platform(snapshot.platform, options.platform, snapshot.reference)
+    return snapshot
+
+
+def _argument(image: str | ImageArgument) -> ImageArgument:
+    return image if isinstance(image, ImageArgument) else ImageArgument(image)
 
 
 def _cache(options: ReviewOptions, stack: ExitStack) -> IndexCache:

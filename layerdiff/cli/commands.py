@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from layerdiff.atomic import write_output
 from layerdiff.cli.outputs import Output, parse_outputs, write_outputs
-from layerdiff.documents import policy_text, read_approval_file, read_report_file, read_text
+from layerdiff.documents import approved_base, policy_text, read_approval_file, read_report_file, read_text
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
@@ -85,12 +85,8 @@ def run_gate(args: argparse.Namespace) -> int:
 
     approval = read_approval_file(args.approval)
     with ExitStack() as stack:
-        report = review(
-            args.base or approval.base_reference,
-            args.derived,
-            _options(args, stack),
-            policy_text(args.policy),
-        )
+        base = args.base or approved_base(approval, args.approval)
+        report = review(base, args.derived, _options(args, stack), policy_text(args.policy))
     decision = decide(report, approval, args.derived, date.today())
     write_output(args.output, render_gate(decision, args.derived, args.format))
     if decision.reasons:

@@ -22,7 +22,7 @@ _OUTPUT_HELP = (
     "repeat it for several outputs of one analysis"
 )
 _LIMIT_HELP = "raise (or lower) a bound on image content, e.g. layer-bytes=128GiB (see docs/limits.md)"
-IMAGE_HELP = "docker:, docker-archive:, oci:, oci-archive:, registry:, or a bare name or path"
+IMAGE_HELP = "docker:, docker-archive:, oci: (or oci-dir:), oci-archive:, registry:, or a bare name or path"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,12 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 pass, 1 findings at or above the threshold, 2 usage, 3 image or source error, "
         "4 tool error, 5 internal error (a bug), 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"layerdiff {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=_Version, help="the layerdiff version, and the syft it would run")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     diff = sub.add_parser("diff", help="what DERIVED's own layers and config changed relative to BASE")
     diff.add_argument("base", metavar="BASE", help=f"the image built FROM ({IMAGE_HELP})")
-    diff.add_argument("derived", metavar="DERIVED", help="the image built on it")
+    diff.add_argument("derived", metavar="DERIVED", help="the image built on it (a reference as for BASE)")
     _policy_options(diff)
     _fail_on_option(diff)
     _output_options(diff, tuple(REPORT_FORMATS))
@@ -49,16 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     approve = sub.add_parser("approve", help="write an approval record (in-toto Statement) for a report")
     approve.add_argument("report", metavar="REPORT.json", help="a `layerdiff diff --format json` report")
-    approve.add_argument("--reviewer", required=True, metavar="NAME")
-    approve.add_argument("--reason", required=True, metavar="TEXT")
+    approve.add_argument("--reviewer", required=True, metavar="NAME", help="who accepts the findings")
+    approve.add_argument("--reason", required=True, metavar="TEXT", help="why they are acceptable")
     approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
     approve.add_argument("--finding", action="append", metavar="FINGERPRINT", help=_FINDING_HELP)
     approve.add_argument("--output", "-o", metavar="FILE", help="write the record to FILE instead of stdout")
     approve.set_defaults(run=commands.run_approve)
 
     gate = sub.add_parser("gate", help="pass only an image whose failing findings are approved or waived")
-    gate.add_argument("derived", metavar="DERIVED")
-    gate.add_argument("--base", metavar="BASE", help="the base image (default: the one the approval names)")
+    gate.add_argument("derived", metavar="DERIVED", help=f"the image about to ship ({IMAGE_HELP})")
+    gate.add_argument(
+        "--base",
+        metavar="BASE",
+        help="the base image (default: the one the approval names; a relative path in it is taken from "
+        "the approval file's directory)",
+    )
     gate.add_argument("--approval", required=True, metavar="FILE", help="a record of `layerdiff approve`")
     _policy_options(gate, sbom_help="as for diff; use what the approved report used")
     _fail_on_option(gate)
@@ -101,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     _image_options(inspect)
     inspect.set_defaults(run=commands.run_inspect)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: also names the syft a review would run, found only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from layerdiff.sbom.syft import describe_syft
+
+        print(f"layerdiff {__version__}\n{describe_syft()}")
+        parser.exit()
 
 
 def _output_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:

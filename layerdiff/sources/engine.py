@@ -8,7 +8,9 @@ over the export indexes it.
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import posixpath
 import tarfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,24 +37,64 @@ def connect() -> docker.DockerClient:
         client = docker.DockerClient.from_env(version="auto", timeout=600)
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise EngineUnavailable(f"cannot reach the Docker engine ({_short(exc)})") from exc
+        raise EngineUnavailable(
+            f"cannot reach the Docker engine at {engine_address()}: {_reason(exc)}"
+        ) from exc
     return client
 
 
+def engine_address() -> str:
+    """The engine the docker SDK tries, as a user would set it: DOCKER_HOST, else the default socket (the
+    SDK reads no docker context)."""
+    host = os.environ.get("DOCKER_HOST", "").strip()
+    if host:
+        return f"DOCKER_HOST={host}"
+    return f"{_DEFAULT_SOCKET} (DOCKER_HOST is not set)"
+
+
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_HINTS = {
+    errno.ENOENT: "no such socket (is the engine running, and is that its socket?)",
+    errno.ECONNREFUSED: "connection refused (is the engine running?)",
+    errno.EACCES: "permission denied (may this user use the engine? the docker group)",
+}
+
+
+def _reason(exc: BaseException) -> str:
+    """The OS error under the SDK's wrappers (requests, urllib3), said plainly; else the first line."""
+    pending: list[object] = [exc]
+    for _ in range(32):  # the wrappers nest a few levels deep; a cycle must not loop
+        if not pending:
+            break
+        item = pending.pop(0)
+        if isinstance(item, OSError) and item.errno is not None:
+            return _HINTS.get(item.errno) or (item.strerror or str(item)).lower()
+        if isinstance(item, BaseException):
+            pending += [*item.args, item.__cause__, item.__context__]
+    return _short(exc)
+
+
 class EngineSource(ImageSource):
-    def __init__(self, name: str, platform: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, name: str, platform: str | None = None, limits: Limits = DEFAULT_LIMITS, bare: bool = False
+    ) -> None:
         self.name = name
         self.platform = platform
         self.limits = limits
         self.reference = f"docker:{name}"
-        self.client = connect()
+        # a bare argument may have been meant as a path: say that it is none either
+        self._not_a_path = f"; and there is no file or directory {name!r}" if bare else ""
+        try:
+            self.client = connect()
+        except EngineUnavailable as exc:
+            raise EngineUnavailable(f"{exc}{self._not_a_path}") from exc
 
     def snapshot(self) -> ImageSnapshot:
         try:
             attrs: dict[str, Any] = self.client.api.inspect_image(self.name)  # type: ignore[no-untyped-call]
             history: list[dict[str, Any]] = self.client.api.history(self.name)  # type: ignore[no-untyped-call]
         except docker.errors.ImageNotFound as exc:
-            raise ImageNotFound(f"{self.reference}: no such image in the engine") from exc
+            raise ImageNotFound(f"{self.reference}: no such image in the engine{self._not_a_path}") from exc
         except docker.errors.APIError as exc:
             raise ImageError(f"{self.reference}: {_short(exc)}") from exc
         diff_ids = list((attrs.get("RootFS") or {}).get("Layers") or [])
@@ -74,11 +116,6 @@ class EngineSource(ImageSource):
         snapshot = build_snapshot(
             self.reference, config, str(attrs["Id"]), manifest_digest, None, tags, warnings
         )
-        # The engine holds one platform per image name; it cannot pick another, only refuse a mismatch.
-        if self.platform is not None and not snapshot.platform.startswith(self.platform):
-            raise ImageError(
-                f"{self.reference}: the engine's image is {snapshot.platform}, not {self.platform}"
-            )
         return snapshot
 
     def layer_streams(

@@ -26,6 +26,7 @@ class Transport(ABC):
     """One kind of image reference. Both methods are required, so no transport can leave syft out."""
 
     name: ClassVar[str]  # the prefix before ``:``, e.g. ``oci``
+    aliases: ClassVar[tuple[str, ...]] = ()  # other prefixes that mean the same (syft's ``oci-dir``)
     # ``PATH[:TAG]`` references: the tag starts after the longest prefix that exists on disk
     takes_path: ClassVar[bool] = False
 

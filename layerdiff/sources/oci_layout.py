@@ -64,13 +64,30 @@ class _LayoutSource(BlobImageSource):
         return self.read_json(digest, f"{self.reference}: manifest {digest}"), digest
 
 
+def _check_layout_directory(directory: str) -> None:
+    """That ``directory`` is an OCI image layout, or what it is instead, in a line."""
+    if not os.path.lexists(directory):
+        raise ImageNotFound(f"no such directory: {directory}")
+    if not os.path.isdir(directory):
+        raise ImageError(
+            f"{directory}: not a directory, so not an OCI image layout (for a tar of one: oci-archive:)"
+        )
+    if os.path.lexists(os.path.join(directory, "index.json")):
+        return
+    if os.path.lexists(os.path.join(directory, "manifest.json")):
+        raise ImageError(
+            f"{directory}: an unpacked docker save, not an OCI image layout (no index.json): "
+            "pass the archive itself"
+        )
+    raise ImageNotFound(f"{directory}: not an OCI image layout (no index.json)")
+
+
 class OciLayoutSource(_LayoutSource):
     def __init__(
         self, directory: str, tag: str | None, platform: str | None, limits: Limits = DEFAULT_LIMITS
     ) -> None:
         super().__init__(f"oci:{directory}" + (f":{tag}" if tag else ""), tag, platform, limits)
-        if not os.path.lexists(os.path.join(directory, "index.json")):
-            raise ImageNotFound(f"{directory}: not an OCI image layout (no index.json)")
+        _check_layout_directory(directory)
         self.directory = directory
         self._root = os.path.realpath(directory)
 

@@ -46,3 +46,19 @@ def select_from_index(index: dict[str, Any], wanted: str | None, what: str) -> d
 
 def _describe(p: dict[str, Any]) -> str:
     return "/".join(str(x) for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x)
+
+
+def check_platform(actual: str, wanted: str | None, what: str) -> None:
+    """Refuse an image that is not the ``--platform`` asked for. A multi-platform index is resolved by it;
+    a single-platform image (a docker save, a layout of one manifest, the engine's) is what it is, and
+    reading it anyway would review another image than the one asked for."""
+    if wanted is None:
+        return
+    os_name, arch, variant = parse_platform(wanted)
+    parts = actual.split("/")
+    if len(parts) < 2 or "unknown" in parts[:2]:
+        return  # the config does not say: nothing to hold it to
+    actual_variant = parts[2] if len(parts) > 2 else None
+    # a variant counts only when both say one (linux/arm64 is linux/arm64/v8)
+    if (parts[0], parts[1]) != (os_name, arch) or (variant and actual_variant and variant != actual_variant):
+        raise ImageError(f"{what}: --platform {wanted} matches nothing: the image has one platform, {actual}")

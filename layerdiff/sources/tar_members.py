@@ -16,13 +16,23 @@ import stat
 import zlib
 from typing import IO, cast
 
-from layerdiff.errors import HostileLayer, ImageError, ImageNotFound
+from layerdiff.errors import CorruptLayer, HostileLayer, ImageError, ImageNotFound
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.paths import display, normalize
-from layerdiff.image.streams import CHUNK, GZIP_MAGIC, BudgetedReader, ByteBudget, ByteStream, ReadStream
-from layerdiff.image.tarstream import TarEntry, TarReader
+from layerdiff.image.streams import (
+    CHUNK,
+    GZIP_MAGIC,
+    ZSTD_MAGIC,
+    BudgetedReader,
+    ByteBudget,
+    ByteStream,
+    ReadStream,
+)
+from layerdiff.image.tarstream import BLOCK, TarEntry, TarReader
 
 _LINK_HOPS = 8
+_ARCHIVES = "a docker save or OCI archive is a tar file"
+_COMPRESSIONS = ((b"\xfd7zXZ\x00", "xz"), (b"BZh", "bzip2"), (ZSTD_MAGIC, "zstd"))
 _KINDS = {
     "1": "a hard link",
     "2": "a symlink",
@@ -39,7 +49,11 @@ class TarMembers:
         try:
             handle = open(path, "rb")
         except FileNotFoundError as exc:
-            raise ImageNotFound(f"{path}: no such file") from exc
+            raise ImageNotFound(f"no such file: {path}") from exc
+        except IsADirectoryError as exc:
+            raise ImageError(
+                f"{path}: a directory, not an archive (for an OCI image layout: oci:DIR)"
+            ) from exc
         except OSError as exc:
             raise ImageError(f"{path}: not a readable tar archive ({exc})") from exc
         self._handle = handle
@@ -47,8 +61,12 @@ class TarMembers:
         if not stat.S_ISREG(info.st_mode):
             self.close()
             raise ImageError(f"{path}: not a regular file")
+        head = handle.read(BLOCK)
+        if not head:
+            self.close()
+            raise ImageError(f"{path}: an empty file, not an image archive ({_ARCHIVES})")
         # "docker save | gzip" output is read too; its members are then found by decompressing again
-        self._compressed = handle.read(2) == GZIP_MAGIC
+        self._compressed = head.startswith(GZIP_MAGIC)
         handle.seek(0)
         self._members: dict[str, TarEntry] = {}
         try:
@@ -65,7 +83,14 @@ class TarMembers:
             reader = TarReader(io.BufferedReader(stream, CHUNK), self.path, limits.tar_header_bytes)
         else:
             reader = TarReader(self._handle, self.path, limits.tar_header_bytes, seekable=True, length=size)
-        while (entry := reader.next()) is not None:
+        try:
+            entry = reader.next()
+        except CorruptLayer as exc:
+            plainer = self._not_an_archive()
+            if plainer is None:
+                raise
+            raise plainer from exc
+        while entry is not None:
             if len(self._members) >= limits.layer_entries:
                 raise LimitExceeded(self.path, "layer_entries", limits.layer_entries)
             try:
@@ -73,6 +98,27 @@ class TarMembers:
             except HostileLayer:
                 continue  # a name outside the archive root can never be referenced by the manifest
             self._members[name] = entry
+            entry = reader.next()
+
+    def _not_an_archive(self) -> ImageError | None:
+        """What a file whose first header is no tar header is, said in a line (a README given as an image);
+        None for a tar archive corrupt from its first header, which the reader's words describe."""
+        self._handle.seek(0)
+        head = self._handle.read(BLOCK)
+        if head[257:262] == b"ustar":
+            return None
+        compression = next((name for magic, name in _COMPRESSIONS if head.startswith(magic)), None)
+        if compression is not None:
+            return ImageError(
+                f"{self.path}: {compression}-compressed; an image archive is read as a tar or a gzipped "
+                f"tar: decompress it first"
+            )
+        if self._compressed:
+            return ImageError(
+                f"{self.path}: a gzip file that holds no tar, not an image archive ({_ARCHIVES})"
+            )
+        kind = "a text file" if _is_text(head) else "not a tar file"
+        return ImageError(f"{self.path}: {kind}, not an image archive ({_ARCHIVES})")
 
     def has(self, name: str) -> bool:
         return self._key(name) in self._members
@@ -165,3 +211,13 @@ class _Gunzipped(ReadStream):
             if not data:
                 raise ImageError(f"{self._what}: truncated gzip stream")
             size -= len(data)
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut by the end of the block
+    return True

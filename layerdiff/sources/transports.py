@@ -7,14 +7,14 @@ imports the docker SDK.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-from layerdiff.errors import ImageError, ToolError, UsageError
+from layerdiff.errors import ImageError, ImageNotFound, ToolError, UsageError
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.refs import ImageRef
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.interface import SyftTarget, Transport
+from layerdiff.sources.schemes import FOREIGN_SCHEMES, SCHEME, is_image_name, looks_like_path
 
 
 class Engine(Transport):
@@ -23,7 +23,7 @@ class Engine(Transport):
     def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
         from layerdiff.sources.engine import EngineSource
 
-        return EngineSource(ref.target, platform, limits)
+        return EngineSource(ref.target, platform, limits, bare=ref.bare_name)
 
     def syft_target(self, ref: ImageRef, platform: str | None, scratch: Path) -> SyftTarget:
         return SyftTarget(f"docker:{ref.target}")
@@ -44,6 +44,7 @@ class DockerArchive(Transport):
 
 class OciLayout(Transport):
     name = "oci"
+    aliases = ("oci-dir",)  # syft's name
     takes_path = True
 
     def open(self, ref: ImageRef, platform: str | None, limits: Limits) -> ImageSource:
@@ -98,6 +99,7 @@ TRANSPORTS: dict[str, Transport] = {
     transport.name: transport
     for transport in (Engine(), DockerArchive(), OciLayout(), OciArchive(), Registry())
 }
+_ALIASES = {alias: transport for transport in TRANSPORTS.values() for alias in transport.aliases}
 
 
 def transport_of(ref: ImageRef) -> Transport:
@@ -109,11 +111,12 @@ def open_source(ref: ImageRef, platform: str | None = None, limits: Limits = DEF
 
 
 def parse_ref(text: str) -> ImageRef:
-    """Parse a reference; a bare argument is a path when one exists, else an engine image name."""
+    """Parse a reference; a bare argument is a path when one exists or when it can only be one, else an
+    engine image name."""
     if not text:
         raise UsageError("empty image reference")
     prefix, sep, rest = text.partition(":")
-    transport = TRANSPORTS.get(prefix) if sep else None
+    transport = _by_prefix(prefix) if sep else None
     if transport is not None:
         if not rest:
             raise UsageError(f"image reference {text!r} names no image")
@@ -121,28 +124,45 @@ def parse_ref(text: str) -> ImageRef:
             path, tag = _split_path(rest)
             return ImageRef(transport.name, path, tag)
         return ImageRef(transport.name, rest)
+    if sep and prefix in FOREIGN_SCHEMES:
+        raise UsageError(f"image transport {prefix!r} in {text!r} {FOREIGN_SCHEMES[prefix]} ({_known()})")
     if os.path.isdir(text):
         return ImageRef(OciLayout.name, text)
     if os.path.isfile(text):
         return ImageRef(_archive_transport(text), text)
-    if sep and _SCHEME.fullmatch(prefix) and not _IMAGE_NAME.fullmatch(text):
+    if os.path.lexists(text):
+        raise ImageError(f"{text}: neither a regular file nor a directory")
+    if sep and SCHEME.fullmatch(prefix) and not is_image_name(text):
         # not a path, and no engine could hold an image of that name: a transport spelled wrong
-        known = ", ".join(TRANSPORTS)
-        raise UsageError(f"unknown image transport {prefix!r} in {text!r} (known: {known})")
-    return ImageRef(Engine.name, text)
+        raise UsageError(f"unknown image transport {prefix!r} in {text!r} ({_known()})")
+    if looks_like_path(text):
+        raise ImageNotFound(f"no such file: {text}")
+    return ImageRef(Engine.name, text, bare_name=True)
 
 
-# A URI scheme; what follows ``:`` in an image name is a port (``host:5000/app``) or a tag (``app:1.0``).
-_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
-# docker's reference grammar (distribution/reference): [HOST[:PORT]/]PATH[:TAG][@DIGEST]
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:]+\])"
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE_NAME = re.compile(
-    rf"(?:{_DOMAIN}(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,})?",
-    re.ASCII,
-)
+def relative_to(text: str, directory: str) -> str:
+    """``text`` with a relative path in it taken from ``directory``: a reference stored in a file (an
+    approval record) means a path relative to that file. Engine and registry names are left as they are."""
+    prefix, sep, rest = text.partition(":")
+    transport = _by_prefix(prefix) if sep else None
+    if transport is not None:
+        if not transport.takes_path or not rest or os.path.isabs(rest):
+            return text
+        return f"{prefix}:{os.path.join(directory, rest)}"
+    if os.path.isabs(text) or (sep and prefix in FOREIGN_SCHEMES):
+        return text
+    if looks_like_path(text) or os.path.lexists(os.path.join(directory, text)):
+        return os.path.join(directory, text)
+    return text
+
+
+def _by_prefix(prefix: str) -> Transport | None:
+    return TRANSPORTS.get(prefix) or _ALIASES.get(prefix)
+
+
+def _known() -> str:
+    names = [name for transport in TRANSPORTS.values() for name in (transport.name, *transport.aliases)]
+    return f"known: {', '.join(names)}"
 
 
 def _split_path(rest: str) -> tuple[str, str | None]:

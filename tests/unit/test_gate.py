@@ -202,3 +202,25 @@ def test_the_approval_never_overwrites_the_report(images: dict[str, str], tmp_pa
     )
     assert_one_line_error(done, 2, "is the report being approved")
     assert report.read_text() == before
+
+
+def test_the_approved_base_is_found_beside_the_approval_wherever_gate_runs(tmp_path: Path) -> None:
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    write_docker_archive(ci / "base.tar", base())
+    write_docker_archive(ci / "derived.tar", extended())
+    # the diff ran beside the images, so the report (and the approval) name them by relative paths
+    diffed = run(
+        "diff", "base.tar", "derived.tar", "-o", "json=report.json", "--fail-on", "none", *NO_SBOM, cwd=ci
+    )
+    assert diffed.code == 0, diffed.stderr
+    assert json.loads((ci / "report.json").read_text())["base"]["reference"] == "docker-archive:base.tar"
+    approved = run(
+        "approve", "report.json", "--reviewer", "a", "--reason", "r", "-o", "approval.json", cwd=ci
+    )
+    assert approved.code == 0, approved.stderr
+    passed = run("gate", "ci/derived.tar", "--approval", "ci/approval.json", *NO_SBOM, cwd=tmp_path)
+    assert passed.code == 0, passed.stderr
+    (ci / "base.tar").unlink()
+    result = run("gate", "ci/derived.tar", "--approval", "ci/approval.json", *NO_SBOM, cwd=tmp_path)
+    assert_one_line_error(result, 3, "base image from ci/approval.json: no such file: ci/base.tar")

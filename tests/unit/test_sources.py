@@ -120,9 +120,7 @@ def test_a_transport_that_does_not_say_how_syft_reads_it_cannot_exist() -> None:
         NoSyft()  # type: ignore[abstract]
 
 
-@pytest.mark.parametrize(
-    "text", ["oci-dir:/no/such/layout", "docker-daemon:alpine:3", "containers-storage:a/b"]
-)
+@pytest.mark.parametrize("text", ["ocidir:/no/such/layout", "docker-engine:alpine:3", "containerstore:a/b"])
 def test_an_unknown_transport_is_a_one_line_usage_error(text: str) -> None:
     with pytest.raises(
         UsageError, match=r"^unknown image transport '[a-z-]+' in .* \(known: docker, "
@@ -132,8 +130,8 @@ def test_an_unknown_transport_is_a_one_line_usage_error(text: str) -> None:
 
 
 def test_an_unknown_transport_on_the_command_line(tmp_path: Path) -> None:
-    result = run("diff", "oci-dir:/no/such/layout", "docker-daemon:x:1", "--no-cache", "--sbom", "none")
-    assert_one_line_error(result, 2, "unknown image transport 'oci-dir'")
+    result = run("diff", "ocidir:/no/such/layout", "docker-engine:x:1", "--no-cache", "--sbom", "none")
+    assert_one_line_error(result, 2, "unknown image transport 'ocidir'")
 
 
 @pytest.mark.parametrize(
