@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from layerdiff.errors import UsageError
 from layerdiff.image.refs import ImageArgument
 from layerdiff.policy import POLICY_FILENAME
-from layerdiff.review import PolicyText
+from layerdiff.review import DockerfileText, PolicyText
 
 if TYPE_CHECKING:
     from layerdiff.approval import Approval
@@ -47,6 +47,35 @@ def approved_base(approval: Approval, path: str) -> ImageArgument:
 
     reference = relative_to(approval.base_reference, os.path.dirname(path))
     return ImageArgument(reference, f"base image from {path}")
+
+
+# A Dockerfile is text a person wrote; a larger one is not a Dockerfile.
+MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
+
+
+def dockerfile_text(path: str, build_args: list[str], target: str | None) -> DockerfileText:
+    """``--dockerfile PATH`` with its ``--build-arg NAME=VALUE`` and ``--target``. Findings name the file
+    relative to the working directory (the repository root in CI), as code scanning expects."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise UsageError(f"cannot read Dockerfile {path}: {exc.strerror or exc}") from exc
+    if size > MAX_DOCKERFILE_BYTES:
+        raise UsageError(
+            f"{path}: {size} bytes is too large for a Dockerfile (at most {MAX_DOCKERFILE_BYTES})"
+        )
+    arguments = {}
+    for item in build_args:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE")
+        arguments[name] = value
+    return DockerfileText(read_text(path, "Dockerfile"), _repository_path(path), arguments, target)
+
+
+def _repository_path(path: str) -> str:
+    resolved, here = Path(path).resolve(), Path.cwd().resolve()
+    return resolved.relative_to(here).as_posix() if resolved.is_relative_to(here) else Path(path).as_posix()
 
 
 def policy_text(option: str | None) -> PolicyText | None:

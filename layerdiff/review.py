@@ -15,15 +15,18 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from layerdiff.dockerfile import Dockerfile, match_history, parse_dockerfile
 from layerdiff.errors import UsageError, attributed_to
+from layerdiff.image.history import derived_history_start
 from layerdiff.image.limits import Limits
 from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
+from layerdiff.report.dockerfile_map import dockerfile_map
 from layerdiff.report.model import build_inspect, build_report
-from layerdiff.report.wire import PolicyInfo
+from layerdiff.report.wire import DockerfileMap, PolicyInfo
 from layerdiff.rules.model import RuleContext
 from layerdiff.rules.registry import evaluate
 from layerdiff.sources.base import ImageSource
@@ -44,6 +47,16 @@ class PolicyText:
 
 
 @dataclass(frozen=True)
+class DockerfileText:
+    """The Dockerfile the derived image was built from, as the caller read it."""
+
+    text: str
+    path: str  # as findings should name it: relative to the repository root, where the build ran
+    build_args: Mapping[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, as for the build
+    target: str | None = None  # --target: the stage built (default: the last)
+
+
+@dataclass(frozen=True)
 class ReviewOptions:
     platform: str | None = None  # OS/ARCH[/VARIANT] to pick from a multi-platform index
     sbom: bool = True  # run syft for the package inventory
@@ -52,6 +65,7 @@ class ReviewOptions:
     progress: ProgressHook | None = None  # wraps each layer stream that is read
     limits: Mapping[str, str] = field(default_factory=dict)  # --limit NAME=VALUE: wins over the policy's
     today: date | None = None  # for waiver expiry; None: the current day
+    dockerfile: DockerfileText | None = None  # locates each finding on the line of its instruction
 
 
 def review(
@@ -65,6 +79,8 @@ def review(
     options = options or ReviewOptions()
     rules_policy = load_policy(policy.text, policy.source) if policy else Policy.default()
     limits = rules_policy.limits.with_values(options.limits, "--limit")
+    if options.dockerfile is not None:
+        _parse_dockerfile(options.dockerfile, None)  # a Dockerfile that does not parse fails before any image
     with ExitStack() as stack:
         cache = _cache(options, stack)
         images = [_argument(base), _argument(derived)]
@@ -87,7 +103,34 @@ def review(
     )
     outcome = apply_policy(rules_policy, findings, options.today or date.today(), options.fail_on)
     info = PolicyInfo(policy.source, policy_digest(policy.text)) if policy else None
-    return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info)
+    located = _dockerfile_map(
+        options.dockerfile, base_image.snapshot, derived_image.snapshot, diff.shared_layers
+    )
+    return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info, located)
+
+
+def _parse_dockerfile(source: DockerfileText, base: ImageSnapshot | None) -> Dockerfile:
+    # the base's environment lets `$PATH` and the like be substituted as the build substituted them
+    env = _environment(base.runtime_config) if base is not None else None
+    return parse_dockerfile(
+        source.text, source.build_args, target=source.target, base_env=env, name=source.path
+    )
+
+
+def _environment(config: Mapping[str, Any]) -> dict[str, str]:
+    pairs = (entry.partition("=") for entry in config.get("Env") or () if isinstance(entry, str))
+    return {name: value for name, separator, value in pairs if separator}
+
+
+def _dockerfile_map(
+    source: DockerfileText | None, base: ImageSnapshot, derived: ImageSnapshot, shared_layers: int
+) -> DockerfileMap | None:
+    if source is None:
+        return None
+    dockerfile = _parse_dockerfile(source, base)
+    start = derived_history_start(base.history, derived.history, shared_layers)
+    matches = match_history(dockerfile, derived.history, start)
+    return dockerfile_map(source.path, source.text, dockerfile, matches, derived)
 
 
 def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspection:

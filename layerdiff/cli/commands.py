@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from layerdiff.atomic import write_output
 from layerdiff.cli.outputs import Output, parse_outputs, write_outputs
-from layerdiff.documents import approved_base, policy_text, read_approval_file, read_report_file, read_text
+from layerdiff.documents import (
+    approved_base,
+    dockerfile_text,
+    policy_text,
+    read_approval_file,
+    read_report_file,
+    read_text,
+)
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
@@ -179,7 +186,9 @@ def _options(args: argparse.Namespace, stack: ExitStack) -> ReviewOptions:
         from layerdiff.render.progress import ProgressDisplay
 
         progress = stack.enter_context(ProgressDisplay()).wrap
+    dockerfile = getattr(args, "dockerfile", None)
     return ReviewOptions(
+        dockerfile=dockerfile_text(dockerfile, args.build_arg, args.target) if dockerfile else None,
         platform=args.platform,
         sbom=getattr(args, "sbom", "none") == "syft",
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),

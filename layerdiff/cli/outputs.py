@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from layerdiff.atomic import write_output
 from layerdiff.errors import UsageError
-from layerdiff.render.interface import OutputFormat
+from layerdiff.render.interface import OutputFormat, Presentation, file_width
 from layerdiff.render.registry import format_for_file, render
 from layerdiff.report.wire import Inspection, Report
 
@@ -86,7 +86,11 @@ def _path(path: str) -> str | None:
 def write_outputs(
     outputs: Sequence[Output], formats: Mapping[str, OutputFormat[Document]], document: Document
 ) -> None:
-    """Render ``document`` once per output; colour only for a terminal's stdout."""
+    """Render ``document`` once per output: colour and the terminal's width only for a terminal's stdout; a
+    file or a pipe gets COLUMNS, else 80 columns."""
     for output in outputs:
-        color = output.to_stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        write_output(output.path, render(formats, document, output.format, color=color))
+        terminal = output.to_stdout and sys.stdout.isatty()
+        shown = Presentation(
+            color=terminal and "NO_COLOR" not in os.environ, width=None if terminal else file_width()
+        )
+        write_output(output.path, render(formats, document, output.format, shown))

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _output_options(diff, tuple(REPORT_FORMATS))
     _image_options(diff)
     diff.add_argument("--tui", action="store_true", help="review the result in the terminal app")
+    _dockerfile_options(diff)
     _review_app_options(diff)
     # No output named, on a terminal, opens the review app; elsewhere it means table to stdout.
     diff.set_defaults(run=commands.run_diff)
@@ -132,6 +133,23 @@ def _output_options(sub: argparse.ArgumentParser, formats: tuple[str, ...]) -> N
         help="the single-output spelling: --format FMT [--output FILE] is -o FMT[=FILE] (default: table; "
         "`diff` on a terminal opens the review app)",
     )
+
+
+def _dockerfile_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--dockerfile",
+        metavar="PATH",
+        help="the Dockerfile DERIVED was built from: each finding is located on its instruction's line "
+        "(SARIF, Markdown, table, JSON; see docs/dockerfile.md)",
+    )
+    sub.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a build argument the image was built with, as for `docker build` (repeatable)",
+    )
+    sub.add_argument("--target", metavar="STAGE", help="the stage that was built, as for `docker build`")
 
 
 def _fail_on_option(sub: argparse.ArgumentParser) -> None:

@@ -72,6 +72,8 @@ def _finding_line(finding: Finding) -> str:
     where = f"layer {finding.layer}" if finding.layer is not None else "image config"
     if finding.instruction:
         where += f" ({finding.instruction})"
+    if finding.dockerfile is not None:
+        where = f"{finding.dockerfile.path}:{finding.dockerfile.line}, {where}"
     line = f"[{finding.severity}] {finding.subject}: {finding.message} — {where}"
     if waiver := finding.waived:
         line += f"; waived: {waiver.reason or 'no reason given'}"

@@ -7,52 +7,52 @@ from functools import partial
 from typing import Any, TypeVar
 
 from layerdiff.errors import UsageError
-from layerdiff.render.interface import OutputFormat
+from layerdiff.render.interface import OutputFormat, Presentation
 from layerdiff.report.wire import Inspection, Report
 
 _Document = TypeVar("_Document", Report, Inspection)
 
 
-def _json(color: bool) -> Callable[[Report | Inspection], str]:
+def _json(shown: Presentation) -> Callable[[Report | Inspection], str]:
     from layerdiff.report.model import dumps
 
     return dumps
 
 
-def _table(color: bool) -> Callable[[Report], str]:
+def _table(shown: Presentation) -> Callable[[Report], str]:
     from layerdiff.render.table import render_diff
 
-    return partial(render_diff, color=color)
+    return partial(render_diff, color=shown.color, width=shown.width)
 
 
-def _markdown(color: bool) -> Callable[[Report], str]:
+def _markdown(shown: Presentation) -> Callable[[Report], str]:
     from layerdiff.render.markdown import render_markdown
 
     return render_markdown
 
 
-def _sarif(color: bool) -> Callable[[Report], str]:
+def _sarif(shown: Presentation) -> Callable[[Report], str]:
     from layerdiff.render.sarif import render_sarif
 
     return render_sarif
 
 
-def _junit(color: bool) -> Callable[[Report], str]:
+def _junit(shown: Presentation) -> Callable[[Report], str]:
     from layerdiff.render.junit import render_junit
 
     return render_junit
 
 
-def _cyclonedx(color: bool) -> Callable[[Report], str]:
+def _cyclonedx(shown: Presentation) -> Callable[[Report], str]:
     from layerdiff.render.cyclonedx import render_cyclonedx
 
     return render_cyclonedx
 
 
-def _inspect_table(color: bool) -> Callable[[Inspection], str]:
+def _inspect_table(shown: Presentation) -> Callable[[Inspection], str]:
     from layerdiff.render.table import render_inspect
 
-    return partial(render_inspect, color=color)
+    return partial(render_inspect, color=shown.color, width=shown.width)
 
 
 REPORT_FORMATS: Mapping[str, OutputFormat[Report]] = {
@@ -78,6 +78,9 @@ INSPECT_FORMATS: Mapping[str, OutputFormat[Inspection]] = {
 }
 
 
+PLAIN = Presentation()
+
+
 def format_for_file(formats: Mapping[str, OutputFormat[Any]], filename: str) -> str | None:
     """The format a file name's ending stands for (the longest ending that matches), or None."""
     lowered = filename.lower()
@@ -87,11 +90,14 @@ def format_for_file(formats: Mapping[str, OutputFormat[Any]], filename: str) -> 
 
 
 def render(
-    formats: Mapping[str, OutputFormat[_Document]], document: _Document, fmt: str, *, color: bool
+    formats: Mapping[str, OutputFormat[_Document]],
+    document: _Document,
+    fmt: str,
+    shown: Presentation = PLAIN,
 ) -> str:
     """``document`` in the format named ``fmt`` of ``formats``."""
     try:
         chosen = formats[fmt.lower()]
     except KeyError:
         raise UsageError(f"unknown output format {fmt!r} (one of {', '.join(formats)})") from None
-    return chosen.load(color)(document)
+    return chosen.load(shown)(document)

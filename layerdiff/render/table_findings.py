@@ -58,9 +58,10 @@ def _places(finding: Finding) -> list[str]:
     """Where a finding comes from: its Dockerfile line when the report maps one, then its layer and
     instruction; nothing for a finding about the image as a whole."""
     found = []
-    location = getattr(finding, "dockerfile", None)
+    location = finding.dockerfile
     if location is not None:
-        found.append(f"{location.path}:{location.line}")
+        guess = {"likely": " (likely)", "none": " (no instruction matched: the FROM line)"}
+        found.append(f"{location.path}:{location.line}{guess.get(location.confidence, '')}")
     if finding.layer is not None:
         found.append(f"layer {finding.layer}" + (f": {finding.instruction}" if finding.instruction else ""))
     elif finding.instruction:

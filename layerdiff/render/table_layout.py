@@ -15,9 +15,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-DEFAULT_WIDTH = 80  # without a terminal and without COLUMNS: what a CI log or a pager shows without wrapping
-MIN_WIDTH = 40  # below this even a label and a word do not fit side by side
-MAX_WIDTH = 100_000  # COLUMNS=100000 puts every table row on one line, for grep
+from layerdiff.render.interface import DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH
+
 LIST_ROWS = 20  # entries shown of each list (file changes, packages, layers, ...); the rest are counted
 FINDING_BLOCKS = 50  # findings shown, most severe first; the rest are counted
 MORE_HINT = "see --format json"

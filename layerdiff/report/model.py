@@ -17,9 +17,11 @@ from layerdiff.policy import Waiver as PolicyWaiver
 from layerdiff.report import wire
 from layerdiff.report.boundary import clean_report
 from layerdiff.report.codec import copy_json
+from layerdiff.report.dockerfile_map import locate
 from layerdiff.report.inventory import inventory_section, packages_section
 from layerdiff.report.wire import (
     Comparison,
+    DockerfileMap,
     EntryState,
     FileChangeCounts,
     Finding,
@@ -55,8 +57,10 @@ def build_report(
     diff: ImageDiff,
     outcome: PolicyOutcome | None = None,
     policy: PolicyInfo | None = None,
+    dockerfile: DockerfileMap | None = None,
 ) -> Report:
-    """``outcome``: the findings after the policy (none when rules were not run)."""
+    """``outcome``: the findings after the policy (none when rules were not run); ``dockerfile``: where the
+    derived image's history entries are in its Dockerfile, when the review was given it."""
     counts = Counter(change.kind.value for change in diff.file_changes)
     per_layer = Counter(change.layer for change in diff.file_changes)
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
@@ -86,14 +90,22 @@ def build_report(
             for c in diff.config_changes
         ),
         verdict=verdict(outcome, policy),
-        findings=tuple(finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings)
-        if outcome
-        else (),
+        findings=_located(
+            tuple(finding_entry(f, outcome.waiver_for(f.fingerprint)) for f in outcome.findings)
+            if outcome
+            else (),
+            dockerfile,
+        ),
         inventory=inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         packages=packages_section(diff.sbom_tool, diff.packages),
         warnings=diff.warnings,
+        dockerfile=dockerfile,
     )
     return clean_report(report, Redactor((base.runtime_config, derived.runtime_config)))
+
+
+def _located(findings: tuple[Finding, ...], dockerfile: DockerfileMap | None) -> tuple[Finding, ...]:
+    return locate(findings, dockerfile) if dockerfile is not None else findings
 
 
 def _first_reviewed(diff: ImageDiff) -> int:

@@ -119,7 +119,7 @@ def _review(artifact: Artifact, scratch: Path) -> None:
     base, derived = artifact.write(scratch).split("\n")
     report = review(base, derived, ReviewOptions(sbom=False, cache_dir=None))
     for fmt in REPORT_FORMATS:
-        text = render(REPORT_FORMATS, report, fmt, color=False)
+        text = render(REPORT_FORMATS, report, fmt)
         if fmt == "json":
             parse_report(text, "fuzz report")
 

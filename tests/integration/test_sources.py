@@ -52,7 +52,7 @@ def test_every_source_gives_the_same_report(scenarios: dict[str, str], tmp_path:
             result = run(
                 "diff", base, derived, "--format", "json", "--cache-dir", str(tmp_path / f"cache-{kind}")
             )
-            assert result.code == 0, (kind, result.stderr)
+            assert result.code == 1, (kind, result.stderr)  # the venv's lost distributions fail at high
             reports[kind] = normalised(result.stdout)
     expected = reports.pop("docker-archive")
     assert expected["file_changes"] and expected["config_changes"]

@@ -33,6 +33,7 @@ DERIVED = (
     "derived-shadowlib",
     "derived-purge",
     "derived-oddnames",
+    "derived-multistage",
 )
 
 

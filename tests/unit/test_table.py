@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -16,9 +16,10 @@ import pytest
 from rich.cells import cell_len
 from rich.text import Text
 
+from layerdiff.render.interface import MAX_WIDTH, MIN_WIDTH
 from layerdiff.render.table import render_diff, render_inspect
-from layerdiff.render.table_layout import FINDING_BLOCKS, LIST_ROWS, MAX_WIDTH, MIN_WIDTH
-from layerdiff.report.wire import Finding, Inspection, Report, Waiver
+from layerdiff.render.table_layout import FINDING_BLOCKS, LIST_ROWS
+from layerdiff.report.wire import Inspection, Report, SourceLine, Waiver
 from tests.support.cli import run
 from tests.support.example import TARGET
 
@@ -34,19 +35,6 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "table.md"
 WIDE = MAX_WIDTH  # no cell folds: each block line is whole
 LONG_PATH = "/opt/" + "/".join(f"directory-{n:02d}" for n in range(30)) + "/file.py"  # 402 characters
 LONG_MESSAGE = " ".join(["the derived image changes this in a way a reviewer should read"] * 8)
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    path: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class LocatedFinding(Finding):
-    """A finding the report maps to a Dockerfile line."""
-
-    dockerfile: Location | None = None
 
 
 def saved(name: str) -> Report:
@@ -178,8 +166,9 @@ def test_the_runtime_user_block_reads_as_documented(example: Report) -> None:
 
 def test_a_dockerfile_line_comes_first_where_the_report_has_one(example: Report) -> None:
     finding = example.findings[0]
-    located = LocatedFinding(**{f: getattr(finding, f) for f in Finding.__dataclass_fields__})
-    located = replace(located, dockerfile=Location("build/Dockerfile", 12), layer=3, instruction="RUN x")
+    located = replace(
+        finding, dockerfile=SourceLine("build/Dockerfile", 12, 12, "exact"), layer=3, instruction="RUN x"
+    )
     output = lines(render_diff(replace(example, findings=(located,)), color=False, width=WIDE))
     where = output.index("  where   build/Dockerfile:12")
     assert output[where + 1] == "          layer 3: RUN x"
