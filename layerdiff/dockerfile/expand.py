@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from layerdiff.dockerfile import limits
-from layerdiff.dockerfile.model import DockerfileError, Template
+from layerdiff.dockerfile.model import DockerfileError, Template, shown
 
 _SPECIAL_PARAMETERS = "@*#?-$!0"
 
@@ -98,7 +98,7 @@ class _Lexer:
         self.variables, self.escape, self.budget, self.where = variables, escape, budget, where
 
     def error(self, message: str) -> DockerfileError:
-        return DockerfileError(f"{self.where}: {message} in {self.text!r}"[:400])
+        return DockerfileError(f"{self.where}: {message} in {shown(self.text)}")
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""

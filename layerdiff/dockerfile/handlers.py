@@ -22,7 +22,7 @@ from layerdiff.dockerfile.expand import (
     value,
 )
 from layerdiff.dockerfile.gofmt import parse_duration
-from layerdiff.dockerfile.model import DockerfileError, HistoryText, Instruction
+from layerdiff.dockerfile.model import DockerfileError, HistoryText, Instruction, shown
 from layerdiff.dockerfile.scan import RawInstruction, parse_heredoc_word
 from layerdiff.dockerfile.state import StageState
 from layerdiff.dockerfile.words import (
@@ -96,7 +96,7 @@ def _name_values(ctx: Context) -> list[tuple[Text, Text]]:
         for word in words:
             key, equals, text = word.partition("=")
             if not equals:
-                raise ctx.error(f"can't find = in {word!r}; must be of the form: name=value")
+                raise ctx.error(f"can't find = in {shown(word)}; must be of the form: name=value")
             written.append((key, text))
     if any(not key for key, _ in written):
         raise ctx.error(f"{ctx.keyword} names cannot be blank")
@@ -288,22 +288,26 @@ def healthcheck(ctx: Context) -> Instruction:
     kind = kind.upper()
     if kind == "NONE":
         test: tuple[str, ...] = ("NONE",)
-    elif kind == "CMD" and remainder:
+    elif kind == "CMD":
+        if not remainder:
+            raise ctx.error("missing command after HEALTHCHECK CMD")
         argv = json_array(remainder, ctx.where)
         test = ("CMD", *argv) if argv is not None else ("CMD-SHELL", remainder)
     else:
-        raise ctx.error(f"unknown HEALTHCHECK type {kind!r}" if kind else "HEALTHCHECK requires an argument")
+        raise ctx.error(
+            f"unknown HEALTHCHECK type {shown(kind)}" if kind else "HEALTHCHECK requires an argument"
+        )
     flags = dict(ctx.flags())
     durations: dict[str, int] = {}
     for name in _HEALTH_DURATIONS:
         written = flags.get(name)
         parsed = parse_duration(written) if written else 0
         if parsed is None:
-            raise ctx.error(f"HEALTHCHECK --{name}: {written!r} is not a duration")
+            raise ctx.error(f"HEALTHCHECK --{name}: {shown(written or '')} is not a duration")
         durations[name] = parsed
     retries_text = flags.get("retries") or "0"
     if not retries_text.isdigit() or len(retries_text) > 9:
-        raise ctx.error(f"HEALTHCHECK --retries: {retries_text!r} is not a count")
+        raise ctx.error(f"HEALTHCHECK --retries: {shown(retries_text)} is not a count")
     health = forms.Health(
         test,
         durations["interval"],

@@ -21,8 +21,8 @@ KEYWORDS = frozenset(
         "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
     }
 )  # fmt: skip
-# the classic builder's no-op: the SHELL's words (usually /bin/sh -c), then #(nop)
-_NOP = re.compile(r"^(?:\S+ ){1,8}?#\(nop\)\s*")
+# the classic builder's no-op: the SHELL's words (usually /bin/sh -c, the last an option), then #(nop)
+_NOP = re.compile(r"^(?:\S+ ){0,7}?[-/]\S* #\(nop\)\s*")
 _NOP_SEARCH = 512  # characters of a line searched for it
 _BUILDKIT = "# buildkit"  # the suffix BuildKit gives the lines of instructions that make a layer
 

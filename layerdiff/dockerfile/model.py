@@ -19,6 +19,11 @@ class DockerfileError(UsageError):
     """A Dockerfile that cannot be read: one line naming the file and the line."""
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` quoted for an error message, cut to ``limit`` characters."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Heredoc:
     name: str  # the terminator word, quotes removed

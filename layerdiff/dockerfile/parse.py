@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from layerdiff.dockerfile.expand import Budget, Variables, display, expand, value
 from layerdiff.dockerfile.handlers import HANDLERS, Context
-from layerdiff.dockerfile.model import Dockerfile, DockerfileError, Instruction, Stage
+from layerdiff.dockerfile.model import Dockerfile, DockerfileError, Instruction, Stage, shown
 from layerdiff.dockerfile.scan import RawInstruction, scan
 from layerdiff.dockerfile.state import StageState
 from layerdiff.dockerfile.words import parse_flag, quoted_words, split_command, whitespace_words
@@ -63,7 +63,7 @@ class _Builder:
             return
         handler = HANDLERS.get(keyword)
         if handler is None:
-            raise DockerfileError(f"{where}: unknown instruction: {split.keyword[:40]}")
+            raise DockerfileError(f"{where}: unknown instruction: {shown(split.keyword)}")
         stage = self.stages[-1]
         context = Context(
             raw,
@@ -106,7 +106,7 @@ class _Builder:
         if len(words) == 3 and words[1].lower() == "as":
             name: str | None = words[2].lower()
             if not _STAGE_NAME.match(words[2].lower()):
-                raise DockerfileError(f"{where}: invalid name for build stage: {words[2][:80]!r}")
+                raise DockerfileError(f"{where}: invalid name for build stage: {shown(words[2])}")
         elif len(words) == 1:
             name = None
         else:
@@ -136,7 +136,7 @@ class _Builder:
         if target is not None:
             named = next((stage for stage in stages if stage.name == target.lower()), None)
             if named is None:
-                raise DockerfileError(f"{self.name}: no build stage named {target[:80]!r}")
+                raise DockerfileError(f"{self.name}: no build stage named {shown(target)}")
             final = named
         chain = [final]
         while chain[-1].parent is not None:  # a parent always comes earlier: the walk ends
@@ -163,7 +163,7 @@ class _Builder:
         source = instruction.copy_from
         if source is None:
             return instruction
-        if source.isdecimal() and len(source) < 6:
+        if source.isascii() and source.isdigit() and len(source) < 6:
             index = int(source)
             if index >= draft.index:
                 raise DockerfileError(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from layerdiff.dockerfile import limits
-from layerdiff.dockerfile.model import DockerfileError, Heredoc
+from layerdiff.dockerfile.model import DockerfileError, Heredoc, shown
 from layerdiff.dockerfile.words import json_array, split_command
 
 _DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -86,7 +86,7 @@ class _Directives:
             raise DockerfileError(f"{where}: only one {name} parser directive can be used")
         value = match.group(2)
         if name == "escape" and value not in ("\\", "`"):
-            raise DockerfileError(f"{where}: invalid escape token {value!r} does not match ` or \\")
+            raise DockerfileError(f"{where}: invalid escape token {shown(value)} does not match ` or \\")
         self.found[name] = value
         return True
 
@@ -160,7 +160,7 @@ def _read_heredocs(line: str, escape: str, lines: _Lines, where: str) -> tuple[H
         while True:
             raw = lines.next()
             if raw is None:
-                raise DockerfileError(f"{where}: unterminated heredoc {heredoc.name!r}")
+                raise DockerfileError(f"{where}: unterminated heredoc {shown(heredoc.name)}")
             candidate = raw.rstrip("\r\n")
             if (candidate.lstrip("\t") if heredoc.chomp else candidate) == heredoc.name:
                 break

@@ -335,6 +335,8 @@ def test_metadata_instructions_in_both_builders() -> None:
         ("RUN /bin/sh -c pip install x # buildkit", "RUN", "RUN /bin/sh -c pip install x"),
         ("ENV PATH=/x", "ENV", "ENV PATH=/x"),
         ("/bin/sh -c echo '#(nop) x'", "RUN", "RUN /bin/sh -c echo '#(nop) x'"),
+        ("/bin/sh -c echo #(nop) x", "RUN", "RUN /bin/sh -c echo #(nop) x"),
+        ("/bin/bash -o pipefail -c #(nop)  USER a", "USER", "USER a"),
         ("", "", ""),
     ],
 )

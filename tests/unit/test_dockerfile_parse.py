@@ -359,7 +359,7 @@ def test_stage_errors() -> None:
     assert "invalid name for build stage" in error_of("FROM a AS 1x\n")
     assert "no FROM instruction" in error_of("ARG A=1\n")
     assert "before the first FROM" in error_of("RUN x\nFROM a\n")
-    assert "unknown instruction: FORM" in error_of("FROM a\nFORM b\n")
+    assert "unknown instruction: 'FORM'" in error_of("FROM a\nFORM b\n")
 
 
 # --- the scenario Dockerfiles
