@@ -32,6 +32,15 @@ def collect(templates: Iterable[Template]) -> HistoryText:
     return HistoryText(frozenset(exact), tuple(with_unknowns))
 
 
+def merged(texts: Iterable[HistoryText]) -> HistoryText:
+    exact: set[str] = set()
+    templates: list[Template] = []
+    for text in texts:
+        exact |= text.exact
+        templates += [template for template in text.templates if template not in templates]
+    return HistoryText(frozenset(exact), tuple(templates))
+
+
 def _rstripped(parts: Template) -> Template:
     if parts and parts[-1] is not None:
         tail = parts[-1].rstrip()

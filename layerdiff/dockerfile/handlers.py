@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from layerdiff.dockerfile import forms
 from layerdiff.dockerfile.expand import (
@@ -62,8 +61,18 @@ class Context:
         return DockerfileError(f"{self.where}: {message}")
 
     def instruction(
-        self, expanded: str, history: HistoryText, texts: Iterable[Text] = (), **fields: Any
+        self,
+        expanded: str,
+        history: HistoryText,
+        texts: Iterable[Text] = (),
+        *,
+        exec_form: bool = False,
+        words: tuple[str, ...] = (),
+        assignments: tuple[tuple[str, str | None], ...] = (),
+        copy_from: str | None = None,
+        trigger: str | None = None,
     ) -> Instruction:
+        """The instruction, ``texts`` being its substituted words (for the variables left unresolved)."""
         return Instruction(
             keyword=self.keyword,
             arguments=self.split.arguments,
@@ -72,10 +81,14 @@ class Context:
             end_line=self.raw.end_line,
             stage=self.stage,
             flags=self.flags(),
+            copy_from=copy_from,
             heredocs=self.raw.heredocs,
+            exec_form=exec_form,
+            words=words,
+            assignments=assignments,
             unresolved=unresolved_names(texts),
+            trigger=trigger,
             history=history,
-            **fields,
         )
 
 
@@ -168,16 +181,7 @@ def run(ctx: Context) -> Instruction:
         forms.run(command, prefixes)
         for command in forms.run_command(ctx.state.shell, rest, argv, ctx.raw.heredocs)
     ]
-    return ctx.instruction(rest, _merged(texts), exec_form=argv is not None, words=tuple(argv or ()))
-
-
-def _merged(texts: Iterable[HistoryText]) -> HistoryText:
-    exact: set[str] = set()
-    templates: list[tuple[str | None, ...]] = []
-    for text in texts:
-        exact |= text.exact
-        templates += [template for template in text.templates if template not in templates]
-    return HistoryText(frozenset(exact), tuple(templates))
+    return ctx.instruction(rest, forms.merged(texts), exec_form=argv is not None, words=tuple(argv or ()))
 
 
 def command(ctx: Context) -> Instruction:

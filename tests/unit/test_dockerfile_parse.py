@@ -327,6 +327,8 @@ def test_stages_are_named_indexed_and_reference_each_other() -> None:
         (2, "final", "debian:bookworm", None, 9),
     ]
     assert dockerfile.stages[0].platform == "$BUILDPLATFORM"
+    assert dockerfile.stage_named("BUILD") is dockerfile.stages[0]
+    assert dockerfile.stage_named("golang") is None
     assert dockerfile.final.index == 2
     assert dockerfile.chain == (dockerfile.final,)
     assert [i.line for i in dockerfile.instructions] == [10, 11, 12]
