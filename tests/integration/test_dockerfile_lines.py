@@ -99,4 +99,5 @@ def test_a_dockerfile_that_does_not_match_falls_back_to_its_from_line(
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert {s["confidence"] for s in report["dockerfile"]["steps"]} == {"none"}
-    assert {(f["dockerfile"]["line"], f["dockerfile"]["confidence"]) for f in report["findings"]} == {(1, "none")}
+    located = {(f["dockerfile"]["line"], f["dockerfile"]["confidence"]) for f in report["findings"]}
+    assert located == {(1, "none")}

@@ -25,7 +25,8 @@ def outputs(base: str, derived: str, cache: Path) -> dict[str, str]:
     written = [f"-o{fmt}={path}" for fmt, path in files.items()]
     result = run("diff", *images, "--sbom", "none", *written, "--cache-dir", str(cache))
     # the setuid file is a high finding: the verdict fails, and stderr says so in one line
-    assert result.code == 1 and result.stderr.startswith("layerdiff: 1 finding at or above high"), result.stderr
+    assert result.code == 1, result.stderr
+    assert result.stderr.startswith("layerdiff: 1 finding at or above high"), result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     return {fmt: path.read_text() for fmt, path in files.items()}
 
