@@ -56,7 +56,7 @@ class Instruction:
     line: int  # first physical line, 1-based
     end_line: int  # last physical line: the last continuation line or the heredoc terminator
     stage: int  # index of the stage it belongs to
-    flags: tuple[tuple[str, str | None], ...] = ()  # (--name, value or None for a bare --name), in order
+    flags: tuple[tuple[str, str | None], ...] = ()  # --chown=a:b: ("chown", "a:b"); --link: ("link", None)
     copy_from: str | None = None  # COPY --from: the stage name or the image copied from
     copy_from_stage: int | None = None  # ... and the index of that stage, when it is one
     heredocs: tuple[Heredoc, ...] = ()

@@ -1,186 +1,286 @@
-"""A report as a GitHub-flavoured Markdown pull-request comment.
+"""A report as a GitHub-flavoured Markdown pull-request comment that always fits GitHub's limit.
 
-The verdict and the high/critical findings are visible at once; everything else (lower findings, package
-changes, Python problems, the file change summary) folds into ``<details>`` sections so that the comment stays
-short. Pure function of the report: equal reports give equal bytes.
+In order: the verdict with its threshold and the images compared; the findings, most severe first; then the
+config changes, package changes, Python problems, the file changes counted per layer, and the warnings
+(docs/report.md shows the format). GitHub refuses a comment over 65,536 characters, so the comment is
+built within a smaller budget: whole rows and blocks only, and what does not fit is counted in words and
+left to the JSON report. Pure function of the report: equal reports give equal bytes.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-from layerdiff.report.wire import Finding, Report, Verdict
+from layerdiff.render.markdown_findings import INSTRUCTION_LIMIT, dockerfile_line, findings_section
+from layerdiff.render.markdown_fit import SEPARATOR, Section, fill, fit_entries
+from layerdiff.render.markdown_text import cell, size
+from layerdiff.report.codec import JsonValue
+from layerdiff.report.package_view import ChangedPackage
+from layerdiff.report.wire import ConfigChange, Report, SourceLine
 from layerdiff.report.wire_inventory import Distribution, PythonInventory
-from layerdiff.rules.severity import Severity
 
-# A PR comment holds at most 65,536 characters; a first build can change thousands of packages or files.
-MAX_TABLE_ROWS = 200
+__all__ = ["BUDGET", "COMMENT_LIMIT", "cell", "render_markdown"]
+
+COMMENT_LIMIT = 65_536  # what GitHub accepts in one comment
+BUDGET = 60_000  # what the comment may use: a margin below the limit
+TAIL_RESERVE = 15_000  # kept from the findings for the sections after them, when those need it
+REFERENCE_LIMIT = 200
+VALUE_LIMIT = 200
 SHORT_ID_LENGTH = 19  # "sha256:" and 12 hex digits, as `docker images` shows them
-PROMINENT = Severity.HIGH
 FILE_CHANGE_KINDS = ("added", "removed", "modified", "metadata")
+HIDDEN_SHOWN = 5  # of the distributions a shadowing hides
+LEFT_TO_JSON = "full details in the JSON report"
 
-# Characters Markdown would read as table structure, code, emphasis or links; HTML-significant ones become
-# entities so a message like "needs <module>" is not swallowed as a tag.
-_MARKDOWN_ESCAPES = {c: "\\" + c for c in "\\`|*_[]~"}
-_HTML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_CELL_TRANSLATION = str.maketrans({**_MARKDOWN_ESCAPES, **_HTML_ESCAPES, "\n": " ", "\r": " "})
+Row = TypeVar("Row")
 
 
 def render_markdown(report: Report) -> str:
-    findings = report.findings
-    prominent = [f for f in findings if Severity.parse(f.severity) >= PROMINENT]
-    lower = [f for f in findings if Severity.parse(f.severity) < PROMINENT]
-    sections = [
-        _verdict(report.verdict),
-        _images(report),
-        _prominent_findings(prominent),
-        _details(f"Lower-severity findings ({len(lower)})", _findings_table(lower)) if lower else "",
-        _package_changes(report),
-        _python_problems(report.inventory.python),
-        _file_changes(report),
-        _warnings(report.warnings),
-    ]
-    return "\n\n".join(section for section in sections if section) + "\n"
+    head = _verdict(report)
+    room = BUDGET - size(head) - size(SEPARATOR) - 1  # the final newline
+    tail = _tail_sections(report)
+    # The findings come first, but the config changes and the rest keep some room when they need it.
+    tail_needs = sum(size(text) + size(SEPARATOR) for text in fill(tail, min(TAIL_RESERVE, room)))
+    findings = findings_section(report, room - tail_needs)
+    rest = fill(tail, room - size(findings) - size(SEPARATOR))
+    return SEPARATOR.join([head, findings, *rest]) + "\n"
 
 
-def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: one line, no table, code, emphasis or HTML syntax."""
-    if value is None:
-        return "—"
-    return str(value).translate(_CELL_TRANSLATION)
+# --- the verdict ------------------------------------------------------------------------------------------
 
 
-def _verdict(verdict: Verdict) -> str:
-    by_severity = " · ".join(f"{count} {severity}" for severity, count in verdict.counts.items())
+def _verdict(report: Report) -> str:
+    verdict = report.verdict
+    by_severity = " · ".join(f"{count:,} {severity}" for severity, count in verdict.counts.items())
     if verdict.fail_on is None:
         gate = "`--fail-on none`: nothing enforced"
     else:
-        gate = f"{verdict.failing} at or above **{verdict.fail_on}**"
+        gate = f"{verdict.failing:,} at or above **{cell(verdict.fail_on)}**"
     if verdict.waived:
-        gate += f", {verdict.waived} waived"
+        gate += f", {verdict.waived:,} waived"
     status = {"fail": "❌ FAIL", "review": "⚠️ REVIEW"}.get(verdict.status, "✅ PASS")
     total = verdict.counts.total()
     noun = "finding" if total == 1 else "findings"
-    return f"### layerdiff: {status}\n\n**{total} {noun}** ({gate}): {by_severity}"
+    lines = [f"### layerdiff: {status}", "", f"**{total:,} {noun}** ({gate}): {by_severity}"]
+    if verdict.expired_waivers:
+        count = len(verdict.expired_waivers)
+        lines += [
+            "",
+            f"**{count:,} expired policy {'waiver' if count == 1 else 'waivers'}** no longer apply.",
+        ]
+    lines += ["", _images(report)]
+    if report.dockerfile is not None:
+        dockerfile = report.dockerfile
+        stage = f" {cell(dockerfile.stage, REFERENCE_LIMIT)}" if dockerfile.stage else ""
+        lines.append(
+            f"Located on the lines of {cell(dockerfile.path, REFERENCE_LIMIT)}"
+            f" (its final stage{stage} starts on line {dockerfile.from_line})."
+        )
+    return "\n".join(lines)
 
 
 def _images(report: Report) -> str:
     base, derived, comparison = report.base, report.derived, report.comparison
-    derived_layers = f"{len(derived.layers)} ({comparison.shared_layers} shared)"
-    rows = [
-        ["base", base.reference, _short_id(base.image_id), str(len(base.layers))],
-        ["derived", derived.reference, _short_id(derived.image_id), derived_layers],
-    ]
-    table = _table(["image", "reference", "image id", "layers"], rows)
+    text = (
+        f"**derived** {cell(derived.reference, REFERENCE_LIMIT)} ({cell(_short_id(derived.image_id))},"
+        f" {len(derived.layers):,} layers) on **base** {cell(base.reference, REFERENCE_LIMIT)}"
+        f" ({cell(_short_id(base.image_id))}, {len(base.layers):,} layers;"
+        f" {comparison.shared_layers:,} shared)"
+    )
     if not comparison.extends_base:
-        table += "\n\n**The derived image does not start with the base's layers**: whole trees were compared."
-    return table
+        text += "\n\n**The derived image does not start with the base's layers**: whole trees were compared."
+    return text
 
 
 def _short_id(image_id: str | None) -> str:
     return (image_id or "")[:SHORT_ID_LENGTH] or "—"
 
 
-def _prominent_findings(findings: Sequence[Finding]) -> str:
-    if not findings:
-        return "No high or critical findings."
-    return f"#### High and critical findings ({len(findings)})\n\n{_findings_table(findings)}"
+# --- what follows the findings ----------------------------------------------------------------------------
 
 
-def _findings_table(findings: Sequence[Finding]) -> str:
-    rows = [[_severity(f), f.rule, f.subject, _layer(f.layer, f.instruction), f.message] for f in findings]
-    return _table(["severity", "rule", "subject", "layer", "message"], rows)
+def _tail_sections(report: Report) -> list[Section]:
+    sections = [
+        _config_changes(report),
+        _package_changes(report),
+        _python_problems(report.inventory.python),
+        _file_changes(report),
+        _warnings(report.warnings),
+    ]
+    return [section for section in sections if section is not None]
 
 
-def _severity(finding: Finding) -> str:
-    return f"{finding.severity} (waived)" if finding.waived else finding.severity
+def _config_changes(report: Report) -> Section | None:
+    changes = report.config_changes
+    if not changes:
+        return None
+    lines: dict[int, str] = {}
+    if report.dockerfile is not None:
+        path = report.dockerfile.path
+        lines = {
+            step.history_index: dockerfile_line(SourceLine(path, step.line, step.end_line, step.confidence))
+            for step in report.dockerfile.steps
+        }
+
+    def row(change: ConfigChange) -> Sequence[str]:
+        index = change.history_index
+        set_by = lines.get(index) if index is not None else None
+        if set_by is None:
+            set_by = cell(change.instruction, INSTRUCTION_LIMIT)
+        return [cell(change.name), _value(change.before), _value(change.after), set_by]
+
+    title = f"Config changes ({len(changes):,})"
+    opening = f"#### {title}\n\n" + _table_header(["change", "before", "after", "set by"])
+    return _table_section(title, opening, "", changes, row, "config changes")
 
 
-def _layer(layer: int | None, instruction: str | None) -> str:
-    if layer is not None:
-        return str(layer)
-    return "config" if instruction else "—"
+def _value(value: JsonValue) -> str:
+    if value is None:
+        return "(unset)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return cell(text, VALUE_LIMIT)
 
 
-def _package_changes(report: Report) -> str:
+def _package_changes(report: Report) -> Section | None:
     changes = report.package_changes()
     if not changes:
-        return ""
-    if any(change.from_sbom for change in changes):
-        source = report.packages.sbom_tool or "SBOM"
-        rows = [[c.kind, c.type, c.name, c.before, c.after, c.layer] for c in changes]
-        table = _table(["change", "type", "name", "before", "after", "layer"], rows)
-        return _details(f"Package changes ({len(changes)}, from {source})", table)
-    # Without an SBOM, the OS package database and the Python environments still tell what changed.
-    rows = [[c.kind, c.type, c.name, c.before, c.after, c.qualifier] for c in changes]
-    table = _table(["change", "type", "name", "before", "after", "architecture / environment"], rows)
-    return _details(f"Package changes ({len(changes)})", table)
+        return None
+    from_sbom = any(change.from_sbom for change in changes)
+    last = "layer" if from_sbom else "architecture / environment"
+    source = f", from {report.packages.sbom_tool or 'SBOM'}" if from_sbom else ""
+
+    def row(change: ChangedPackage) -> Sequence[str]:
+        where = change.layer if from_sbom else change.qualifier
+        return [cell(v) for v in (change.kind, change.type, change.name, change.before, change.after, where)]
+
+    title = f"Package changes ({len(changes):,}{source})"
+    header = _table_header(["change", "type", "name", "before", "after", last])
+    return _table_section(
+        title, _details_opening(title) + header, _DETAILS_CLOSING, changes, row, "package changes"
+    )
 
 
-def _python_problems(python: PythonInventory) -> str:
-    unsatisfied, lost, shadowed = python.unsatisfied, python.lost, python.shadowed
-    parts = []
-    if unsatisfied:
-        lines = sorted(f"{u.environment}: {u.message}" for u in unsatisfied)
-        # A fenced block shows pip's own wording verbatim; only a fence in the text could break out of it.
-        parts.append("`pip check`:\n\n```text\n" + "\n".join(lines).replace("```", "'''") + "\n```")
-    if lost:
-        rows = [[d.name, d.version, d.environment, d.cause, d.via] for d in lost]
-        parts.append(
-            "Distributions the runtime can no longer import:\n\n"
-            + _table(["distribution", "version", "environment", "cause", "via"], rows)
+def _python_problems(python: PythonInventory) -> Section | None:
+    rows: list[tuple[str, str, str, str]] = []
+    rows += [
+        ("pip check", f"{u.distribution} {u.version}", u.environment, u.message) for u in python.unsatisfied
+    ]
+    rows += [
+        (
+            "cannot be imported",
+            f"{d.name} {d.version}",
+            d.environment,
+            d.cause + (f": {d.via}" if d.via else ""),
         )
-    if shadowed:
-        rows = [
-            [s.name, s.environment, _located(s.winner), ", ".join(_located(h) for h in s.hidden)]
-            for s in shadowed
-        ]
-        parts.append(
-            "Shadowed distributions:\n\n" + _table(["distribution", "environment", "wins", "hidden"], rows)
+        for d in python.lost
+    ]
+    for shadowed in python.shadowed:
+        hidden = ", ".join(_located(d) for d in shadowed.hidden[:HIDDEN_SHOWN])
+        more = len(shadowed.hidden) - HIDDEN_SHOWN
+        hidden += f" and {more:,} more" if more > 0 else ""
+        rows.append(
+            ("shadowed", shadowed.name, shadowed.environment, f"{_located(shadowed.winner)} hides {hidden}")
         )
-    if not parts:
-        return ""
-    count = len(unsatisfied) + len(lost) + len(shadowed)
-    return _details(f"Python problems ({count})", "\n\n".join(parts))
+    if not rows:
+        return None
+    title = f"Python problems ({len(rows):,})"
+    header = _table_header(["problem", "distribution", "environment", "detail"])
+
+    def row(problem: tuple[str, str, str, str]) -> Sequence[str]:
+        return [cell(value) for value in problem]
+
+    return _table_section(title, _details_opening(title) + header, _DETAILS_CLOSING, rows, row, "problems")
 
 
 def _located(distribution: Distribution) -> str:
     return f"{distribution.name} {distribution.version} in {distribution.location}"
 
 
-def _file_changes(report: Report) -> str:
+def _file_changes(report: Report) -> Section | None:
     changes = report.file_changes
     if not changes:
-        return ""
+        return None
     per_layer: dict[int | None, Counter[str]] = {}
     for change in changes:
         per_layer.setdefault(change.layer, Counter())[change.kind] += 1
-    instructions: dict[int | None, str | None] = {
-        layer.position: layer.instruction for layer in report.derived.layers
-    }
-    rows = [
-        [position, instructions.get(position) or "(no history)", *(kinds[k] for k in FILE_CHANGE_KINDS)]
-        for position, kinds in sorted(per_layer.items(), key=lambda item: -1 if item[0] is None else item[0])
-    ]
-    summary = ", ".join(f"{count} {kind}" for kind, count in report.summary.file_changes.items())
-    table = _table(["layer", "instruction", *FILE_CHANGE_KINDS], rows)
-    return _details(f"File changes ({len(changes)}: {summary})", table)
+    instructions = {layer.position: layer.instruction for layer in report.derived.layers}
+    layers = sorted(per_layer.items(), key=lambda item: -1 if item[0] is None else item[0])
+
+    def row(item: tuple[int | None, Counter[str]]) -> Sequence[str]:
+        position, kinds = item
+        instruction = instructions.get(position) if position is not None else None
+        counts = [f"{kinds[kind]:,}" for kind in FILE_CHANGE_KINDS]
+        return [cell(position), cell(instruction or "(no history)", INSTRUCTION_LIMIT), *counts]
+
+    summary = ", ".join(f"{count:,} {kind}" for kind, count in report.summary.file_changes.items())
+    title = f"File changes ({len(changes):,}: {summary})"
+    header = _table_header(["layer", "instruction", *FILE_CHANGE_KINDS])
+    return _table_section(title, _details_opening(title) + header, _DETAILS_CLOSING, layers, row, "layers")
 
 
-def _warnings(warnings: Sequence[str]) -> str:
-    return "\n".join(f"> **warning:** {cell(w)}" for w in warnings)
+def _warnings(warnings: Sequence[str]) -> Section | None:
+    if not warnings:
+        return None
+    title = f"Warnings ({len(warnings):,})"
+
+    def render(budget: int) -> str | None:
+        fitted = fit_entries(
+            f"#### {title}\n\n", warnings, lambda w: f"- {cell(w)}", "", budget, _left_out("warnings")
+        )
+        return fitted.text if fitted else None
+
+    return Section(render, _omitted(title))
 
 
-def _details(summary: str, body: str) -> str:
-    # The blank lines around the body make GitHub render the Markdown inside the HTML block.
-    return f"<details>\n<summary>{cell(summary)}</summary>\n\n{body}\n\n</details>"
+# --- building blocks --------------------------------------------------------------------------------------
+
+_DETAILS_CLOSING = "\n\n</details>"
+_SINGULAR = {
+    "config changes": "config change",
+    "package changes": "package change",
+    "problems": "problem",
+    "layers": "layer",
+    "warnings": "warning",
+}
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    rows = list(rows)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows[:MAX_TABLE_ROWS]]
-    if len(rows) > MAX_TABLE_ROWS:
-        lines.append(f"\n… and {len(rows) - MAX_TABLE_ROWS} more rows in the JSON report.")
-    return "\n".join(lines)
+def _details_opening(summary: str) -> str:
+    # The blank line after the summary makes GitHub render the Markdown inside the HTML block.
+    return f"<details>\n<summary>{cell(summary)}</summary>\n\n"
+
+
+def _table_header(header: Sequence[str]) -> str:
+    return "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
+
+
+def _table_section(
+    title: str,
+    opening: str,
+    closing: str,
+    rows: Sequence[Row],
+    cells: Callable[[Row], Sequence[str]],
+    noun: str,
+) -> Section:
+    def render(budget: int) -> str | None:
+        fitted = fit_entries(
+            opening, rows, lambda r: "| " + " | ".join(cells(r)) + " |", closing, budget, more
+        )
+        return fitted.text if fitted else None
+
+    more = _left_out(noun)
+    return Section(render, _omitted(title))
+
+
+def _left_out(noun: str) -> Callable[[Sequence[object]], str]:
+    """``… and 1,234 more package changes — full details in the JSON report.`` (``noun`` in the plural)"""
+
+    def line(rest: Sequence[object]) -> str:
+        return f"… and {len(rest):,} more {noun if len(rest) != 1 else _SINGULAR[noun]} — {LEFT_TO_JSON}."
+
+    return line
+
+
+def _omitted(title: str) -> str:
+    return f"**{cell(title)}**: left out to keep this comment within GitHub's size limit — {LEFT_TO_JSON}."

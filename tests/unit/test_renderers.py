@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -149,7 +150,9 @@ def test_waived_findings_are_shown_as_waived_and_never_fail(report: Report) -> N
     crafted["verdict"]["waived"] = 1
     waived_report = Report.from_json(crafted)
 
-    assert "| high (waived) | runtime-user-lost-write |" in render_markdown(waived_report)
+    assert "- **high** (waived: logs go to stdout) · [runtime-user-lost-write](" in render_markdown(
+        waived_report
+    )
     assert ", 1 waived)" in render_markdown(waived_report)
     results = _validate_sarif(render_sarif(waived_report))["runs"][0]["results"]
     suppressed = [r for r in results if "suppressions" in r]
@@ -171,14 +174,17 @@ def test_markdown_puts_verdict_first_and_high_findings_before_the_rest(report: R
     assert "**7 findings** (3 at or above **high**): 0 critical · 3 high · 1 medium · 3 low · 0 info" in text
     assert "sha256:0317cb7acf8b" in text and "docker-archive:fixtures/example/airflow-extended.tar" in text
 
-    high_table = text.index("#### High and critical findings (3)")
+    high = text.index("#### Findings at or above high (3)")
     first_details = text.index("<details>")
-    assert high_table < first_details
-    high_rows = [line for line in text[high_table:first_details].splitlines() if line.startswith("| high |")]
-    assert {row.split(" | ")[1] for row in high_rows} == EXPECTED_HIGH_RULES
+    assert high < first_details
+    high_rules = re.findall(
+        r"^- \*\*high\*\* · \[([a-z-]+)\]\(", text[high:first_details], flags=re.MULTILINE
+    )
+    assert set(high_rules) == EXPECTED_HIGH_RULES
     lower = text[first_details:]
-    assert "<summary>Lower-severity findings (4)</summary>" in lower
-    assert "| medium | path-command-shadowed | python3 | config |" in lower
+    assert "<summary>Findings below high (4)</summary>" in lower
+    shadowed = f"- **medium** · [path-command-shadowed]({rule_doc_url('path-command-shadowed')}) · python3\n"
+    assert shadowed + "  - where: image config: ENV PATH=/opt/airflow/venv/bin:" in lower
 
 
 def test_markdown_shows_packages_python_problems_and_file_summary(
@@ -188,8 +194,11 @@ def test_markdown_shows_packages_python_problems_and_file_summary(
     # without an SBOM, the Python environments tell what changed
     assert "<summary>Package changes (2)</summary>" in text
     assert "| downgraded | pypi | requests | 2.31.0 | 2.28.1 | /usr/bin/python3.11 |" in text
-    assert "/usr/bin/python3.11: responses 0.25.0 has requirement requests<3.0,>=2.30.0" in text
-    assert "| responses | 0.25.0 | /usr/bin/python3.11 | hidden | python3 on PATH |" in text
+    assert (
+        "| pip check | responses 0.25.0 | /usr/bin/python3.11 | responses 0.25.0 has requirement"
+        " requests&lt;3.0,&gt;=2.30.0, but you have requests 2.28.1. |"
+    ) in text
+    assert "| cannot be imported | responses 0.25.0 | /usr/bin/python3.11 | hidden: python3 on PATH |" in text
     assert "<summary>File changes (17: 12 added, 4 removed, 0 modified, 1 metadata)</summary>" in text
     assert "| 5 | RUN mkdir \\-p /opt/airflow/logs | 0 | 0 | 0 | 1 |" not in text
     assert "| 5 | RUN mkdir -p /opt/airflow/logs | 0 | 0 | 0 | 1 |" in text
@@ -225,20 +234,22 @@ def test_markdown_verdict_names_the_threshold(failing_report: Report) -> None:
 def test_markdown_of_a_report_without_findings(empty_report: Report) -> None:
     text = render_markdown(empty_report)
     assert text.startswith("### layerdiff: ✅ PASS\n\n**0 findings** (0 at or above **high**)")
-    assert "No high or critical findings." in text
+    assert text.endswith("\n\nNo findings.\n")
     assert "<details>" not in text
 
 
-def test_markdown_cells_cannot_break_the_table(report: Report) -> None:
+def test_markdown_text_cannot_break_the_comment(report: Report) -> None:
     crafted = report.to_json()
     finding = crafted["findings"][0]
     finding["subject"] = "/opt/a|b`c`"
     finding["message"] = "line one\nline | two with `code` and <script> & *stars*"
     text = render_markdown(Report.from_json(crafted))
-    row = next(line for line in text.splitlines() if "/opt/a" in line)
-    assert row.count(" | ") == 4  # five cells: none of the escaped pipes split one
-    assert "/opt/a\\|b\\`c\\`" in row
-    assert "line one line \\| two with \\`code\\` and &lt;script&gt; &amp; \\*stars\\*" in row
+    lines = text.splitlines()
+    subject = next(index for index, line in enumerate(lines) if "/opt/a" in line)
+    assert lines[subject].endswith(" · /opt/a\\|b\\`c\\`")
+    assert lines[subject + 2] == (
+        "  - consequence: line one line \\| two with \\`code\\` and &lt;script&gt; &amp; \\*stars\\*"
+    )
     assert cell(None) == "—"
 
 
