@@ -176,6 +176,10 @@ def test_approving_some_findings_leaves_the_rest_to_the_gate(images: dict[str, s
     assert result.code == 1
     unapproved = [reason for reason in outcome["reasons"] if "neither approved nor waived" in reason]
     assert len(unapproved) == len(left) and all(f["fingerprint"] in " ".join(unapproved) for f in left)
+    assert result.stderr.startswith("layerdiff: gate failed: ") and result.stderr.count("\n") == 1
+    # the gate takes the one threshold too: above every finding left, the partial approval is enough
+    lenient, decision = gate(images, "derived", approval, "--fail-on", "Critical")
+    assert lenient.code == 0 and decision["fail_on"] == "critical" and decision["reasons"] == []
 
 
 def test_approving_an_unknown_fingerprint_is_a_usage_error(images: dict[str, str], tmp_path: Path) -> None:
