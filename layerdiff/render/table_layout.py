@@ -19,7 +19,7 @@ from layerdiff.render.interface import DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH
 
 LIST_ROWS = 20  # entries shown of each list (file changes, packages, layers, ...); the rest are counted
 FINDING_BLOCKS = 50  # findings shown, most severe first; the rest are counted
-MORE_HINT = "see --format json"
+MORE_HINT = "see -o json"
 
 _Item = TypeVar("_Item")
 
@@ -61,7 +61,7 @@ def head(items: Sequence[_Item], limit: int = LIST_ROWS) -> tuple[Sequence[_Item
 
 
 def print_more(console: Console, hidden: int, noun: str) -> None:
-    """The line that counts what a cut list left out: ``… and 120 more file changes (see --format json)``
+    """The line that counts what a cut list left out: ``… and 120 more file changes (see -o json)``
     (``noun``: one of them)."""
     if hidden > 0:
         console.print(Text(f"… and {hidden} more {noun if hidden == 1 else _plural(noun)} ({MORE_HINT})"))

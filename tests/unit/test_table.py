@@ -253,7 +253,7 @@ def test_the_command_piped_follows_columns(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def more(count: int, nouns: str) -> str:
-    return f"… and {count} more {nouns} (see --format json)"
+    return f"… and {count} more {nouns} (see -o json)"
 
 
 def test_every_long_list_shows_its_first_entries_and_counts_the_rest(example: Report, purge: Report) -> None:
@@ -275,7 +275,7 @@ def test_every_long_list_shows_its_first_entries_and_counts_the_rest(example: Re
         assert output.count(more(total - shown, nouns)) == 1, nouns
     assert output.count(more(1, "unmet dependency")) == 1  # 21 of them
     assert len(re.findall(r"^… and ", output, re.MULTILINE)) == len(expected) + 1  # every list is cut
-    assert more(125 - LIST_ROWS, "distributions") == "… and 105 more distributions (see --format json)"
+    assert more(125 - LIST_ROWS, "distributions") == "… and 105 more distributions (see -o json)"
     # The first entries are the ones shown, and the headings count the whole list.
     assert f"dist-{LIST_ROWS - 1:03d} " in output and f"dist-{LIST_ROWS:03d} " not in output
     assert "No longer importable (125)" in output and "File changes (300)" in output
