@@ -4,6 +4,7 @@ from their files. Any problem is a one-line usage error naming the file."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,9 +54,31 @@ def approved_base(approval: Approval, path: str) -> ImageArgument:
 MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
 
 
-def dockerfile_text(path: str, build_args: list[str], target: str | None) -> DockerfileText:
-    """``--dockerfile PATH`` with its ``--build-arg NAME=VALUE`` and ``--target``. Findings name the file
-    relative to the working directory (the repository root in CI), as code scanning expects."""
+def dockerfile_text(path: str | None, build_args: list[str], target: str | None) -> DockerfileText | None:
+    """``--dockerfile PATH`` (``-`` for stdin, as ``docker build -f -``) with its ``--build-arg`` and
+    ``--target``. Findings name the file relative to the working directory (the repository root in CI), as
+    code scanning expects; stdin is named ``Dockerfile``."""
+    if path is None:
+        if build_args or target:
+            raise UsageError("--build-arg and --target say how the --dockerfile was built; give --dockerfile")
+        return None
+    arguments = {}
+    for item in build_args:
+        name, separator, value = item.partition("=")
+        if not name:
+            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE or NAME")
+        if separator:
+            arguments[name] = value
+        elif name in os.environ:  # `--build-arg NAME` takes the value from the environment, as docker's does
+            arguments[name] = os.environ[name]
+    if path == "-":
+        text = sys.stdin.buffer.read(MAX_DOCKERFILE_BYTES + 1)
+        if len(text) > MAX_DOCKERFILE_BYTES:
+            raise UsageError(f"the Dockerfile on stdin is larger than {MAX_DOCKERFILE_BYTES} bytes")
+        try:
+            return DockerfileText(text.decode("utf-8"), "Dockerfile", arguments, target)
+        except UnicodeDecodeError as exc:
+            raise UsageError("the Dockerfile on stdin is not UTF-8 text") from exc
     try:
         size = Path(path).stat().st_size
     except OSError as exc:
@@ -64,12 +87,6 @@ def dockerfile_text(path: str, build_args: list[str], target: str | None) -> Doc
         raise UsageError(
             f"{path}: {size} bytes is too large for a Dockerfile (at most {MAX_DOCKERFILE_BYTES})"
         )
-    arguments = {}
-    for item in build_args:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE")
-        arguments[name] = value
     return DockerfileText(read_text(path, "Dockerfile"), _repository_path(path), arguments, target)
 
 

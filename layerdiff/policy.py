@@ -373,16 +373,20 @@ class _PolicyReader:
             return None
         if isinstance(value, str) and value.strip().lower() == NO_THRESHOLD:
             return NO_THRESHOLD
-        return self._severity(value, "fail-on", self._top_key_line("fail-on"))
+        return self._severity(
+            value, "fail-on", self._top_key_line("fail-on"), (*SEVERITY_LABELS, NO_THRESHOLD)
+        )
 
-    def _severity(self, value: object, what: str, line: int | None) -> Severity:
+    def _severity(
+        self, value: object, what: str, line: int | None, accepted: Sequence[str] = SEVERITY_LABELS
+    ) -> Severity:
         if not isinstance(value, str):
-            raise self._error(f"{what} must be a string, one of {', '.join(SEVERITY_LABELS)}", line)
+            raise self._error(f"{what} must be a string, one of {', '.join(accepted)}", line)
         label = value.strip().lower()
         if label not in SEVERITY_LABELS:
             raise self._error(
-                f"{what}: unknown severity {value!r}{_suggestion(label, SEVERITY_LABELS)} "
-                f"(one of {', '.join(SEVERITY_LABELS)})",
+                f"{what}: unknown severity {value!r}{_suggestion(label, accepted)} "
+                f"(one of {', '.join(accepted)})",
                 line,
             )
         return Severity[label.upper()]

@@ -24,7 +24,7 @@ from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
-from layerdiff.report.dockerfile_map import dockerfile_map
+from layerdiff.report.dockerfile_map import dockerfile_map, dockerfile_warnings
 from layerdiff.report.model import build_inspect, build_report
 from layerdiff.report.wire import DockerfileMap, PolicyInfo
 from layerdiff.rules.model import RuleContext
@@ -103,10 +103,10 @@ def review(
     )
     outcome = apply_policy(rules_policy, findings, options.today or date.today(), options.fail_on)
     info = PolicyInfo(policy.source, policy_digest(policy.text)) if policy else None
-    located = _dockerfile_map(
+    located, warnings = _dockerfile_map(
         options.dockerfile, base_image.snapshot, derived_image.snapshot, diff.shared_layers
     )
-    return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info, located)
+    return build_report(base_image.snapshot, derived_image.snapshot, diff, outcome, info, located, warnings)
 
 
 def _parse_dockerfile(source: DockerfileText, base: ImageSnapshot | None) -> Dockerfile:
@@ -124,13 +124,15 @@ def _environment(config: Mapping[str, Any]) -> dict[str, str]:
 
 def _dockerfile_map(
     source: DockerfileText | None, base: ImageSnapshot, derived: ImageSnapshot, shared_layers: int
-) -> DockerfileMap | None:
+) -> tuple[DockerfileMap | None, tuple[str, ...]]:
+    """The report's Dockerfile map, and the warnings that say it may be the wrong file."""
     if source is None:
-        return None
+        return None, ()
     dockerfile = _parse_dockerfile(source, base)
     start = derived_history_start(base.history, derived.history, shared_layers)
     matches = match_history(dockerfile, derived.history, start)
-    return dockerfile_map(source.path, source.text, dockerfile, matches, derived)
+    located = dockerfile_map(source.path, source.text, dockerfile, matches, derived)
+    return located, dockerfile_warnings(source.path, dockerfile, matches)
 
 
 def inspect_image(image: str, options: ReviewOptions | None = None) -> Inspection:

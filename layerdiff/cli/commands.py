@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerdiff.atomic import write_output
-from layerdiff.cli.outputs import Output, parse_outputs, write_outputs
+from layerdiff.cli.outputs import Output, approval_output, parse_outputs, writable, write_outputs
 from layerdiff.documents import (
     approved_base,
     dockerfile_text,
@@ -27,7 +28,7 @@ from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
 from layerdiff.index.cache import default_cache_dir
 from layerdiff.policy import DEFAULT_FAIL_ON, parse_fail_on
-from layerdiff.render.registry import INSPECT_FORMATS, REPORT_FORMATS
+from layerdiff.render.registry import GATE_FORMATS, INSPECT_FORMATS, REPORT_FORMATS, SBOM_DIFF_FORMATS
 from layerdiff.review import ReviewOptions, compare_sboms, inspect_image, review
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    outputs = parse_outputs(args.output, args.format, REPORT_FORMATS)
+    outputs = writable(parse_outputs(args.output, args.format, REPORT_FORMATS))
     if args.tui and outputs:
         raise UsageError("--tui shows the report in the terminal; it excludes -o and --format")
     interactive = not outputs and sys.stdin.isatty() and sys.stdout.isatty()
@@ -49,7 +50,7 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    outputs = parse_outputs(args.output, args.format, REPORT_FORMATS)
+    outputs = writable(parse_outputs(args.output, args.format, REPORT_FORMATS))
     write_outputs(outputs or (Output("table", None),), REPORT_FORMATS, read_report_file(args.report))
     return int(ExitCode.OK)
 
@@ -66,11 +67,11 @@ def _verdict_exit(report: Report) -> int:
             f"layerdiff: {_count(failing)} at or above {verdict.fail_on} ({_rules(failing)})", file=sys.stderr
         )
         return int(ExitCode.FINDINGS)
+    # the threshold may come from --fail-on or from the policy's fail-on: the line names neither
     unenforced = report.findings_at_or_above(DEFAULT_FAIL_ON.label)
-    threshold = verdict.fail_on or "none"
     print(
-        f"layerdiff: {_count(unenforced)} at or above {DEFAULT_FAIL_ON.label} not enforced "
-        f"(--fail-on {threshold}): {_rules(unenforced)}",
+        f"layerdiff: {_count(unenforced)} at or above {DEFAULT_FAIL_ON.label}, not enforced with fail-on "
+        f"{verdict.fail_on or 'none'} ({_rules(unenforced)})",
         file=sys.stderr,
     )
     return int(ExitCode.OK)
@@ -82,42 +83,57 @@ def _count(findings: Sequence[Finding]) -> str:
 
 def _rules(findings: Sequence[Finding], shown: int = 5) -> str:
     rules = list(dict.fromkeys(f.rule for f in findings))
-    more = f", and {len(rules) - shown} more rules" if len(rules) > shown else ""
+    left = len(rules) - shown
+    more = f" and {left} more rule{'' if left == 1 else 's'}" if left > 0 else ""
     return ", ".join(rules[:shown]) + more
 
 
 def run_gate(args: argparse.Namespace) -> int:
     from layerdiff.gate import decide
-    from layerdiff.render.gate import render_gate
 
+    outputs = writable(parse_outputs(args.output, args.format, GATE_FORMATS))
     approval = read_approval_file(args.approval)
     with ExitStack() as stack:
         base = args.base or approved_base(approval, args.approval)
         report = review(base, args.derived, _options(args, stack), policy_text(args.policy))
     decision = decide(report, approval, args.derived, date.today())
-    write_output(args.output, render_gate(decision, args.derived, args.format))
+    write_outputs(outputs or (Output("table", None),), GATE_FORMATS, decision)
     if decision.reasons:
         print(f"layerdiff: gate failed: {decision.reasons[0]}" + _more(decision.reasons), file=sys.stderr)
         return int(ExitCode.FINDINGS)
+    if decision.unenforced:
+        print(
+            f"layerdiff: gate review: {decision.unenforced[0]}" + _more(decision.unenforced), file=sys.stderr
+        )
     return int(ExitCode.OK)
 
 
 def _more(reasons: Sequence[str]) -> str:
-    return f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1 else ""
+    left = len(reasons) - 1
+    return f" (and {left} more reason{'' if left == 1 else 's'})" if left > 0 else ""
 
 
 def run_approve(args: argparse.Namespace) -> int:
     from layerdiff.approval import build_statement, statement_text
+    from layerdiff.sources.transports import rebased
 
+    output = approval_output(args.output)
     report = read_report_file(args.report)
-    if args.output not in (None, "-") and Path(args.output).resolve() == Path(args.report).resolve():
-        raise UsageError(f"-o {args.output} is the report being approved; write the approval elsewhere")
+    if output is not None and Path(output).resolve() == Path(args.report).resolve():
+        raise UsageError(f"-o {output} is the report being approved; write the approval elsewhere")
     try:
         expires = date.fromisoformat(args.expires) if args.expires else None
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: expected YYYY-MM-DD") from exc
+    if output is not None:
+        # `gate` reads a relative base path from the record's directory: store it relative to that
+        base = report.base
+        where = os.path.dirname(output)
+        report = dataclasses.replace(
+            report, base=dataclasses.replace(base, reference=rebased(base.reference, where))
+        )
     statement = build_statement(report, args.reviewer, args.reason, expires, datetime.now(UTC), args.finding)
-    write_output(args.output, statement_text(statement))
+    write_output(output, statement_text(statement))
     return int(ExitCode.OK)
 
 
@@ -136,7 +152,7 @@ def _open_app(report: Report, args: argparse.Namespace, report_path: Path | None
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    outputs = parse_outputs(args.output, args.format, INSPECT_FORMATS)
+    outputs = writable(parse_outputs(args.output, args.format, INSPECT_FORMATS))
     with ExitStack() as stack:
         result = inspect_image(args.image, _options(args, stack))
     write_outputs(outputs or (Output("table", None),), INSPECT_FORMATS, result)
@@ -144,10 +160,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def run_sbom_diff(args: argparse.Namespace) -> int:
-    from layerdiff.render.sbom_diff import render_sbom_diff
-
+    outputs = writable(parse_outputs(args.output, args.format, SBOM_DIFF_FORMATS))
     document = compare_sboms(*((path, read_text(path, "SBOM")) for path in (args.a, args.b)))
-    write_output(args.output, render_sbom_diff(document, args.format))
+    write_outputs(outputs or (Output("table", None),), SBOM_DIFF_FORMATS, document)
     return int(ExitCode.OK)
 
 
@@ -186,9 +201,11 @@ def _options(args: argparse.Namespace, stack: ExitStack) -> ReviewOptions:
         from layerdiff.render.progress import ProgressDisplay
 
         progress = stack.enter_context(ProgressDisplay()).wrap
-    dockerfile = getattr(args, "dockerfile", None)
+    dockerfile = None
+    if hasattr(args, "dockerfile"):
+        dockerfile = dockerfile_text(args.dockerfile, args.build_arg, args.target)
     return ReviewOptions(
-        dockerfile=dockerfile_text(dockerfile, args.build_arg, args.target) if dockerfile else None,
+        dockerfile=dockerfile,
         platform=args.platform,
         sbom=getattr(args, "sbom", "none") == "syft",
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),

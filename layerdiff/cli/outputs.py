@@ -11,15 +11,15 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from layerdiff.atomic import write_output
 from layerdiff.errors import UsageError
 from layerdiff.render.interface import OutputFormat, Presentation, file_width
 from layerdiff.render.registry import format_for_file, render
-from layerdiff.report.wire import Inspection, Report
 
-Document = TypeVar("Document", Report, Inspection)
+Document = TypeVar("Document")
 STDOUT = "-"
 
 
@@ -81,6 +81,36 @@ def _format_name(name: str, formats: Mapping[str, OutputFormat[Document]], optio
 
 def _path(path: str) -> str | None:
     return None if path == STDOUT else path
+
+
+def writable(outputs: tuple[Output, ...]) -> tuple[Output, ...]:
+    """``outputs``, once each file is known to be writable: checked before the analysis, so that a typo in
+    the last ``-o`` neither wastes a review nor leaves the earlier outputs written without the rest."""
+    for output in outputs:
+        if output.path is None:
+            continue
+        target = Path(output.path)
+        folder = target.parent
+        if target.is_dir():
+            raise UsageError(f"cannot write {output.path}: it is a directory")
+        if not folder.is_dir():
+            raise UsageError(f"cannot write {output.path}: no directory {folder}")
+        if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            raise UsageError(f"cannot write {output.path}: permission denied")
+    return outputs
+
+
+def approval_output(value: str | None) -> str | None:
+    """``approve -o``: a file, or ``json=FILE`` in the spelling the other commands take (an approval
+    record is JSON only); None for stdout."""
+    if value is None or value == STDOUT:
+        return None
+    name, separator, path = value.partition("=")
+    if separator and name.lower() in ("json", "table", "markdown", "sarif", "junit", "cyclonedx"):
+        if name.lower() != "json":
+            raise UsageError(f"-o {value}: an approval record is JSON; use -o json=FILE or -o FILE")
+        return None if path in ("", STDOUT) else path
+    return value
 
 
 def write_outputs(

@@ -79,11 +79,17 @@ def _score(line: HistoryLine, instruction: Instruction, budget: _ScanBudget) -> 
         return EXACT
     if any(budget.matches(template, line.text) for template in instruction.history.templates):
         return TEMPLATE
+    if instruction.keyword == "ARG" and _arg_names(line.text) == tuple(n for n, _ in instruction.assignments):
+        return TEMPLATE  # the same arguments, their values given by build arguments this review was not told
     return KEYWORD
 
 
+def _arg_names(text: str) -> tuple[str, ...]:
+    return tuple(word.partition("=")[0] for word in text.split()[1:])
+
+
 def _confidence(score: int) -> Confidence:
-    return "exact" if score >= EXACT else "likely"
+    return "exact" if score >= EXACT else "likely"  # below TEMPLATE, an entry is not located (see above)
 
 
 def _align(scores: list[dict[int, int]], columns: int) -> dict[int, int]:
@@ -131,7 +137,12 @@ def match_history(
     matches: list[HistoryMatch] = []
     for offset in range(len(entries)):
         j = pairing.get(offset)
-        if j is None:
+        if j is not None and scores[offset][j] < TEMPLATE:
+            # the keyword alone agrees (`RUN apt-get` for `RUN pip install`): the pairing keeps the
+            # alignment in step, but the line is not claimed; the entry goes to its stage's FROM line
+            stage = dockerfile.stages[instructions[j].stage]
+            matches.append(HistoryMatch(start + offset, stage.from_line, stage.from_end_line, "none", None))
+        elif j is None:
             stage = fallback[offset]
             matches.append(HistoryMatch(start + offset, stage.from_line, stage.from_end_line, "none", None))
         else:

@@ -73,7 +73,7 @@ def _verdict(report: Report) -> str:
     lines += ["", _images(report)]
     if report.dockerfile is not None:
         dockerfile = report.dockerfile
-        stage = f" {cell(dockerfile.stage, REFERENCE_LIMIT)}" if dockerfile.stage else ""
+        stage = f", {cell(dockerfile.stage, REFERENCE_LIMIT)}," if dockerfile.stage else ""
         lines.append(
             f"Located on the lines of {cell(dockerfile.path, REFERENCE_LIMIT)}"
             f" (its final stage{stage} starts on line {dockerfile.from_line})."

@@ -7,10 +7,12 @@ from functools import partial
 from typing import Any, TypeVar
 
 from layerdiff.errors import UsageError
+from layerdiff.gate import GateDecision
 from layerdiff.render.interface import OutputFormat, Presentation
+from layerdiff.report.codec import JsonObject
 from layerdiff.report.wire import Inspection, Report
 
-_Document = TypeVar("_Document", Report, Inspection)
+_Document = TypeVar("_Document")
 
 
 def _json(shown: Presentation) -> Callable[[Report | Inspection], str]:
@@ -78,6 +80,40 @@ INSPECT_FORMATS: Mapping[str, OutputFormat[Inspection]] = {
 }
 
 
+def _gate_table(shown: Presentation) -> Callable[[GateDecision], str]:
+    from layerdiff.render.gate import render_gate
+
+    return partial(render_gate, fmt="table")
+
+
+def _gate_json(shown: Presentation) -> Callable[[GateDecision], str]:
+    from layerdiff.render.gate import render_gate
+
+    return partial(render_gate, fmt="json")
+
+
+def _sbom_diff_table(shown: Presentation) -> Callable[[JsonObject], str]:
+    from layerdiff.render.sbom_diff import render_sbom_diff
+
+    return partial(render_sbom_diff, fmt="table")
+
+
+def _sbom_diff_json(shown: Presentation) -> Callable[[JsonObject], str]:
+    from layerdiff.render.sbom_diff import render_sbom_diff
+
+    return partial(render_sbom_diff, fmt="json")
+
+
+GATE_FORMATS: Mapping[str, OutputFormat[GateDecision]] = {
+    "table": OutputFormat[GateDecision](
+        "table", "the decision and its reasons, for a deploy log", _gate_table, (".txt",)
+    ),
+    "json": OutputFormat[GateDecision]("json", "the decision as JSON", _gate_json, (".json",)),
+}
+SBOM_DIFF_FORMATS: Mapping[str, OutputFormat[JsonObject]] = {
+    "table": OutputFormat[JsonObject]("table", "one line per package change", _sbom_diff_table, (".txt",)),
+    "json": OutputFormat[JsonObject]("json", "the package changes as JSON", _sbom_diff_json, (".json",)),
+}
 PLAIN = Presentation()
 
 

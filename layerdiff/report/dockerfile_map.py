@@ -44,6 +44,36 @@ def dockerfile_map(
     return DockerfileMap(path, digest, final.name, final.from_line, steps)
 
 
+def dockerfile_warnings(
+    path: str, dockerfile: Dockerfile, matches: Sequence[HistoryMatch]
+) -> tuple[str, ...]:
+    """What says the Dockerfile may not be the one the image was built from: history entries no
+    instruction matched, and instructions (all but FROM write a history entry) that matched no entry."""
+    warnings = []
+    unplaced = [m for m in matches if m.confidence == "none"]
+    if unplaced:
+        warnings.append(
+            f"{len(unplaced)} of the {len(matches)} history entries the derived Dockerfile wrote match no "
+            f"instruction of {path}; their findings are placed on its FROM line "
+            f"(line {dockerfile.final.from_line})"
+        )
+    matched = {id(m.instruction) for m in matches if m.instruction is not None}
+    # every instruction but ONBUILD (BuildKit records none for it) writes one history entry
+    unmatched = [i for i in dockerfile.instructions if id(i) not in matched and i.keyword != "ONBUILD"]
+    if unmatched:
+        lines = ", ".join(str(i.line) for i in unmatched[:_LINES_NAMED])
+        more = f" and {len(unmatched) - _LINES_NAMED} more" if len(unmatched) > _LINES_NAMED else ""
+        noun = "instruction" if len(unmatched) == 1 else "instructions"
+        warnings.append(
+            f"{len(unmatched)} {noun} of {path} (line {lines}{more}) wrote nothing in the derived image's "
+            "history: it may have been built from another version of the file"
+        )
+    return tuple(warnings)
+
+
+_LINES_NAMED = 10
+
+
 def _layer_positions(image: ImageSnapshot) -> dict[int, int]:
     """History index -> layer position, when the history accounts for every layer (else none are known)."""
     per_layer = layer_history(image.history, len(image.layers))

@@ -58,9 +58,11 @@ def build_report(
     outcome: PolicyOutcome | None = None,
     policy: PolicyInfo | None = None,
     dockerfile: DockerfileMap | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> Report:
     """``outcome``: the findings after the policy (none when rules were not run); ``dockerfile``: where the
-    derived image's history entries are in its Dockerfile, when the review was given it."""
+    derived image's history entries are in its Dockerfile, when the review was given it; ``warnings``: the
+    review's own, after the diff's."""
     counts = Counter(change.kind.value for change in diff.file_changes)
     per_layer = Counter(change.layer for change in diff.file_changes)
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
@@ -98,7 +100,7 @@ def build_report(
         ),
         inventory=inventory_section(diff.base_inventory, diff.derived_inventory, diff.inventory),
         packages=packages_section(diff.sbom_tool, diff.packages),
-        warnings=diff.warnings,
+        warnings=diff.warnings + warnings,
         dockerfile=dockerfile,
     )
     return clean_report(report, Redactor((base.runtime_config, derived.runtime_config)))

@@ -16,7 +16,7 @@ def host_platform() -> str:
 
 
 def parse_platform(text: str) -> tuple[str, str, str | None]:
-    parts = text.split("/")
+    parts = text.lower().split("/")  # containerd reads Linux/AMD64 as linux/amd64
     if len(parts) not in (2, 3) or not all(parts):
         raise UsageError(f"--platform {text!r}: expected OS/ARCH or OS/ARCH/VARIANT")
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None

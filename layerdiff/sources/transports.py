@@ -156,6 +156,21 @@ def relative_to(text: str, directory: str) -> str:
     return text
 
 
+def rebased(text: str, directory: str) -> str:
+    """``text`` with a relative path in it (relative to the working directory, as the command line took it)
+    made relative to ``directory``, where a file will store it: ``relative_to(rebased(t, d), d)`` names the
+    same file as ``t``. Engine and registry names are left as they are."""
+    prefix, sep, rest = text.partition(":")
+    transport = _by_prefix(prefix) if sep else None
+    if transport is not None:
+        if not transport.takes_path or not rest or os.path.isabs(rest):
+            return text
+        return f"{prefix}:{os.path.relpath(rest, directory or '.')}"
+    if os.path.isabs(text) or (sep and prefix in FOREIGN_SCHEMES) or not looks_like_path(text):
+        return text
+    return os.path.relpath(text, directory or ".")
+
+
 def _by_prefix(prefix: str) -> Transport | None:
     return TRANSPORTS.get(prefix) or _ALIASES.get(prefix)
 

@@ -49,6 +49,8 @@ def located_report(scenarios: dict[str, str], name: str, cache: Path) -> dict[st
     assert result.code == 0, result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
     assert report["dockerfile"]["path"] == dockerfile.as_posix()  # repository-relative, as SARIF needs
+    # the right file: no warning that it may not be the one the image was built from
+    assert not [w for w in report["warnings"] if dockerfile.as_posix() in w], report["warnings"]
     return report
 
 
@@ -99,5 +101,7 @@ def test_a_dockerfile_that_does_not_match_falls_back_to_its_from_line(
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert {s["confidence"] for s in report["dockerfile"]["steps"]} == {"none"}
+    assert any("match no instruction of" in w for w in report["warnings"])
+    assert any("(line 2) wrote nothing in the derived image's history" in w for w in report["warnings"])
     located = {(f["dockerfile"]["line"], f["dockerfile"]["confidence"]) for f in report["findings"]}
     assert located == {(1, "none")}

@@ -249,7 +249,7 @@ def test_dockerfile_lines_are_shown_when_the_review_had_the_dockerfile() -> None
     assert "  - where: Dockerfile:1 (uncertain: no instruction matched)\n" in text
     assert "| Env PATH | /home/airflow/.local/bin:/usr/local/bin:/usr/bin:/bin |" in text
     assert text.count("| Dockerfile:12 |") == 1  # the config change, set on its Dockerfile line
-    assert "Located on the lines of Dockerfile (its final stage runtime starts on line 1)." in text
+    assert "Located on the lines of Dockerfile (its final stage, runtime, starts on line 1)." in text
 
 
 def test_config_changes_show_field_key_before_and_after() -> None:

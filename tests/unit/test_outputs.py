@@ -111,8 +111,8 @@ def test_fail_on_none_enforces_nothing_and_the_verdict_is_review(tmp_path: Path)
     )
     assert result.code == 0
     assert result.stderr == (
-        "layerdiff: 3 findings at or above high not enforced (--fail-on none): "
-        "python-distribution-lost, python-requirement-broken, runtime-user-lost-write\n"
+        "layerdiff: 3 findings at or above high, not enforced with fail-on none "
+        "(python-distribution-lost, python-requirement-broken, runtime-user-lost-write)\n"
     )
     verdict = json.loads((tmp_path / "r.json").read_text())["verdict"]
     assert verdict == {**verdict, "fail_on": None, "status": "review", "failing": 0}
