@@ -8,6 +8,7 @@ archive, a FIFO, a device or a sparse member is refused rather than read.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -93,11 +94,9 @@ class TarMembers:
         while entry is not None:
             if len(self._members) >= limits.layer_entries:
                 raise LimitExceeded(self.path, "layer_entries", limits.layer_entries)
-            try:
-                name = normalize(entry.name, self.path)
-            except HostileLayer:
-                continue  # a name outside the archive root can never be referenced by the manifest
-            self._members[name] = entry
+            # a name outside the archive root can never be referenced by the manifest: passed over
+            with contextlib.suppress(HostileLayer):
+                self._members[normalize(entry.name, self.path)] = entry
             entry = reader.next()
 
     def _not_an_archive(self) -> ImageError | None:

@@ -246,6 +246,19 @@ def test_a_sparse_layer_member_is_refused(capsys: pytest.CaptureFixture[str], tm
     )
 
 
+def test_an_archive_member_named_above_the_root_is_passed_over(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the manifest can never name it; reading on past it once looped on that one member for ever
+    image = Image([BASE_LAYER])
+    plain = write_docker_archive(tmp_path / "plain.tar", image).read_bytes()
+    archive = tmp_path / "app.tar"
+    archive.write_bytes(tar_member(b"../../escape", b"x") + plain)
+    result = run(capsys, "inspect", f"docker-archive:{archive}")
+    assert result.code == 0, result.stderr
+    assert len(json.loads(result.stdout)["image"]["layers"]) == 1
+
+
 def test_a_bad_checksum_in_an_archive_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     archive = tmp_path / "app.tar"
     archive.write_bytes(GOOD + tar_header(b"manifest.json", 2, checksum_delta=3) + b"[]".ljust(512, b"\0"))
