@@ -1,24 +1,35 @@
-"""Approval records: a reviewer's acceptance of a diff's findings, as an in-toto Statement that existing
-signers (cosign attest, ...) can sign and attach to the image.
+"""Approval records: a reviewer's acceptance of a diff's findings, as an in-toto Statement, signed (a DSSE
+envelope, as cosign attest and in-toto write them; see layerdiff.signing) or not.
 
-The subject is the derived image identified by its config digest (the image ID), which every source —
-engine, archives, layouts, registries — agrees on; the manifest digest is recorded too when known.
+The Statement's subjects name the derived image by its manifest digest when the source knew it (what
+registries, cosign and admission controllers identify an image by) and by its config digest (the image ID,
+which every source agrees on) always; the gate matches either. A signed record's reviewer is the owner of
+the trusted key that verifies it, never the free-text field it carries.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerdiff.errors import UsageError
 from layerdiff.image.json_depth import check_document_depth
 from layerdiff.report.wire import Report
 
+if TYPE_CHECKING:  # signing imports the cryptography libraries: only for records that use it
+    from layerdiff.signing import ApprovalSigner, TrustedKey
+
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+SUBJECTS = 16  # a record names the derived image by one or two digests; more are not read
 PREDICATE_TYPE = "https://layerdiff.dev/approval/v1"
+
+
+# How a record's reviewer is known: the signature verified with a trusted key; signed, but no trusted key
+# was given to check it with; or not signed at all.
+VERIFIED, UNVERIFIED, UNSIGNED = "verified", "unverified", "unsigned"
 
 
 @dataclass(frozen=True)
@@ -28,9 +39,14 @@ class Approval:
     base_reference: str
     accepted: frozenset[str]  # finding fingerprints
     policy_digest: str | None
-    reviewer: str
+    reviewer: str  # the trusted key's owner when verified; else the name the record gives
     reason: str
     expires: date | None
+    derived_manifest_digest: str | None = None
+    source: str = ""  # the file it was read from
+    signature: str = UNSIGNED  # verified | unverified | unsigned
+    keyid: str | None = None  # the key that verified it
+    claimed_reviewer: str = ""  # the record's own reviewer field
 
     def is_expired(self, today: date) -> bool:
         return has_expired(self.expires, today)
@@ -70,9 +86,11 @@ def build_statement(
         for f in sorted(chosen, key=lambda f: f.fingerprint)
     ]
     policy = report.verdict.policy
+    # the manifest digest first: what `cosign verify-attestation` and admission controllers look up
+    digests = [d for d in (derived.manifest_digest, derived.image_id) if d]
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": derived.reference, "digest": {"sha256": _hex(derived.image_id)}}],
+        "subject": [{"name": derived.reference, "digest": {"sha256": _hex(d)}} for d in digests],
         "predicateType": PREDICATE_TYPE,
         "predicate": {
             "derived": {
@@ -96,29 +114,97 @@ def statement_text(statement: Mapping[str, Any]) -> str:
     return json.dumps(statement, indent=2, sort_keys=True) + "\n"
 
 
-def read_approval(text: str, source: str) -> Approval:
-    """Parse an approval record; anything malformed is a one-line UsageError naming the file."""
+def signed_record(statement: Mapping[str, Any], signer: ApprovalSigner) -> dict[str, Any]:
+    """``statement`` in a DSSE envelope signed by ``signer``."""
+    from layerdiff.signing import sign_envelope
+
+    return sign_envelope(statement_text(statement).encode(), signer)
+
+
+def read_approval(text: str, source: str, trusted: Sequence[TrustedKey] = ()) -> Approval:
+    """Parse an approval record, a DSSE envelope or a bare Statement; anything malformed is a one-line
+    UsageError naming the file, and an envelope no trusted key verifies a SignatureError. Without trusted
+    keys an envelope is read unverified (``signature`` says so)."""
     check_document_depth(text, source, UsageError)
     try:
-        statement = json.loads(text)
+        document = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{source}: invalid approval record ({exc})") from exc
+    signature, keyid, owner = UNSIGNED, None, None
+    if _is_envelope(document):
+        from layerdiff.signing import unverified_payload, verify_envelope
+
+        if trusted:
+            verified = verify_envelope(document, trusted, source)
+            payload, signature, keyid, owner = (
+                verified.payload,
+                VERIFIED,
+                verified.key.keyid,
+                verified.key.owner,
+            )
+        else:
+            payload, signature = unverified_payload(document, source), UNVERIFIED
+        try:
+            document = json.loads(payload)
+        except ValueError as exc:
+            raise UsageError(f"{source}: the envelope's payload is not JSON ({exc})") from exc
+    approval = _statement(document, source)
+    return replace(
+        approval,
+        source=source,
+        signature=signature,
+        keyid=keyid,
+        reviewer=owner if owner is not None else approval.reviewer,
+    )
+
+
+def _is_envelope(document: object) -> bool:
+    # DSSE's own keys; the Statement has none of them (checked here so a bare record needs no crypto import)
+    return isinstance(document, dict) and "payloadType" in document and "signatures" in document
+
+
+def predicate_problem(predicate: object) -> str | None:
+    """Where ``predicate`` departs from the published schema (approval.schema.json), or None."""
+    import jsonschema
+
+    from layerdiff.report.model import load_schema
+
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(load_schema("approval")).iter_errors(predicate)
+    )
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or "the predicate"
+    return f"{where}: {error.message[:200]}"
+
+
+def _statement(statement: Any, source: str) -> Approval:
+    try:
         predicate = statement["predicate"]
         if statement.get("_type") != STATEMENT_TYPE or statement.get("predicateType") != PREDICATE_TYPE:
             raise ValueError(f"not a layerdiff approval ({PREDICATE_TYPE} in an in-toto Statement)")
-        subject_digest = "sha256:" + str(statement["subject"][0]["digest"]["sha256"])
-        if subject_digest != predicate["derived"]["image_id"]:
-            raise ValueError("the subject digest and the predicate's derived image disagree")
+        if (problem := predicate_problem(predicate)) is not None:
+            raise ValueError(problem)
+        derived = predicate["derived"]
+        image_id, manifest = str(derived["image_id"]), derived.get("manifest_digest")
+        subjects = {"sha256:" + str(s["digest"]["sha256"]) for s in statement["subject"][:SUBJECTS]}
+        if image_id not in subjects and manifest not in subjects:
+            raise ValueError("the subject digests and the predicate's derived image disagree")
         expires = date.fromisoformat(predicate["expires"]) if predicate.get("expires") else None
+        reviewer = str(predicate["reviewer"])
         return Approval(
-            derived_image_id=subject_digest,
+            derived_image_id=image_id,
             base_image_id=str(predicate["base"]["image_id"]),
             base_reference=str(predicate["base"]["reference"]),
             accepted=frozenset(str(item["fingerprint"]) for item in predicate["accepted"]),
             policy_digest=predicate.get("policy_digest"),
-            reviewer=str(predicate["reviewer"]),
+            reviewer=reviewer,
             reason=str(predicate["reason"]),
             expires=expires,
+            derived_manifest_digest=str(manifest) if manifest else None,
+            claimed_reviewer=reviewer,
         )
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         raise UsageError(f"{source}: invalid approval record ({detail})") from exc
 

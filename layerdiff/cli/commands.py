@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING
 from layerdiff.atomic import write_output
 from layerdiff.cli.outputs import Output, approval_output, parse_outputs, writable, write_outputs
 from layerdiff.documents import (
+    approval_signer,
     approved_base,
     dockerfile_text,
     policy_text,
     read_approval_file,
+    read_approvals,
     read_report_file,
     read_text,
+    trusted_keys,
 )
 from layerdiff.errors import ExitCode, UsageError
 from layerdiff.image.limits import parse_limit_options
@@ -89,14 +92,21 @@ def _rules(findings: Sequence[Finding], shown: int = 5) -> str:
 
 
 def run_gate(args: argparse.Namespace) -> int:
-    from layerdiff.gate import decide
+    from layerdiff.gate import GateInputs, decide
+    from layerdiff.policy import Policy, load_policy
 
     outputs = writable(parse_outputs(args.output, args.format, GATE_FORMATS))
-    approval = read_approval_file(args.approval)
+    policy = policy_text(args.policy)
+    rules = (load_policy(policy.text, policy.source) if policy else Policy.default()).approvals
+    trusted = trusted_keys(args.key, policy, rules.reviewers)
+    approvals, rejected = read_approvals(args.approval, trusted)
     with ExitStack() as stack:
-        base = args.base or approved_base(approval, args.approval)
-        report = review(base, args.derived, _options(args, stack), policy_text(args.policy))
-    decision = decide(report, approval, args.derived, date.today())
+        base = args.base or approved_base(approvals, args.approval)
+        report = review(base, args.derived, _options(args, stack), policy)
+    inputs = GateInputs(approvals, rejected, rules, bool(trusted), args.allow_policy_change)
+    decision = decide(report, inputs, args.derived, date.today())
+    for note in decision.notes:
+        print(f"layerdiff: note: {note}", file=sys.stderr)
     write_outputs(outputs or (Output("table", None),), GATE_FORMATS, decision)
     if decision.reasons:
         print(f"layerdiff: gate failed: {decision.reasons[0]}" + _more(decision.reasons), file=sys.stderr)
@@ -114,7 +124,7 @@ def _more(reasons: Sequence[str]) -> str:
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    from layerdiff.approval import build_statement, statement_text
+    from layerdiff.approval import build_statement, signed_record, statement_text
     from layerdiff.sources.transports import rebased
 
     output = approval_output(args.output)
@@ -132,8 +142,12 @@ def run_approve(args: argparse.Namespace) -> int:
         report = dataclasses.replace(
             report, base=dataclasses.replace(base, reference=rebased(base.reference, where))
         )
+    signer = approval_signer(args.key) if args.key else None  # before the record, so a bad key writes nothing
     statement = build_statement(report, args.reviewer, args.reason, expires, datetime.now(UTC), args.finding)
-    write_output(output, statement_text(statement))
+    if signer is None:
+        write_output(output, statement_text(statement))
+    else:
+        write_output(output, json.dumps(signed_record(statement, signer), indent=2, sort_keys=True) + "\n")
     return int(ExitCode.OK)
 
 

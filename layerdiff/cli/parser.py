@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--expires", metavar="YYYY-MM-DD", help="the approval stops counting after this day")
     approve.add_argument("--finding", action="append", metavar="FINGERPRINT", help=_FINDING_HELP)
     approve.add_argument(
+        "--key",
+        metavar="PRIVATE.pem",
+        help="sign the record (a DSSE envelope) with this ECDSA P-256 or Ed25519 key; an encrypted key's "
+        "password comes from LAYERDIFF_KEY_PASSWORD or a prompt (docs/approval.md)",
+    )
+    approve.add_argument(
         "--output", "-o", metavar="[json=]FILE", help="write the record (JSON) to FILE instead of stdout"
     )
     approve.set_defaults(run=commands.run_approve)
@@ -75,7 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="the base image (default: the one the approval names; a relative path in it is taken from "
         "the approval file's directory)",
     )
-    gate.add_argument("--approval", required=True, metavar="FILE", help="a record of `layerdiff approve`")
+    gate.add_argument(
+        "--approval",
+        required=True,
+        action="append",
+        metavar="FILE|DIR",
+        help="a record of `layerdiff approve`, or a directory of *.json records (repeatable: each counts for "
+        "the findings it accepts)",
+    )
+    gate.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="[NAME=]PUBLIC.pem",
+        help="trust records signed with this public key, as the reviewer NAME (default: the file's name); "
+        "repeatable. With any trusted key (or [reviewers] in the policy) only signed records count",
+    )
+    gate.add_argument(
+        "--allow-policy-change",
+        action="store_true",
+        help="count records given under another policy, with a note (default: such a record fails the gate)",
+    )
     _policy_options(gate, sbom_help="as for diff; use what the approved report used")
     _fail_on_option(gate)
     _output_options(gate, GATE_FORMATS, "the decision")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from layerdiff.errors import UsageError
-from layerdiff.gate import GateDecision
 from layerdiff.render.interface import OutputFormat, Presentation
 from layerdiff.report.codec import JsonObject
 from layerdiff.report.wire import Inspection, Report
+
+if TYPE_CHECKING:
+    from layerdiff.gate import GateDecision
 
 _Document = TypeVar("_Document")
 
