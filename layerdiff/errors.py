@@ -27,6 +27,11 @@ class UsageError(LayerdiffError):
     exit_code = ExitCode.USAGE
 
 
+class SignatureError(UsageError):
+    """A key or a signed approval record that cannot be used: unreadable, of a refused type, or a signature
+    that does not verify with a trusted key. Bad input like any other, so it exits as a usage error."""
+
+
 class ImageError(LayerdiffError):
     """The image cannot be found, read or trusted (missing, corrupt, hostile, digest mismatch)."""
 
