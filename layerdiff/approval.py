@@ -13,6 +13,8 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from layerdiff.errors import UsageError
@@ -159,18 +161,25 @@ def read_approval(text: str, source: str, trusted: Sequence[TrustedKey] = ()) ->
 
 
 def _is_envelope(document: object) -> bool:
-    # DSSE's own keys; the Statement has none of them (checked here so a bare record needs no crypto import)
-    return isinstance(document, dict) and "payloadType" in document and "signatures" in document
+    # DSSE's own keys, which a Statement has none of (as layerdiff.signing.is_envelope says, without
+    # importing the cryptography libraries for a bare record)
+    return isinstance(document, dict) and any(k in document for k in ("payloadType", "payload", "signatures"))
+
+
+@lru_cache(maxsize=1)
+def predicate_schema() -> dict[str, Any]:
+    """The predicate's JSON Schema as published with the package (``$id`` the predicate type)."""
+    text = resources.files("layerdiff.report").joinpath("approval.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def predicate_problem(predicate: object) -> str | None:
     """Where ``predicate`` departs from the published schema (approval.schema.json), or None."""
     import jsonschema
 
-    from layerdiff.report.model import load_schema
-
     error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(load_schema("approval")).iter_errors(predicate)
+        jsonschema.Draft202012Validator(predicate_schema()).iter_errors(predicate)
     )
     if error is None:
         return None

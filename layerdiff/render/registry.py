@@ -107,14 +107,12 @@ def _sbom_diff_json(shown: Presentation) -> Callable[[JsonObject], str]:
 
 
 GATE_FORMATS: Mapping[str, OutputFormat[GateDecision]] = {
-    "table": OutputFormat[GateDecision](
-        "table", "the decision and its reasons, for a deploy log", _gate_table, (".txt",)
-    ),
-    "json": OutputFormat[GateDecision]("json", "the decision as JSON", _gate_json, (".json",)),
+    "table": OutputFormat("table", "the decision and its reasons, for a deploy log", _gate_table, (".txt",)),
+    "json": OutputFormat("json", "the decision as JSON", _gate_json, (".json",)),
 }
 SBOM_DIFF_FORMATS: Mapping[str, OutputFormat[JsonObject]] = {
-    "table": OutputFormat[JsonObject]("table", "one line per package change", _sbom_diff_table, (".txt",)),
-    "json": OutputFormat[JsonObject]("json", "the package changes as JSON", _sbom_diff_json, (".json",)),
+    "table": OutputFormat("table", "one line per package change", _sbom_diff_table, (".txt",)),
+    "json": OutputFormat("json", "the package changes as JSON", _sbom_diff_json, (".json",)),
 }
 PLAIN = Presentation()
 

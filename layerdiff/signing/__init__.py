@@ -12,6 +12,7 @@ from layerdiff.signing.envelope import (
     Verified,
     is_envelope,
     sign_envelope,
+    unverified_payload,
     verify_envelope,
 )
 from layerdiff.signing.keys import (
@@ -49,5 +50,6 @@ __all__ = [
     "load_signer",
     "password_from_environment",
     "sign_envelope",
+    "unverified_payload",
     "verify_envelope",
 ]

@@ -90,6 +90,16 @@ def verify_envelope(document: Mapping[str, Any], trusted: Sequence[TrustedKey], 
     raise SignatureError(f"{source}: {_why(failures, len(signatures))}")
 
 
+def unverified_payload(document: Mapping[str, Any], source: str) -> bytes:
+    """The payload of an envelope, its signatures unchecked: for a gate that was given no trusted key and
+    says so. The envelope must still be well formed."""
+    if document.get("payloadType") != PAYLOAD_TYPE:
+        raise SignatureError(
+            f"{source}: payload type {_shown(str(document.get('payloadType')))}, expected {PAYLOAD_TYPE}"
+        )
+    return _payload(document.get("payload"), source)
+
+
 def _payload(value: object, source: str) -> bytes:
     if not isinstance(value, str):
         raise SignatureError(f"{source}: not a DSSE envelope (payload is not a base64 string)")

@@ -84,7 +84,7 @@ def test_gate_on_real_images(scenarios: dict[str, str], cache: Path, tmp_path: P
     passed = run("gate", pin, "--approval", str(approval), "--cache-dir", str(cache))
     assert passed.code == 0, passed.stdout + passed.stderr
     failed = run("gate", root, "--approval", str(approval), "--cache-dir", str(cache))
-    assert failed.code == 1 and "but the approval is for" in failed.stdout
+    assert failed.code == 1 and ", not this image (sha256:" in failed.stdout
     assert "runtime-user-root on USER" in failed.stdout
 
 
