@@ -203,3 +203,25 @@ def test_a_wrong_password_is_one_line_and_writes_no_record(
     assert done.code == 2 and done.stderr.count("\n") == 1 and "hunter2" not in done.stderr
     assert "cannot decrypt the key" in done.stderr
     assert not output.exists()
+
+
+def test_the_gate_verifies_an_envelope_made_without_layerdiff(
+    keys: dict[str, KeyPair], report: Path, tmp_path: Path
+) -> None:
+    from tests.unit.test_signing_interop import openssl_sign, pae
+
+    statement = approve(report, tmp_path / "statement.json", None).read_bytes()
+    payload_type = "application/vnd.in-toto+json"
+    signature = openssl_sign(keys["bob"], pae(payload_type, statement), tmp_path)
+    envelope = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(statement).decode(),
+        "signatures": [{"keyid": "", "sig": base64.b64encode(signature).decode()}],  # cosign leaves it empty
+    }
+    record = tmp_path / "openssl.json"
+    record.write_text(json.dumps(envelope))
+    result, decision = gate("--approval", str(record), *trust(keys["bob"]))
+    assert result.code == 0, result.stderr
+    assert (
+        decision["approvals"][0]["reviewer"] == "bob" and decision["approvals"][0]["signature"] == "verified"
+    )
