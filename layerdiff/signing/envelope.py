@@ -35,11 +35,18 @@ _DOES_NOT_VERIFY = (
 
 @dataclass(frozen=True)
 class Verified:
-    """An envelope whose signature verified: its payload, and the trusted key that signed it."""
+    """An envelope whose signature verified: its payload, and the trusted key that signed it. ``keys`` is
+    every trusted key whose signature verified (``key`` first, each once), for an envelope that two
+    reviewers signed."""
 
     payload: bytes
     payload_type: str
     key: TrustedKey
+    keys: tuple[TrustedKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.key not in self.keys:
+            object.__setattr__(self, "keys", (self.key, *self.keys))
 
 
 def sign_envelope(payload: bytes, signer: ApprovalSigner) -> dict[str, Any]:
@@ -60,8 +67,9 @@ def is_envelope(document: object) -> bool:
 
 
 def verify_envelope(document: Mapping[str, Any], trusted: Sequence[TrustedKey], source: str) -> Verified:
-    """The payload of ``document`` when one of its signatures (the first ``MAX_SIGNATURES``) verifies with a
-    key in ``trusted``; else a ``SignatureError`` in one line naming ``source`` and why.
+    """The payload of ``document`` when one of its signatures (of the first ``MAX_SIGNATURES``) verifies
+    with a key in ``trusted``, and the keys that signed it; else a ``SignatureError`` in one line naming
+    ``source`` and why.
 
     A signature's keyid is a hint (DSSE's word): a signature whose keyid names a trusted key is checked with
     that key, any other (cosign writes an empty keyid) with every trusted key."""
@@ -82,12 +90,16 @@ def verify_envelope(document: Mapping[str, Any], trusted: Sequence[TrustedKey], 
         raise SignatureError(f"{source}: no trusted key to verify the signature with")
     pae = Envelope(payload, payload_type, {}).pae()
     failures: list[_Failure] = []
+    signers: list[TrustedKey] = []
     for entry in signatures[:MAX_SIGNATURES]:
         outcome = _failure(entry, pae, trusted)
-        if isinstance(outcome, TrustedKey):
-            return Verified(payload, payload_type, outcome)
-        failures.append(outcome)
-    raise SignatureError(f"{source}: {_why(failures, len(signatures))}")
+        if isinstance(outcome, _Failure):
+            failures.append(outcome)
+        elif outcome not in signers:
+            signers.append(outcome)
+    if not signers:
+        raise SignatureError(f"{source}: {_why(failures, len(signatures))}")
+    return Verified(payload, payload_type, signers[0], tuple(signers))
 
 
 def unverified_payload(document: Mapping[str, Any], source: str) -> bytes:

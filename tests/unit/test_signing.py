@@ -145,6 +145,20 @@ def test_an_envelope_counts_when_any_of_its_signatures_verifies(keys: dict[str, 
     both = {**first, "signatures": [*first["signatures"], *second["signatures"]]}
     verified = verify_envelope(both, [trusted_of(keys["ed25519"], "dana")], "a.json")
     assert verified.key.owner == "dana" and verified.key.keyid == reviewer.keyid
+    assert verified.keys == (verified.key,)
+
+
+def test_an_envelope_two_reviewers_signed_names_both(keys: dict[str, KeyPair]) -> None:
+    first, second = signer_of(keys["p256-sec1"]), signer_of(keys["ed25519"])
+    signatures = [
+        *sign_envelope(STATEMENT, first)["signatures"],
+        *sign_envelope(STATEMENT, second)["signatures"],
+    ]
+    envelope = {**sign_envelope(STATEMENT, first), "signatures": [*signatures, signatures[0]]}
+    trusted = [first.public_key("erin"), second.public_key("frank")]
+    verified = verify_envelope(envelope, trusted, "a.json")
+    assert verified.key.owner == "erin"
+    assert [key.owner for key in verified.keys] == ["erin", "frank"]  # each once, in signature order
 
 
 def test_only_the_first_signatures_are_examined(keys: dict[str, KeyPair]) -> None:
