@@ -162,7 +162,8 @@ def _open_app(report: Report, args: argparse.Namespace, report_path: Path | None
     approval = read_approval_file(args.approval) if args.approval else None
     if approval is not None and (approved := approval.derived_image_id) != report.derived.image_id:
         raise UsageError(f"{args.approval} approves {approved}, not {report.derived.image_id}")
-    open_review_app(report, approval, Path(args.approval_output), args.reviewer, report_path)
+    signer = approval_signer(args.key) if args.key else None  # its password is asked before the app starts
+    open_review_app(report, approval, Path(args.approval_output), args.reviewer, report_path, signer)
 
 
 def run_inspect(args: argparse.Namespace) -> int:

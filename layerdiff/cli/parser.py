@@ -243,3 +243,8 @@ def _review_app_options(sub: argparse.ArgumentParser) -> None:
         help="where the app writes an approval record (default: ./approval.json)",
     )
     sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")
+    sub.add_argument(
+        "--key",
+        metavar="PRIVATE.pem",
+        help="sign the approval records the app writes with this key, as `approve --key` does",
+    )

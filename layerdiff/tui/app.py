@@ -4,11 +4,12 @@ every change by kind, and approval of what is acceptable. The app only reads the
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from layerdiff.approval import Approval, build_statement, statement_text
+from layerdiff.approval import Approval, build_statement, signed_record, statement_text
 from layerdiff.atomic import write_atomically
 from layerdiff.errors import UsageError
 from layerdiff.report.wire import FileChange, Report
@@ -31,6 +32,9 @@ from layerdiff.tui.overview import overview
 from layerdiff.tui.packages import package_records
 from layerdiff.tui.records import config_records, environment_summary, library_records, python_records
 from layerdiff.tui.tables import RecordsPane
+
+if TYPE_CHECKING:
+    from layerdiff.signing import ApprovalSigner
 
 TABS = ("overview", "findings", links.FILES, links.PACKAGES, links.LIBRARIES, links.PYTHON, links.CONFIG)
 
@@ -89,15 +93,18 @@ class ReviewApp(App[None]):
         reviewer: str = "",
         ansi_color: bool = False,
         report_path: Path | None = None,
+        signer: ApprovalSigner | None = None,
     ) -> None:
         """``approval``: an earlier record for this derived image; ``report_path``: the saved report being
-        reviewed, which the approval form never overwrites."""
+        reviewed, which the approval form never overwrites; ``signer``: the key the records it writes are
+        signed with (a DSSE envelope, as ``layerdiff approve --key`` writes)."""
         super().__init__(ansi_color=ansi_color)
         self.report = report
         self.approval_output = approval_output
         self.reviewer = reviewer
         self.approval = approval
         self.report_path = report_path
+        self.signer = signer
         self._warned_unwritten = False  # q with unwritten marks warns once, then quits
         self._tree_builder: Worker[FileTree] | None = None
         self.sub_title = f"{report.derived.reference}  from  {report.base.reference}"
@@ -309,13 +316,18 @@ class ReviewApp(App[None]):
             statement = build_statement(
                 self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
             )
-            write_atomically(form.output, statement_text(statement))
+            if self.signer is None:
+                write_atomically(form.output, statement_text(statement))
+            else:
+                envelope = signed_record(statement, self.signer)
+                write_atomically(form.output, json.dumps(envelope, indent=2, sort_keys=True) + "\n")
         except UsageError as exc:  # also what write_atomically says when the file cannot be written
             return str(exc)
         self.reviewer, self.approval_output = form.reviewer, form.output
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
+        signed = f", signed with {self.signer.keyid}" if self.signer is not None else ", unsigned"
         self.notify(
-            f"approval of {counted(len(accepted), 'finding')} written to {form.output}",
+            f"approval of {counted(len(accepted), 'finding')} written to {form.output}{signed}",
             timeout=8,
             markup=False,
         )

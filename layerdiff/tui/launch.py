@@ -14,6 +14,7 @@ from layerdiff.errors import UsageError
 if TYPE_CHECKING:
     from layerdiff.approval import Approval
     from layerdiff.report.wire import Report
+    from layerdiff.signing import ApprovalSigner
 
 
 def open_review_app(
@@ -22,6 +23,7 @@ def open_review_app(
     approval_output: Path,
     reviewer: str | None,
     report_path: Path | None = None,
+    signer: ApprovalSigner | None = None,
 ) -> None:
     from layerdiff.tui.app import ReviewApp
 
@@ -37,6 +39,7 @@ def open_review_app(
         reviewer=reviewer or os.environ.get("USER") or os.environ.get("LOGNAME") or "",
         # NO_COLOR (no-color.org): with the terminal's own palette Textual drops colour entirely.
         ansi_color="NO_COLOR" in os.environ,
+        signer=signer,
     )
     # A large report is millions of objects that live until the app closes; every full pass of the cyclic
     # collector would walk them all and stall the app for half a second. Frozen, they are left alone.

@@ -55,7 +55,7 @@ def setup(scenarios: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
 
 def approve(setup: dict[str, Any], name: str, signer: str) -> Path:
     key: KeyPair = setup["keys"][signer]
-    output = setup["work"] / f"{name}.json"
+    output: Path = setup["work"] / f"{name}.json"
     done = run(
         "approve", str(setup["report"]), "--reviewer", signer, "--reason", "the pin is needed (OPS-7)",
         "--key", str(key.private), "-o", str(output), env={"LAYERDIFF_KEY_PASSWORD": PASSWORD},

@@ -17,12 +17,14 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from layerdiff.approval import Approval, read_approval
 from layerdiff.report.wire import Report, Waiver
+from layerdiff.signing import load_public_key, load_signer
 from layerdiff.tui.app import HelpScreen, ReviewApp
 from layerdiff.tui.approve import ApprovalForm, ApprovalScreen, parse_form
 from layerdiff.tui.files import FilesPane
 from layerdiff.tui.findings import FindingsPane
 from tests.support.cli import assert_one_line_error, run
 from tests.support.example import TARGET, example_report
+from tests.support.keys import make_key_pair, needs_openssl
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +178,26 @@ def test_approving_marked_findings_writes_the_record_approve_writes(report: Repo
     assert approval.accepted == frozenset(high) and approval.reviewer == "alice"
     assert statement["predicate"]["reason"] == "accepted in review"
     assert approval.derived_image_id == report.derived.image_id
+
+
+@needs_openssl
+def test_the_approval_form_signs_with_the_key_it_was_given(report: Report, tmp_path: Path) -> None:
+    pair = make_key_pair(tmp_path, "ed25519", "alice")
+    signer = load_signer(pair.private.read_bytes(), None, str(pair.private))
+    output = tmp_path / "signed.json"
+
+    async def steps(app: ReviewApp, pilot: Any) -> None:
+        await pilot.press("s", "A", "w")
+        await pilot.pause()
+        await pilot.press(*"signed in review", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ApprovalScreen)
+
+    drive(ReviewApp(report, reviewer="alice", approval_output=output, signer=signer), steps)
+    trusted = load_public_key(pair.public.read_bytes(), "alice", str(pair.public))
+    approval = read_approval(output.read_text(), str(output), [trusted])
+    assert approval.signature == "verified" and approval.keyid == signer.keyid
+    assert approval.accepted == {f.fingerprint for f in report.findings if f.severity == "high"}
 
 
 def test_an_earlier_approval_shows_and_is_kept(report: Report, tmp_path: Path) -> None:
