@@ -70,7 +70,11 @@ def test_a_reviewer_finds_the_broken_library_and_approves_it(
     assert "libpq.so.5" in screen and "unresolved" in screen
 
     # The package that went away, found by search on the packages tab
-    terminal.keys("4", "/")
+    # each step waits for the screen it opens: under load, keys sent ahead of the tab they are for are lost
+    terminal.keys("4")
+    terminal.wait_for("of 2 packages")
+    terminal.keys("/")
+    terminal.wait_for("(Enter applies, Esc clears)")
     terminal.type("libpq")
     terminal.keys("Enter")
     screen = terminal.wait_for("matching 'libpq'")
