@@ -147,8 +147,10 @@ def read_approval(text: str, source: str, trusted: Sequence[TrustedKey] = ()) ->
         else:
             payload, signature = unverified_payload(document, source), UNVERIFIED
         try:
-            document = json.loads(payload)
-        except ValueError as exc:
+            text = payload.decode("utf-8")
+            check_document_depth(text, f"{source} (its payload)", UsageError)  # nested deeper than bounded
+            document = json.loads(text)
+        except ValueError as exc:  # UnicodeDecodeError too
             raise UsageError(f"{source}: the envelope's payload is not JSON ({exc})") from exc
     approval = _statement(document, source)
     return replace(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date
 from pathlib import Path
@@ -239,3 +240,36 @@ def test_the_approved_base_is_found_beside_the_approval_wherever_gate_runs(tmp_p
     (ci / "base.tar").unlink()
     result = run("gate", "ci/derived.tar", "--approval", "ci/approval.json", *NO_SBOM, cwd=tmp_path)
     assert_one_line_error(result, 3, "base image from ci/approval.json: no such file: ci/base.tar")
+
+
+def test_hostile_records_are_refused_in_one_line(images: dict[str, str], tmp_path: Path) -> None:
+    envelope = {"payloadType": "application/vnd.in-toto+json", "signatures": [{"keyid": "", "sig": "AAAA"}]}
+    deep = "[" * 100_000 + "]" * 100_000
+    cases = {
+        "deep.json": {**envelope, "payload": base64.b64encode(deep.encode()).decode()},
+        "binary.json": {**envelope, "payload": base64.b64encode(b"\xff\xfe").decode()},
+    }
+    expected = {
+        "deep.json": "nested more than 64 levels",
+        "binary.json": "the envelope's payload is not JSON",
+    }
+    for name, document in cases.items():
+        record = tmp_path / name
+        record.write_text(json.dumps(document))
+        result = run("gate", images["derived"], "--base", images["base"], "--approval", str(record), *NO_SBOM)
+        assert_one_line_error(result, 2, expected[name])
+    # an envelope that is no in-toto record is no approval: the gate fails naming it, as for a bad signature
+    record = tmp_path / "type.json"
+    record.write_text(json.dumps({**envelope, "payloadType": "text/plain", "payload": ""}))
+    result, decision = gate(images, "derived", record)
+    assert result.code == 1
+    assert (
+        decision["reasons"][0] == f"{record}: payload type text/plain, expected application/vnd.in-toto+json"
+    )
+    many = tmp_path / "many"
+    many.mkdir()
+    for number in range(257):
+        (many / f"{number}.json").write_text("{}")
+    assert_one_line_error(
+        run("gate", images["derived"], "--approval", str(many), *NO_SBOM), 2, "more than 256 approval records"
+    )
