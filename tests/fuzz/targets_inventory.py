@@ -21,7 +21,7 @@ from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.apk import APK_INSTALLED
 from layerdiff.inventory.collect import CAPTURE, collect
 from layerdiff.inventory.dpkg import DPKG_STATUS, DPKG_STATUS_DIR
-from layerdiff.inventory.libraries import LD_SO_CONF
+from layerdiff.inventory.ldsoconf import LD_SO_CONF
 from layerdiff.inventory.rpm import RPMDB_PATHS
 from layerdiff.inventory.users import GROUP, PASSWD
 from tests.fuzz.elf_seed import ET_EXEC, elf_object
