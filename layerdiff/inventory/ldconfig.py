@@ -102,7 +102,7 @@ def stale_entries(
         if entry.flags in family and not legacy_hwcap:
             cached.setdefault(_key(entry), entry)
     stale = []
-    for key in sorted(set(cached) | set(written)):
+    for key in sorted(set(cached) | set(written), key=lambda k: (k[0], k[1], k[2] or "")):
         old, new = cached.get(key), written.get(key)
         abi = family[key[1]]
         now = old.path if old is not None and _loadable(files, old.path, abi) else None
@@ -150,8 +150,20 @@ def _would_write(files: ImageFiles, conf_dirs: tuple[str, ...], native: ElfInfo)
         for soname, candidate in _scan(files, directory, hwcaps, family).items():
             name = candidate.name if hwcaps is not None else soname
             entry = CacheEntry(soname, posixpath.join(directory, name), candidate.flags, 0, hwcaps)
-            written.setdefault(_key(entry), _Written(entry, posixpath.join(directory, candidate.name)))
+            written.setdefault(
+                _key(entry), _Written(entry, _linked(files, directory, soname, candidate.name))
+            )
     return written
+
+
+def _linked(files: ImageFiles, directory: str, soname: str, name: str) -> str:
+    """What ``<directory>/<soname>`` leads to once ldconfig made its link to ``name`` (create_links): a
+    file already at the soname's path that is not a symlink is left alone, and is what loads."""
+    real_directory = files.resolve(directory)
+    entry = files.lookup(posixpath.join(real_directory, soname)) if real_directory is not None else None
+    if entry is not None and entry.type is not EntryType.SYMLINK:
+        return posixpath.join(directory, soname)
+    return posixpath.join(directory, name)
 
 
 def _directories(files: ImageFiles, listed: tuple[str, ...]) -> list[tuple[str, str | None]]:

@@ -139,6 +139,9 @@ def _ld_library_path(context: RuleContext) -> dict[str, str | None]:
     }
 
 
+CHECK_BY_HAND = "ldconfig -p lists the cache; ldconfig -N -X -v what ldconfig would write; ldd what loads"
+
+
 @rule(
     "library-cache-stale",
     Severity.MEDIUM,
@@ -165,7 +168,7 @@ def library_cache_stale(context: RuleContext) -> Iterator[Finding]:
             "cache": LD_SO_CACHE,
             "layout": cache.layout if cache is not None else None,
             "stale": [_stale_evidence(e) for e in stale],
-            "check": "ldconfig -p lists the cache, ldconfig -N -X -v what ldconfig would write, ldd what loads",
+            "check": CHECK_BY_HAND,
         },
         layer=context.layer_that_changed(*paths),
     )

@@ -129,6 +129,15 @@ def test_an_entry_ldconfig_would_drop_is_a_removed_entry() -> None:
     assert (entry.kind, entry.loads, entry.would_load) == ("removed", "/opt/app/lib/libapp.so.1", None)
 
 
+def test_glibc_hwcaps_entries_are_compared_beside_the_baseline_one() -> None:
+    files = image().file(f"{MULTIARCH}/libz.so.1.3", lib("libz.so.1"))
+    entries = fresh(files)
+    files.file(f"{MULTIARCH}/glibc-hwcaps/x86-64-v3/libz.so.1.3", lib("libz.so.1"))
+    (entry,) = cache_of(files, *entries)
+    assert (entry.soname, entry.hwcaps_subdirectory, entry.kind) == ("libz.so.1", "x86-64-v3", "added")
+    assert cache_of(files, *fresh(files)) == ()
+
+
 def test_legacy_hwcap_and_foreign_entries_are_not_compared() -> None:
     files = image()
     arm = Entry("libarm.so.1", "/opt/libarm.so.1", flags=0x0A03)
