@@ -10,9 +10,9 @@ makes) or, under glibc-hwcaps, the file's own name. Several files of one soname 
 over a symlink, then the name that sorts last as versions do. ``libfoo.so -> libfoo.so.1`` keeps its own
 name as an entry, as ldconfig keeps the ``.so`` link for ld(1). The first directory that has a soname wins.
 
-A cache entry is stale when running ldconfig would change which file ld.so opens for its name: a library
-added to a scanned directory (``added``), a cached file that is gone while ldconfig finds one elsewhere
-(``moved``), a cached file ldconfig would drop (``removed``) or replace with another (``changed``). An entry
+A cache entry is stale when running ldconfig would change which file ld.so opens for its name: a name the
+cache lacks (``added``), a cached file that is gone while ldconfig finds one elsewhere (``moved``), a cached
+file ldconfig would drop (``removed``) or replace with another (``changed``: a copy put ahead of it). An entry
 whose file is gone and that nothing replaces changes nothing — ld.so falls through to the trusted
 directories either way — and is not stale. The work is one pass over the scanned directories.
 """
@@ -104,18 +104,19 @@ def stale_entries(
     stale = []
     for key in sorted(set(cached) | set(written), key=lambda k: (k[0], k[1], k[2] or "")):
         old, new = cached.get(key), written.get(key)
+        soname = old.soname if old is not None else new.entry.soname if new is not None else key[0]
         abi = family[key[1]]
         now = old.path if old is not None and _loadable(files, old.path, abi) else None
         after = new.file if new is not None else None
         if key[2] is None:  # without a cache entry ld.so goes on to the trusted directories
-            now = now or _in_trusted_directories(files, key[0], abi)
-            after = after or _in_trusted_directories(files, key[0], abi)
+            now = now or _in_trusted_directories(files, soname, abi)
+            after = after or _in_trusted_directories(files, soname, abi)
         now_file = files.resolve(now) if now is not None else None
         after_file = files.resolve(after) if after is not None else None
         if now_file != after_file:
             stale.append(
                 StaleEntry(
-                    old.soname if old is not None else new.entry.soname if new is not None else key[0],
+                    soname,
                     key[2],
                     old.path if old is not None else None,
                     new.entry.path if new is not None else None,
