@@ -33,6 +33,7 @@ class Limits:
     symlink_hops: int = 40  # links followed resolving one path, as Linux before ELOOP
     ldso_include_depth: int = 8  # nested `include` lines in ld.so.conf
     ldso_include_matches: int = 1_000  # files one ld.so.conf `include` glob may name
+    ldso_cache_entries: int = 100_000  # entries one /etc/ld.so.cache lists
     library_search_steps: int = 100_000  # directory probes resolving one ELF object's DT_NEEDED entries
     evidence_items: int = 100  # entries of one list in a finding's evidence; the rest are counted
     os_packages: int = 20_000  # package entries one OS package database lists

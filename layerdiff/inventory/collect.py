@@ -12,13 +12,16 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
+from layerdiff.inventory import ldcache as library_cache_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
 from layerdiff.inventory import users as user_reader
 from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
 from layerdiff.inventory.dpkg import package_md5sums
 from layerdiff.inventory.dpkg_verify import FileProblem, verify_files
-from layerdiff.inventory.libraries import Loader, NeededResolution
+from layerdiff.inventory.ldcache import ImageCache
+from layerdiff.inventory.ldconfig import StaleEntry, ldconfig_abi, stale_entries
+from layerdiff.inventory.libraries import Loader, NeededResolution, cache_warnings
 from layerdiff.inventory.ospkg import DATABASES, broken_dependencies, database_files, read_os_packages
 from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
 from layerdiff.inventory.owners import PackageOwners
@@ -31,6 +34,10 @@ from layerdiff.inventory.users import RuntimeUser, runtime_user
 READERS: tuple[tuple[Capture, str], ...] = (
     (user_reader.CAPTURE, "the runtime user's name, groups and home directory are not known"),
     (library_reader.CAPTURE, "library resolution does not search the directories it lists"),
+    (
+        library_cache_reader.CAPTURE,
+        "libraries are resolved as if ldconfig had just run (ld.so.conf's directories stand in for it)",
+    ),
     (python_reader.CAPTURE, "Python sees no distribution or path it declares (pip check, shadowing, losses)"),
     *(
         (
@@ -59,6 +66,8 @@ class Inventory:
     distribution_metadata: frozenset[str]  # every .dist-info / .egg-info path in the image
     libraries: Mapping[str, tuple[NeededResolution, ...]]  # ELF object -> where each DT_NEEDED resolves
     ld_so_conf_dirs: tuple[str, ...]  # the library directories /etc/ld.so.conf names, in ldconfig's order
+    ld_so_cache: ImageCache  # /etc/ld.so.cache as ld.so reads it
+    stale_cache_entries: tuple[StaleEntry, ...]  # where running ldconfig would change what loads
     digests: Mapping[str, str | None]  # sha256 of every file a library resolution lands on
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
@@ -99,7 +108,11 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if all(e.key != environment.key for e in environments):
                 environments.append(environment)
     loader = Loader(view, env.get("LD_LIBRARY_PATH"), limits)
-    libraries = {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
+    objects = dict(view.elf_objects())
+    libraries = {path: loader.resolve(path, info) for path, info in objects.items() if info.needed}
+    native = ldconfig_abi(view, objects.values())
+    cache = loader.cache.cache
+    stale = stale_entries(view, cache, loader.ld_so_conf_dirs, native) if cache and native else ()
     captured = database_files(view)
     scan = read_os_packages(captured, limits)
     packages = scan.packages
@@ -116,6 +129,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         ),
         libraries=libraries,
         ld_so_conf_dirs=loader.ld_so_conf_dirs,
+        ld_so_cache=loader.cache,
+        stale_cache_entries=stale,
         digests={
             r.real_path: _digest(view, r.real_path)
             for resolutions in libraries.values()
@@ -130,7 +145,11 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
-        warnings=(*uncaptured_files(view, READERS, limits), *scan.warnings),
+        warnings=(
+            *uncaptured_files(view, READERS, limits),
+            *cache_warnings(loader.cache, loader.ld_so_conf_dirs),
+            *scan.warnings,
+        ),
         package_owners=PackageOwners(packages, view.resolve),
     )
 

@@ -6,24 +6,26 @@ Search order for a name without "/" needed by object O (ld.so(8); glibc elf/dl-l
    executable (an object's RPATH counts only when it has no RUNPATH of its own);
 2. LD_LIBRARY_PATH;
 3. O's DT_RUNPATH;
-4. the ld.so.cache. The image's cache is not captured, so it is emulated by probing, in order, the
-   directories ldconfig would have scanned (/etc/ld.so.conf and its includes): this assumes ldconfig ran
-   after the last library was installed;
-5. the built-in default directories.
+4. the image's /etc/ld.so.cache (``ldcache``): the path it gives for the name, when that file is there and
+   loadable; otherwise the search goes on, as ld.so's does. An image without a cache file gets, instead,
+   the directories ldconfig would scan (/etc/ld.so.conf and its includes) probed in order, as if ldconfig
+   had run after the last library was installed, and a warning saying so; a file ld.so would not read as a
+   cache is skipped, as ld.so skips it;
+5. the trusted directories of the architecture (``loader_abi``: Debian's multiarch ones, /lib, /usr/lib;
+   never /usr/local/lib).
 
 A candidate is taken only if it is an ELF object of the requester's class and machine; otherwise the
-search goes on, as ld.so does. Not modelled: glibc-hwcaps/ and legacy hwcap subdirectories (they depend
-on the CPU at run time), DF_1_NODEFLIB, LD_PRELOAD, and secure-execution mode (whether a set-user-ID
-program runs "secure" depends on the user who runs it).
+search goes on, as ld.so does. Not modelled: the glibc-hwcaps and legacy hwcap entries of the cache (they
+depend on the CPU at run time: the answer is the one for a CPU with none), DF_1_NODEFLIB, LD_PRELOAD, and
+secure-execution mode (whether a set-user-ID program runs "secure" depends on the user who runs it).
 
 The work is bounded (``layerdiff.image.limits``): directory probes per object resolved
-(``library-search-steps``), nesting of ld.so.conf ``include`` lines (``ldso-include-depth``) and the paths
-one include glob may produce (``ldso-include-matches``); going over one is an error.
+(``library-search-steps``), the cache's entries (``ldso-cache-entries``), and the ld.so.conf bounds of
+``ldsoconf``; going over one is an error.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 from collections import deque
@@ -35,25 +37,19 @@ from layerdiff.fs.view import ImageFiles
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ElfInfo
 from layerdiff.image.paths import display
-from layerdiff.index.capture import Capture
+from layerdiff.inventory import ldsoconf
+from layerdiff.inventory.ldcache import LD_SO_CACHE, ImageCache, read_image_cache
+from layerdiff.inventory.ldconfig import looks_like_dso
+from layerdiff.inventory.ldsoconf import read_ld_so_conf
+from layerdiff.inventory.loader_abi import abi_of, trusted_directories
 
-LD_SO_CONF = "/etc/ld.so.conf"
-# ld.so.conf and the directory its usual ``include`` names; an include elsewhere is not read
-CAPTURE = Capture(paths=(LD_SO_CONF,), patterns=("/etc/ld.so.conf.d/*",))
-
-# glibc's built-in search directories are fixed when glibc is built: upstream x86_64 uses /lib64 and
-# /usr/lib64, most 32-bit builds /lib and /usr/lib, and Debian/Ubuntu /lib/<triplet>, /usr/lib/<triplet>,
-# /lib, /usr/lib. The image does not tell which glibc build it has, so 64-bit objects try the union of the
-# non-multiarch ones; Debian's multiarch directories are in its ld.so.conf.d anyway.
-DEFAULT_DIRS_64 = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
-DEFAULT_DIRS_32 = ("/lib", "/usr/lib")
+CAPTURE = ldsoconf.CAPTURE  # the files the cache is read with are ldcache.CAPTURE
 
 # $PLATFORM is the kernel's AT_PLATFORM string; only the common machines are known here.
 _PLATFORMS = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i686"}
 
 # $NAME counts only when followed by "/" or the end; ${NAME} anywhere. Other "$" are literal, as in ld.so.
 _DYNAMIC_STRING_TOKEN = re.compile(r"\$(?:\{(ORIGIN|LIB|PLATFORM)\}|(ORIGIN|LIB|PLATFORM)(?=/|$))")
-_GLOB_MAGIC = re.compile(r"[*?\[]")
 
 
 class Via(StrEnum):
@@ -62,7 +58,8 @@ class Via(StrEnum):
     RPATH = "rpath"
     LD_LIBRARY_PATH = "LD_LIBRARY_PATH"
     RUNPATH = "runpath"
-    LD_SO_CONF = "ld.so.conf"
+    CACHE = "ld.so.cache"
+    LD_SO_CONF = "ld.so.conf"  # no cache file: ld.so.conf's directories stand in for it
     DEFAULT = "default"
     PATH = "path"  # the DT_NEEDED entry is itself a path
     INTERPRETER = "interpreter"  # Loader.closure only: the program interpreter, which ld.so maps first
@@ -97,10 +94,11 @@ def resolve_needed(
 
 
 class Loader:
-    """Resolves libraries in one image; reads ld.so.conf once and caches lookups, so reuse it per image.
+    """Resolves libraries in one image; reads ld.so.conf and the cache once and caches lookups, so reuse it
+    per image.
 
     ``ld_library_path`` is LD_LIBRARY_PATH from the image's environment, or None. ``ld_so_conf_dirs`` are
-    the directories standing in for the ld.so.cache, in order.
+    the directories ldconfig scans, in order; ``cache`` is the image's /etc/ld.so.cache as read.
     """
 
     def __init__(
@@ -109,10 +107,12 @@ class Loader:
         self._files = files
         self._resolved: dict[str, str | None] = {}
         self._elf: dict[str, ElfInfo | None] = {}
+        self._trusted: dict[tuple[str, int], tuple[str, ...]] = {}
         # ld.so splits LD_LIBRARY_PATH on ";" as well as ":", and drops a directory it already has
         entries = re.split("[:;]", ld_library_path) if ld_library_path else []
         self._ld_library_path = tuple(dict.fromkeys(entries))
         self.ld_so_conf_dirs = read_ld_so_conf(files, limits)
+        self.cache: ImageCache = read_image_cache(files, limits)
         self._max_steps = limits.library_search_steps
         self._steps = 0  # directory probes (and loading-chain links walked) for the object being resolved
         self._subject = ""
@@ -186,10 +186,10 @@ class Loader:
     def _search(self, name: str, requester: _LoadedObject, program: _LoadedObject) -> NeededResolution:
         if "/" in name:
             return self._by_path(name, requester)
-        for via, directory in self._search_dirs(name, requester, program):
-            found = self._probe(posixpath.join(directory, name), requester.info)
+        for via, candidate in self._candidates(name, requester, program):
+            found = self._probe(candidate, requester.info)
             if found is not None:
-                return NeededResolution(name, posixpath.join(directory, name), via, found)
+                return NeededResolution(name, candidate, via, found)
         return NeededResolution(name, None, Via.NOT_FOUND)
 
     def _by_path(self, name: str, requester: _LoadedObject) -> NeededResolution:
@@ -200,24 +200,38 @@ class Loader:
             return NeededResolution(name, None, Via.NOT_FOUND)
         return NeededResolution(name, path, Via.PATH, found)
 
-    def _search_dirs(
+    def _candidates(
         self, name: str, requester: _LoadedObject, program: _LoadedObject
     ) -> Iterator[tuple[Via, str]]:
-        """Candidate directories in ld.so's order; a generator, so a hit in RPATH expands nothing else."""
+        """Paths to try in ld.so's order; a generator, so a hit in RPATH expands nothing else."""
         if not requester.info.runpath:
             chain: _LoadedObject | None = requester
             while chain is not None:
                 self._step()
                 if not chain.info.runpath:  # ld.so drops DT_RPATH of objects that also have DT_RUNPATH
-                    yield from _expanded(Via.RPATH, chain.info.rpath, chain)
+                    yield from _in(name, _expanded(Via.RPATH, chain.info.rpath, chain))
                 chain = chain.loader
         # $ORIGIN in LD_LIBRARY_PATH refers to the program.
-        yield from _expanded(Via.LD_LIBRARY_PATH, self._ld_library_path, program)
-        yield from _expanded(Via.RUNPATH, requester.info.runpath, requester)
-        if _looks_like_dso(name):  # ldconfig puts no other file names in the cache
-            yield from ((Via.LD_SO_CONF, directory) for directory in self.ld_so_conf_dirs)
-        defaults = DEFAULT_DIRS_64 if requester.info.elf_class == 64 else DEFAULT_DIRS_32
-        yield from ((Via.DEFAULT, directory) for directory in defaults)
+        yield from _in(name, _expanded(Via.LD_LIBRARY_PATH, self._ld_library_path, program))
+        yield from _in(name, _expanded(Via.RUNPATH, requester.info.runpath, requester))
+        yield from self._from_cache(name, requester.info)
+        yield from ((Via.DEFAULT, posixpath.join(d, name)) for d in self._trusted_dirs(requester.info))
+
+    def _from_cache(self, name: str, requester: ElfInfo) -> Iterator[tuple[Via, str]]:
+        cache = self.cache
+        if cache.cache is not None:
+            abi = abi_of(requester)
+            entry = cache.cache.lookup(name, abi.accepted_flags, abi.cache_flags)
+            if entry is not None:
+                yield Via.CACHE, entry.path
+        elif cache.emulated and looks_like_dso(name):  # ldconfig puts no other file names in a cache
+            yield from ((Via.LD_SO_CONF, posixpath.join(d, name)) for d in self.ld_so_conf_dirs)
+
+    def _trusted_dirs(self, info: ElfInfo) -> tuple[str, ...]:
+        key = (info.machine, info.elf_class)
+        if key not in self._trusted:
+            self._trusted[key] = trusted_directories(self._files, info)
+        return self._trusted[key]
 
     def _probe(self, path: str, requester: ElfInfo) -> str | None:
         """The real path of ``path`` if it is an ELF object ``requester`` can load (same class, machine)."""
@@ -260,9 +274,8 @@ class Loader:
         return posixpath.dirname(real) if real is not None else None
 
 
-def _looks_like_dso(name: str) -> bool:
-    """glibc's _dl_is_dso: lib*.so*, ld-*.so*, ld.so.*, ld64.so.*."""
-    return (name.startswith(("lib", "ld-")) and ".so" in name) or name.startswith(("ld.so.", "ld64.so."))
+def _in(name: str, directories: Iterator[tuple[Via, str]]) -> Iterator[tuple[Via, str]]:
+    return ((via, posixpath.join(directory, name)) for via, directory in directories)
 
 
 def _expanded(via: Via, entries: tuple[str, ...], owner: _LoadedObject) -> Iterator[tuple[Via, str]]:
@@ -298,101 +311,21 @@ def _token_value(token: str, owner: _LoadedObject) -> str | None:
     return _PLATFORMS.get(owner.info.machine)
 
 
-# -- ld.so.conf -----------------------------------------------------------------------------------------
-
-
-def read_ld_so_conf(files: ImageFiles, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
-    """The directories ldconfig scans from /etc/ld.so.conf, in order, as ldconfig would keep them.
-
-    Like ldconfig: "include" lines are glob patterns (relative ones to the including file's directory),
-    "hwcap" lines are ignored, "dir=type" drops the type, and a directory that does not exist or is the
-    same directory as an earlier one (for instance /lib/x86_64-linux-gnu under merged /usr) is skipped.
-    Includes nested deeper than ``limits.ldso_include_depth``, or a glob that names more than
-    ``limits.ldso_include_matches`` paths on its way, are an error (``LimitExceeded``).
-    """
-    listed: list[str] = []
-    _IncludeReader(files, limits, listed).parse(LD_SO_CONF, 0)
-    kept: list[str] = []
-    seen_real: set[str] = set()
-    for directory in dict.fromkeys(listed):
-        real = files.resolve(directory)
-        if real is not None and real not in seen_real:
-            seen_real.add(real)
-            kept.append(directory)
-    return tuple(kept)
-
-
-_SHOWN_PATTERN = 200  # characters of an include pattern an error message repeats
-
-
-class _IncludeReader:
-    def __init__(self, files: ImageFiles, limits: Limits, listed: list[str]) -> None:
-        self._files, self._limits, self._listed = files, limits, listed
-        self._parsed: set[str] = set()
-
-    def parse(self, conf_path: str, depth: int) -> None:
-        files = self._files
-        identity = files.resolve(conf_path) or conf_path
-        if identity in self._parsed:
-            return  # included twice, or an include cycle (on which ldconfig would recurse until it fails)
-        self._parsed.add(identity)
-        content = files.read(conf_path)
-        if content is None:
-            return
-        for raw_line in content.decode("utf-8", errors="surrogateescape").split("\n"):
-            line = raw_line.split("#", 1)[0].lstrip()
-            if not line:
-                continue
-            keyword, blank, rest = line[:7], line[7:8], line[8:]
-            if keyword == "include" and blank in (" ", "\t"):
-                for pattern in (p for p in re.split("[ \t]", rest) if p):
-                    for included in self._glob(conf_path, _relative_to(conf_path, pattern)):
-                        self._nested(conf_path, depth + 1)
-                        self.parse(included, depth + 1)
-            elif line[:5].lower() == "hwcap" and line[5:6] in (" ", "\t"):
-                continue
-            else:
-                directory = line.split("=", 1)[0].rstrip()
-                self._listed.append(directory.rstrip("/") or "/")
-
-    def _nested(self, conf_path: str, depth: int) -> None:
-        limit = self._limits.ldso_include_depth
-        if depth > limit:
-            raise LimitExceeded(
-                display(conf_path), "ldso_include_depth", limit, f"includes nested more than {limit} deep"
-            )
-
-    def _glob(self, conf_path: str, pattern: str) -> list[str]:
-        """glob(3) over the image: wildcards in any component, dot files only when asked for, sorted.
-
-        Every path produced on the way counts against the limit, so ``/*/../*/../*`` stops early.
-        """
-        files, limit = self._files, self._limits.ldso_include_matches
-        produced = 0
-        matches = ["/"]
-        for part in (p for p in pattern.split("/") if p):
-            if _GLOB_MAGIC.search(part) is None:
-                matches = [posixpath.join(base, part) for base in matches]
-                continue
-            expanded = []
-            for base in matches:
-                for name in files.listdir(base):
-                    if fnmatch.fnmatchcase(name, part) and (part.startswith(".") or not name.startswith(".")):
-                        produced += 1
-                        if produced > limit:
-                            shown = (
-                                pattern if len(pattern) <= _SHOWN_PATTERN else pattern[:_SHOWN_PATTERN] + "…"
-                            )
-                            raise LimitExceeded(
-                                f"{display(conf_path)}: include {display(shown)}",
-                                "ldso_include_matches",
-                                limit,
-                                f"names more than {limit} paths",
-                            )
-                        expanded.append(posixpath.join(base, name))
-            matches = expanded
-        return sorted(path for path in matches if files.resolve(path) is not None)
-
-
-def _relative_to(conf_path: str, pattern: str) -> str:
-    return pattern if pattern.startswith("/") else posixpath.join(posixpath.dirname(conf_path), pattern)
+def cache_warnings(cache: ImageCache, ld_so_conf_dirs: tuple[str, ...]) -> tuple[str, ...]:
+    """What the report says when the image's cache is not what ld.so will use, or could not be used."""
+    if cache.state == "absent" and ld_so_conf_dirs:
+        return (
+            f"{LD_SO_CACHE} is not in the image: libraries are resolved as if ldconfig had run after the "
+            "last library was installed (the directories /etc/ld.so.conf names stand in for the cache); "
+            "without a cache, ld.so itself searches only the trusted directories",
+        )
+    if cache.state == "unusable":
+        return (
+            f"{LD_SO_CACHE} is not a cache ld.so reads ({cache.problem}): libraries are resolved without it, "
+            "as ld.so resolves them",
+        )
+    if cache.cache is not None and cache.cache.dropped:
+        return (
+            f"{LD_SO_CACHE}: {cache.cache.dropped} entries name strings outside the file and are ignored",
+        )
+    return ()

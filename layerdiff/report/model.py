@@ -40,7 +40,7 @@ from layerdiff.rules.model import Finding as RuleFinding
 from layerdiff.rules.severity import Severity
 from layerdiff.text.redaction import Redactor
 
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_VERSION = "1.6.0"
 TOOL = Tool("layerdiff", __version__)
 
 

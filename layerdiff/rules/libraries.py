@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 from layerdiff.diff.inventory import LibraryChange
 from layerdiff.inventory.evidence import resolution_evidence
+from layerdiff.inventory.ldcache import LD_SO_CACHE
+from layerdiff.inventory.ldconfig import StaleEntry
 from layerdiff.inventory.libraries import Via
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
@@ -25,6 +27,8 @@ from layerdiff.text.words import counted, listed
 )
 def library_unresolved(context: RuleContext) -> Iterator[Finding]:
     base = context.diff.base_inventory
+    stale = _new_stale_entries(context)
+    after_ldconfig = {e.soname: e.would_load for e in stale if e.hwcaps_subdirectory is None and e.would_load}
     for change in context.diff.inventory.libraries:
         if change.kind != "unresolved":
             continue
@@ -38,6 +42,9 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
             )
         else:
             message = f"{change.object} needs {change.soname}, which no longer resolves (was {before.path})."
+        fixed_by = after_ldconfig.get(change.soname)
+        if fixed_by is not None:
+            message += f" {LD_SO_CACHE} is stale: after ldconfig it would load {fixed_by}."
         package = base.owner_of(before.real_path) if before is not None and before.real_path else None
         owner = package.name if package is not None else None
         paths = [p for p in (before.real_path, before.path) if p] if before is not None else []
@@ -52,6 +59,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
                 "before": resolution_evidence(before, change.before_sha256),
                 "before_package": owner,
                 "after": None,
+                "after_ldconfig": fixed_by,
                 "ld_library_path": _ld_library_path(context),
             },
             layer=context.layer_that_changed(*paths, change.object),
@@ -128,4 +136,65 @@ def _ld_library_path(context: RuleContext) -> dict[str, str | None]:
     return {
         "base": context.diff.base_inventory.env.get("LD_LIBRARY_PATH"),
         "derived": context.diff.derived_inventory.env.get("LD_LIBRARY_PATH"),
+    }
+
+
+CHECK_BY_HAND = "ldconfig -p lists the cache; ldconfig -N -X -v what ldconfig would write; ldd what loads"
+
+
+@rule(
+    "library-cache-stale",
+    Severity.MEDIUM,
+    "The ld.so.cache no longer matches the libraries on disk",
+    "Run ldconfig in the same RUN instruction that adds, moves or removes libraries "
+    "(`cp libfoo.so.1 /usr/local/lib/ && ldconfig`), so that what ld.so loads does not change the next "
+    "time something runs ldconfig (every apt-get install of a library does).",
+)
+def library_cache_stale(context: RuleContext) -> Iterator[Finding]:
+    stale = _new_stale_entries(context)
+    if not stale:
+        return
+    more = f" (and {counted(len(stale) - 1, 'more library', 'more libraries')})" if len(stale) > 1 else ""
+    cache = context.diff.derived_inventory.ld_so_cache.cache
+    paths = [p for e in stale for p in (e.would_load, e.cached, e.loads) if p]
+    yield library_cache_stale.finding(
+        context,
+        subject=LD_SO_CACHE,
+        message=(
+            f"{_consequence(stale[0])} after the next ldconfig (an apt-get install of any library runs one)"
+            f"{more}: {LD_SO_CACHE} is stale, written before libraries were added, moved or removed."
+        ),
+        evidence={
+            "cache": LD_SO_CACHE,
+            "layout": cache.layout if cache is not None else None,
+            "stale": [_stale_evidence(e) for e in stale],
+            "check": CHECK_BY_HAND,
+        },
+        layer=context.layer_that_changed(*paths),
+    )
+
+
+def _consequence(entry: StaleEntry) -> str:
+    if entry.would_load is None:
+        return f"{entry.soname} loads {entry.loads} now, and will not load"
+    if entry.loads is None:
+        return f"{entry.soname} does not load now, and will load {entry.would_load}"
+    return f"{entry.soname} will load {entry.would_load} instead of {entry.loads}"
+
+
+def _new_stale_entries(context: RuleContext) -> list[StaleEntry]:
+    """Stale cache entries of the derived image that the base did not have."""
+    base = set(context.diff.base_inventory.stale_cache_entries)
+    return [e for e in context.diff.derived_inventory.stale_cache_entries if e not in base]
+
+
+def _stale_evidence(entry: StaleEntry) -> dict[str, str | None]:
+    return {
+        "soname": entry.soname,
+        "kind": entry.kind,
+        "hwcaps": entry.hwcaps_subdirectory,
+        "cached": entry.cached,
+        "ldconfig": entry.ldconfig,
+        "loads": entry.loads,
+        "after_ldconfig": entry.would_load,
     }

@@ -22,7 +22,7 @@ from layerdiff.inventory.evidence import (
     file_mode,
     user_evidence,
 )
-from layerdiff.inventory.libraries import DEFAULT_DIRS_32, DEFAULT_DIRS_64
+from layerdiff.inventory.loader_abi import DEFAULT_DIRS_32, DEFAULT_DIRS_64
 from layerdiff.inventory.users import RuntimeUser, may
 from layerdiff.rules.file_findings import (
     FILE_TYPES,

@@ -11,7 +11,7 @@ from typing import Any
 
 from layerdiff.inventory.apk import APK_INSTALLED
 from layerdiff.inventory.dpkg import DPKG_INFO_DIR, DPKG_STATUS
-from layerdiff.inventory.libraries import LD_SO_CONF
+from layerdiff.inventory.ldsoconf import LD_SO_CONF
 from layerdiff.inventory.rpm import RPMDB_PATHS
 from layerdiff.inventory.users import GROUP, PASSWD
 from tests.fuzz.elf_seed import EM_386, ET_EXEC, elf_object

@@ -1,6 +1,7 @@
 """Targets over the inventory readers: one of the files a reader reads is mutated (dpkg status and info
 files, apk installed, rpm headers and rpmdb.sqlite, METADATA and requires.txt, ELF objects, ld.so.conf,
-passwd and group), laid in a layer over a seed image, indexed, merged and read by the whole inventory."""
+ld.so.cache, passwd and group), laid in a layer over a seed image, indexed, merged and read by the whole
+inventory."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.apk import APK_INSTALLED
 from layerdiff.inventory.collect import CAPTURE, collect
 from layerdiff.inventory.dpkg import DPKG_STATUS, DPKG_STATUS_DIR
-from layerdiff.inventory.libraries import LD_SO_CONF
+from layerdiff.inventory.ldcache import LD_SO_CACHE
+from layerdiff.inventory.ldsoconf import LD_SO_CONF
 from layerdiff.inventory.rpm import RPMDB_PATHS
 from layerdiff.inventory.users import GROUP, PASSWD
 from tests.fuzz.elf_seed import ET_EXEC, elf_object
@@ -40,6 +42,7 @@ from tests.fuzz.seeds import (
     tree_layer,
 )
 from tests.fuzz.target import Target
+from tests.support.ldcache import I386, Entry, write_cache
 from tests.support.pyimage import USER_SITE
 
 METADATA_PATH = f"/{USER_SITE}/responses-0.25.0.dist-info/METADATA"
@@ -294,6 +297,35 @@ def _ldso(draw: st.DrawFn) -> Artifact:
     return files_artifact({path: draw(mutated_lines(seeds[path], LDSO_KEYWORDS, separator=b" "))})
 
 
+# the seed image's libraries, with a glibc-hwcaps entry and one of another ABI
+CACHE_ENTRIES = [
+    Entry("libfoo.so.1", "/usr/lib/glibc-hwcaps/x86-64-v3/libfoo.so.1", hwcaps="x86-64-v3"),
+    Entry("libfoo.so.1", "/usr/lib/libfoo.so.1"),
+    Entry("libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6"),
+    Entry("libc.so.6", "/usr/lib/i386/libc.so.6", flags=I386),
+    Entry("libbar.so", "/opt/lib/libbar.so"),
+]
+# nlibs, len_strings, the flags byte and extension_offset of the new header, then an entry's fields
+CACHE_FIELDS = (20, 24, 28, 32, 48, 52, 56, 64, 68)
+
+
+@st.composite
+def _ldcache(draw: st.DrawFn) -> Artifact:
+    layout = draw(st.sampled_from(("new", "old", "compat")))
+    data = bytearray(write_cache(CACHE_ENTRIES, layout))
+    start = 0 if layout == "new" else 16 + 12 * (len(CACHE_ENTRIES) + 1)  # compat: the count made even
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            data = bytearray(draw(mutated_bytes(bytes(data), max_ops=2)))
+            continue
+        field = draw(st.sampled_from(CACHE_FIELDS if layout != "old" else (12, 16, 20, 24)))
+        offset = (start if layout != "old" else 0) + field
+        value = draw(st.sampled_from(INTERESTING_INTS)) % (1 << 32)
+        if 0 <= offset <= len(data) - 4:
+            data[offset : offset + 4] = struct.pack("<I", value)
+    return files_artifact({LD_SO_CACHE: bytes(data)})
+
+
 @st.composite
 def _passwd(draw: st.DrawFn) -> Artifact:
     seeds = inventory_files()
@@ -315,5 +347,6 @@ TARGETS = (
     _reader("metadata", "METADATA, PKG-INFO, requires.txt (Requires-Dist) and .pth files", _metadata(), 450),
     _reader("elf", "ELF objects and the library resolution that reads them", _elf(), 600),
     _reader("ldso", "ld.so.conf and its includes", _ldso(), 350),
+    _reader("ldcache", "/etc/ld.so.cache in its three layouts", _ldcache(), 350),
     _reader("passwd", "/etc/passwd, /etc/group and the config's USER", _passwd(), 800),
 )

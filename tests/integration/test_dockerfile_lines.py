@@ -25,6 +25,8 @@ EXPECTED_LINES: dict[str, dict[tuple[str, str], int]] = {
     "derived-syspkg": {("python-package-shadowed", "medium"): 4},
     "derived-nolib": {("library-unresolved", "high"): 4},
     "derived-shadowlib": {("library-shadowed", "high"): 4},
+    "derived-libcopy-noldconfig": {("library-cache-stale", "medium"): 4},
+    "derived-libmove-noldconfig": {("library-unresolved", "high"): 4, ("library-cache-stale", "medium"): 4},
     "derived-purge": {("os-package-dependency-broken", "high"): 4},
     # a RUN over four lines (continuations) is located at its first line and ends at its last
     "derived-oddnames": {("setuid-added", "high"): 6},

@@ -23,6 +23,8 @@ EXPECTED = {
     "derived-venv": {("python-distribution-lost", "high"), ("path-command-shadowed", "medium")},
     "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
     "derived-shadowlib": {("library-shadowed", "high")},
+    # moved without ldconfig: it no longer loads, and ldconfig would make it load again
+    "derived-libmove-noldconfig": {("library-unresolved", "high"), ("library-cache-stale", "medium")},
     "derived-multistage": {("setuid-added", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
@@ -69,6 +71,18 @@ def test_seed_scenarios_raise_their_findings(scenario: str, scenarios: dict[str,
     for finding in doc["findings"]:
         assert finding["fingerprint"] and finding["evidence"]
         assert finding["doc"] == rule_doc_url(finding["rule"]) and packaged_rule_doc(finding["rule"])
+
+
+def test_a_library_copied_without_ldconfig_shadows_nothing_yet(
+    scenarios: dict[str, str], cache: Path
+) -> None:
+    code, doc = report(scenarios, "derived-libcopy-noldconfig", cache, "--fail-on", "high")
+    found = [(f["rule"], f["severity"], f["subject"]) for f in doc["findings"]]
+    assert ("library-cache-stale", "medium", "/etc/ld.so.cache") in found
+    assert not [
+        rule for rule, _, _ in found if rule == "library-shadowed"
+    ]  # ld.so still loads the system one
+    assert code == 0
 
 
 def test_gate_on_real_images(scenarios: dict[str, str], cache: Path, tmp_path: Path) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from layerdiff.fs.tree import build_tree
+from layerdiff.fs.view import TreeView
 from layerdiff.index.cache import IndexCache
 from layerdiff.inventory.collect import Inventory
+from layerdiff.inventory.ldconfig import ldconfig_abi, ldconfig_would_write
 from layerdiff.pipeline import inventory, load_image
 from layerdiff.sources.transports import open_source, parse_ref
 from tests.support.engine import engine_client
@@ -14,6 +17,7 @@ from tests.support.oracles import (
     PSYCOPG_EXTENSION,
     apt_unmet,
     command_v,
+    ldconfig_p,
     ldd,
     observe,
     pip_check_lines,
@@ -21,6 +25,14 @@ from tests.support.oracles import (
 
 pytestmark = pytest.mark.engine
 ROOT_TOOL_SCENARIOS = {"airflow-base", "derived-purge"}  # where apt-get check and dpkg --audit are compared
+# where the ld.so.cache, what ldconfig would write and ldd after ldconfig are compared
+LOADER_SCENARIOS = {
+    "airflow-base",
+    "derived-nolib",
+    "derived-shadowlib",
+    "derived-libcopy-noldconfig",
+    "derived-libmove-noldconfig",
+}
 SCENARIOS = [
     "airflow-base",
     "derived-pin",
@@ -30,23 +42,28 @@ SCENARIOS = [
     "derived-dag",
     "derived-nolib",
     "derived-shadowlib",
+    "derived-libcopy-noldconfig",
+    "derived-libmove-noldconfig",
     "derived-purge",
 ]
 
 
 @pytest.fixture(scope="module")
-def seen(
-    scenarios: dict[str, str],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[Inventory, dict[str, list[str]]]]:
+def cache(tmp_path_factory: pytest.TempPathFactory) -> IndexCache:
+    return IndexCache(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def seen(scenarios: dict[str, str], cache: IndexCache) -> dict[str, tuple[Inventory, dict[str, list[str]]]]:
     """Per scenario: layerdiff's inventory, and what the real tools printed inside its container."""
-    cache = IndexCache(tmp_path_factory.mktemp("cache"))
     client = engine_client()
     result = {}
     for name in SCENARIOS:
         source = open_source(parse_ref(f"docker:{scenarios[name]}"))
         try:
-            observed = observe(client, scenarios[name], as_root=name in ROOT_TOOL_SCENARIOS)
+            observed = observe(
+                client, scenarios[name], as_root=name in ROOT_TOOL_SCENARIOS, loader=name in LOADER_SCENARIOS
+            )
             result[name] = (inventory(load_image(source, cache)), observed)
         finally:
             source.close()
@@ -92,7 +109,66 @@ def test_library_resolution_agrees_with_ldd(
         "derived-nolib": None,
         "derived-purge": None,
         "derived-shadowlib": "/usr/local/lib/libpq.so.5",
+        # copied without ldconfig: the cache still names the system copy
+        "derived-libcopy-noldconfig": "/lib/x86_64-linux-gnu/libpq.so.5",
+        # moved without ldconfig: the cache names the old path, and /usr/local/lib is not trusted
+        "derived-libmove-noldconfig": None,
     }.get(scenario, libpq.path)
+
+
+KINDS = {0x0303: "libc6,x86-64", 0x0003: "libc6"}  # how ldconfig -p prints the flags
+
+
+@pytest.mark.parametrize("scenario", sorted(LOADER_SCENARIOS))
+def test_the_cache_reads_as_ldconfig_p_prints_it(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    cache = inv.ld_so_cache.cache
+    assert cache is not None and cache.dropped == 0
+    ours = [
+        (e.soname, KINDS.get(e.flags, hex(e.flags)), e.hwcaps_subdirectory, e.path) for e in cache.entries
+    ]
+    assert ours == ldconfig_p(observed, "ldconfig -p")
+
+
+@pytest.mark.parametrize("scenario", sorted(LOADER_SCENARIOS))
+def test_what_ldconfig_would_write_agrees_with_ldconfig(
+    scenario: str,
+    seen: dict[str, tuple[Inventory, dict[str, list[str]]]],
+    scenarios: dict[str, str],
+    cache: IndexCache,
+) -> None:
+    inv, observed = seen[scenario]
+    theirs: dict[tuple[str, str, str | None], str] = {}
+    for soname, kind, hwcaps, path in ldconfig_p(observed, "ldconfig would write"):
+        theirs.setdefault((soname, kind, hwcaps), path)  # the first of a name is the one ld.so takes
+    source = open_source(parse_ref(f"docker:{scenarios[scenario]}"))
+    try:
+        image = load_image(source, cache)  # indexed by ``seen`` already
+    finally:
+        source.close()
+    view = TreeView(build_tree(image.indexes), image.indexes)
+    native = ldconfig_abi(view, [])
+    assert native is not None  # Debian's /sbin/ldconfig
+    written = ldconfig_would_write(view, inv.ld_so_conf_dirs, native)
+    ours = {(e.soname, KINDS.get(e.flags, hex(e.flags)), e.hwcaps_subdirectory): e.path for e in written}
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("scenario", sorted(LOADER_SCENARIOS))
+def test_ldd_after_ldconfig_loads_what_the_stale_entries_say(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    stale = {e.soname: e.would_load for e in inv.stale_cache_entries if e.hwcaps_subdirectory is None}
+    now = {r.soname: r.path for r in inv.libraries[PSYCOPG_EXTENSION]}
+    after = ldd(observed, "ldd after ldconfig")
+    assert {name: stale.get(name, path) for name, path in now.items()} == {name: after[name] for name in now}
+    expected_stale = {"derived-libcopy-noldconfig", "derived-libmove-noldconfig"}
+    assert ("libpq.so.5" in stale) == (scenario in expected_stale)
+    if scenario in expected_stale:
+        assert stale["libpq.so.5"] == after["libpq.so.5"] == "/usr/local/lib/libpq.so.5"
 
 
 def test_user_site_still_wins_over_system_site(

@@ -20,16 +20,29 @@ _SCRIPT = "\n".join(
         "true",
     ]
 )
+# As root, since ldconfig writes: the cache as it is, the one ldconfig would write (-X: no links, -i: every
+# file read again), and ldd once ldconfig has run
+_LOADER_SCRIPT = (
+    "echo '### ldconfig -p'; ldconfig -p 2>&1;"
+    " echo '### ldconfig would write'; ldconfig -i -X -C /tmp/fresh.cache 2>&1"
+    " && ldconfig -p -C /tmp/fresh.cache 2>&1;"
+    f" echo '### ldd after ldconfig'; ldconfig 2>&1; ldd {PSYCOPG_EXTENSION} 2>&1; true"
+)
 _ROOT_SCRIPT = (
     "echo '### apt-get check'; apt-get check 2>&1; echo '### dpkg --audit'; dpkg --audit 2>&1;"
     " echo '### dpkg --verify'; dpkg --verify 2>&1; true"
 )
 
 
-def observe(client: docker.DockerClient, tag: str, as_root: bool = False) -> dict[str, list[str]]:
-    """Each tool's output lines, by heading; with ``as_root``, apt and dpkg too, which need root."""
+def observe(
+    client: docker.DockerClient, tag: str, as_root: bool = False, loader: bool = False
+) -> dict[str, list[str]]:
+    """Each tool's output lines, by heading; with ``as_root``, apt and dpkg too, which need root; with
+    ``loader``, the ld.so.cache, what ldconfig would write, and ldd after ldconfig (also as root)."""
     sections: dict[str, list[str]] = {}
-    runs = [(_SCRIPT, "")] + ([(_ROOT_SCRIPT, "root")] if as_root else [])
+    wanted = ((_ROOT_SCRIPT, as_root), (_LOADER_SCRIPT, loader))
+    root_scripts = [script for script, asked in wanted if asked]
+    runs = [(_SCRIPT, "")] + ([("; ".join(root_scripts), "root")] if root_scripts else [])
     for script, user in runs:
         output: bytes = client.containers.run(
             tag,
@@ -63,10 +76,10 @@ def command_v(observed: dict[str, list[str]]) -> dict[str, str | None]:
     return found
 
 
-def ldd(observed: dict[str, list[str]]) -> dict[str, str | None]:
+def ldd(observed: dict[str, list[str]], heading: str = "ldd") -> dict[str, str | None]:
     """soname -> path, None for 'not found' (ldd lists the whole closure)."""
     found: dict[str, str | None] = {}
-    for line in observed["ldd"]:
+    for line in observed[heading]:
         name, arrow, rest = line.partition(" => ")
         if arrow:
             target = rest.split(" (", 1)[0].strip()
@@ -82,3 +95,17 @@ def apt_unmet(observed: dict[str, list[str]]) -> set[str]:
         if colon:
             found.add(f"{package.strip()}: {rest.strip()}")
     return found
+
+
+def ldconfig_p(observed: dict[str, list[str]], heading: str) -> list[tuple[str, str, str | None, str]]:
+    """``ldconfig -p``'s entries in order, as (soname, kind as printed, glibc-hwcaps name, path): kind is
+    ``libc6,x86-64``, the hwcaps name the one in ``hwcap: "x86-64-v3"``."""
+    entries = []
+    for line in observed[heading]:
+        head, arrow, path = line.partition(" => ")
+        if not arrow or " (" not in head:
+            continue
+        soname, _, details = head.partition(" (")
+        kind, _, hwcap = details.rstrip(")").partition(", hwcap: ")
+        entries.append((soname, kind, hwcap.strip('"') or None, path))
+    return entries

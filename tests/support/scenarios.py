@@ -31,6 +31,8 @@ DERIVED = (
     "derived-syspkg",
     "derived-nolib",
     "derived-shadowlib",
+    "derived-libcopy-noldconfig",
+    "derived-libmove-noldconfig",
     "derived-purge",
     "derived-oddnames",
     "derived-multistage",

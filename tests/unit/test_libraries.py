@@ -14,7 +14,8 @@ import pytest
 
 from layerdiff.image.model import ElfInfo, Entry, EntryType
 from layerdiff.index.elf import parse_elf
-from layerdiff.inventory.libraries import Loader, NeededResolution, Via, read_ld_so_conf, resolve_needed
+from layerdiff.inventory.ldsoconf import read_ld_so_conf
+from layerdiff.inventory.libraries import Loader, NeededResolution, Via, resolve_needed
 from tests.unit.test_elf import SampleTree, build_sample_tree
 
 LIB64 = ElfInfo(elf_class=64, machine="EM_X86_64", elf_type="ET_DYN")

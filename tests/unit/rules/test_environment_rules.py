@@ -3,13 +3,8 @@ laid out as Debian and pip lay them out, commands on PATH, and ELF objects compi
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from layerdiff.rules.commands import path_command_shadowed
 from layerdiff.rules.libraries import library_shadowed, library_unresolved
@@ -21,6 +16,7 @@ from layerdiff.rules.python import (
 )
 from layerdiff.rules.severity import Severity
 from tests.support import pairs
+from tests.support.elf_objects import Objects
 from tests.support.imagebuilder import F, Image, layer_tar
 from tests.support.pyimage import SYSTEM_SITE, USER_SITE, dist, os_layer, user_site_layer
 from tests.support.rules import diff_context, findings
@@ -307,38 +303,6 @@ def test_the_same_file_through_another_path_entry_is_not_reported(tmp_path: Path
 
 
 # --- libraries: objects compiled here -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Objects:
-    libfoo: bytes  # SONAME libfoo.so.1, foo() returns 1
-    libfoo_other: bytes  # the same soname, other content
-    app: bytes  # NEEDED libfoo.so.1, no RPATH: found in the default directories
-    plugin: bytes  # NEEDED libmissing.so.1, which no image has
-
-
-@pytest.fixture(scope="module")
-def objects(tmp_path_factory: pytest.TempPathFactory) -> Objects:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    root = tmp_path_factory.mktemp("elf")
-
-    def gcc(*args: str) -> bytes:
-        subprocess.run(["gcc", *args], check=True, capture_output=True, cwd=root)
-        return (root / args[args.index("-o") + 1]).read_bytes()
-
-    (root / "foo1.c").write_text("int foo(void) { return 1; }\n")
-    (root / "foo2.c").write_text("int foo(void) { return 2; }\n")
-    (root / "missing.c").write_text("int missing(void) { return 3; }\n")
-    (root / "app.c").write_text("int foo(void);\nint main(void) { return foo(); }\n")
-    (root / "plugin.c").write_text("int missing(void);\nint plug(void) { return missing(); }\n")
-    libfoo = gcc("-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", "libfoo.so.1", "foo1.c")
-    (root / "other").mkdir()
-    other = gcc("-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", "other/libfoo.so.1", "foo2.c")
-    gcc("-shared", "-fPIC", "-Wl,-soname,libmissing.so.1", "-o", "libmissing.so.1", "missing.c")
-    app = gcc("-o", "app", "app.c", "-L.", "-l:libfoo.so.1")
-    plugin = gcc("-shared", "-fPIC", "-o", "plugin.so", "plugin.c", "-L.", "-l:libmissing.so.1")
-    return Objects(libfoo, other, app, plugin)
 
 
 def library_base(objects: Objects) -> Image:
