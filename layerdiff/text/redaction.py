@@ -1,13 +1,14 @@
 """Credentials cut out of text: the values the images' ENV and labels hold that look like credentials (by
 their format or their name), wherever they are repeated, and anything credential-shaped in free text (URL
-passwords, tokens, keys, ``password x``, ``NAME=value`` where NAME names a credential)."""
+passwords, tokens, keys, ``password x``, ``NAME=value`` where NAME names a credential, and what a build
+instruction writes credentials as: ``--password x``, ``docker login -p x``, ``Authorization: Bearer x``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from layerdiff.text.instruction_secrets import MAY_HOLD
 from layerdiff.text.secrets import classify_env_secret, redact_text
 from layerdiff.text.terminal import safe_line
 
@@ -28,8 +29,9 @@ _TRIGGERS = (
     "github_pat_",
     "glpat-",
     "xox",
+    "npm_",
+    "pypi-",
 )
-_PASSWORD_WORD = re.compile("passw", re.IGNORECASE)
 
 
 class Redactor:
@@ -51,7 +53,7 @@ class Redactor:
         for trigger in self._triggers:
             if trigger in text:
                 return True
-        return _PASSWORD_WORD.search(text) is not None
+        return MAY_HOLD.search(text) is not None
 
     def text(self, text: str) -> str:
         if not self.may_cut(text):
