@@ -24,6 +24,7 @@ EXPECTED = {
     "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
     "derived-shadowlib": {("library-shadowed", "high")},
     "derived-multistage": {("setuid-added", "high")},
+    "derived-creds": {("secret-in-image", "high"), ("secret-in-history", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
         ("library-unresolved", "high"),
