@@ -58,11 +58,10 @@ _HEADER = re.compile(
     r"|api-key)[ \t]*:[ \t]*(?:(?:bearer|basic|token|digest)[ \t]+)?([^\s\"'\\]+)",
     re.IGNORECASE,
 )
-# Text without any of these words holds nothing the searches here find, but for URLs (an "@"), assignments
-# (an "=") and token formats, which the redaction's own triggers cover.
-MAY_HOLD = re.compile(
-    r"pass|token|secret|api.?key|auth|credential|key|login|mysql|mariadb|curl", re.IGNORECASE
-)
+# Text without any of these words (in any case) holds nothing the searches here find, but for URLs (an
+# "@"), assignments (an "=") and token formats, whose own markers the redaction checks (text/redaction.py)
+TRIGGER_WORDS = ("pass", "token", "secret", "auth", "credential", "key", "login", "mysql", "mariadb", "curl")
+_BLANK = re.compile(r"\s")
 _OPENSSL_REFERENCES = ("env:", "file:", "fd:", "stdin")
 _DOCKER_SECRET_SOURCES = ("id=", "src=", "source=", "env=", "type=")
 
@@ -73,29 +72,37 @@ def instruction_credentials(text: str) -> list[InstructionCredential]:
 
 
 def _candidates(text: str) -> Iterator[InstructionCredential]:
-    for match in PRIVATE_KEY_BLOCK.finditer(text):
-        yield InstructionCredential("private key", "private key block", *match.span())
+    # each search runs only on text that has what it needs: a path of a report has neither blanks nor "="
+    if "PRIVATE KEY" in text:
+        for match in PRIVATE_KEY_BLOCK.finditer(text):
+            yield InstructionCredential("private key", "private key block", *match.span())
     for pattern, kind in TOKEN_FORMATS:
         for match in pattern.finditer(text):
             yield InstructionCredential(kind, kind, *match.span())
-    for match in AWS_KEY_ID.finditer(text):
-        yield InstructionCredential("AWS access key id", "AWS access key id", *match.span())
+    if "AKIA" in text or "ASIA" in text:
+        for match in AWS_KEY_ID.finditer(text):
+            yield InstructionCredential("AWS access key id", "AWS access key id", *match.span())
     for userinfo in url_userinfos(text):
         span = userinfo.secret_span(text)
         if span is not None:
             kind = "URL with a password" if userinfo.password_start is not None else "URL with a token"
             yield InstructionCredential(kind, userinfo.origin, *span)
-    for match in _HEADER.finditer(text):
-        if not is_reference(match.group(2)):
-            yield InstructionCredential("credential header", match.group(1), *match.span(2))
-    for match in _NETRC_LINE.finditer(text):
-        if not is_reference(match.group(1)):
-            yield InstructionCredential("netrc password", "password", *match.span(1))
-    yield from _command_words(text)
-    for match in _ASSIGNMENT.finditer(text):
-        name, value = match.group(1), match.group(2)
-        if is_secret_name(name) and not is_reference(value):
-            yield InstructionCredential("credential variable", name, *match.span(2))
+    if ":" in text:
+        for match in _HEADER.finditer(text):
+            if not is_reference(match.group(2)):
+                yield InstructionCredential("credential header", match.group(1), *match.span(2))
+    words = _BLANK.search(text) is not None
+    if words:
+        for match in _NETRC_LINE.finditer(text):
+            if not is_reference(match.group(1)):
+                yield InstructionCredential("netrc password", "password", *match.span(1))
+    if words or text.startswith("-"):
+        yield from _command_words(text)
+    if "=" in text:
+        for match in _ASSIGNMENT.finditer(text):
+            name, value = match.group(1), match.group(2)
+            if is_secret_name(name) and not is_reference(value):
+                yield InstructionCredential("credential variable", name, *match.span(2))
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,13 @@ def test_names_say_what_holds_the_credential() -> None:
         for found in instruction_credentials(planted.created_by())
     }
     assert {
-        "password in a URL:https://pypi.example.com",
-        "password flag:--password",
-        "token flag:--token",
-        "password flag:docker -p",
+        "URL with a password:https://pypi.example.com",
+        "flag with a password:--password",
+        "flag with a token:--token",
+        "flag with a password:docker -p",
         "credential variable:NPM_TOKEN",
         "credential header:Authorization",
-        "password flag:mysql -p",
+        "flag with a password:mysql -p",
         "credential setting://registry.npmjs.org/:_authToken",
     } <= names
 
