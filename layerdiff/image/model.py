@@ -97,6 +97,25 @@ class ElfInfo:
 
 
 @dataclass(frozen=True)
+class CredentialHit:
+    """One credential in a file: where it is and what it is, never its value."""
+
+    line: int  # 1-based
+    kind: str  # "npm auth token", "URL with a password", ...
+    setting: str  # what holds it in the file: a key, a registry, a machine, a host (never the value)
+
+
+@dataclass(frozen=True)
+class CredentialScan:
+    """What the indexer kept of a credential file (``layerdiff.index.credentials``): its format and the
+    credentials in it. The content itself is not kept."""
+
+    format: str  # pip, npmrc, netrc, docker, ... (layerdiff.text.credential_files)
+    hits: tuple[CredentialHit, ...] = ()
+    omitted: int = 0  # credentials beyond the ones kept
+
+
+@dataclass(frozen=True)
 class LayerIndex:
     diff_id: str
     tar_size: int
@@ -104,6 +123,7 @@ class LayerIndex:
     warnings: tuple[str, ...] = field(default=())
     contents: Mapping[str, bytes] = field(default_factory=dict)  # captured files, by path
     elf: Mapping[str, ElfInfo] = field(default_factory=dict)  # ELF objects, by path
+    credentials: Mapping[str, CredentialScan] = field(default_factory=dict)  # credential files, by path
 
 
 def env_map(env: Sequence[str] | None) -> dict[str, str]:

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import platformdirs
 
-from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
+from layerdiff.image.model import CredentialHit, CredentialScan, ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.index.capture import CaptureSpec
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
-# 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: /etc/ld.so.cache kept
-INDEX_FORMAT = 6
+# 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: /etc/ld.so.cache kept;
+# 7: credential files kept as where their credentials are (line, kind, setting), never their content
+INDEX_FORMAT = 7
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older
@@ -150,7 +151,12 @@ def _encode(index: LayerIndex) -> tuple[bytes, bytes]:
         for e in index.entries
     ]
     elf = {path: asdict(info) for path, info in index.elf.items()}
-    payload = json.dumps({"entries": rows, "warnings": list(index.warnings), "elf": elf}).encode()
+    credentials = {
+        path: [scan.format, [[hit.line, hit.kind, hit.setting] for hit in scan.hits], scan.omitted]
+        for path, scan in index.credentials.items()
+    }
+    document = {"entries": rows, "warnings": list(index.warnings), "elf": elf, "credentials": credentials}
+    payload = json.dumps(document).encode()
     return zlib.compress(payload, 1), zlib.compress(_pack_contents(index.contents), 1)
 
 
@@ -165,6 +171,10 @@ def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> Lay
         path: ElfInfo(**{**info, **{k: tuple(info[k]) for k in ("needed", "rpath", "runpath")}})
         for path, info in data["elf"].items()
     }
+    credentials = {
+        path: CredentialScan(kind, tuple(CredentialHit(*hit) for hit in hits), omitted)
+        for path, (kind, hits, omitted) in data["credentials"].items()
+    }
     return LayerIndex(
         diff_id=diff_id,
         tar_size=tar_size,
@@ -172,6 +182,7 @@ def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> Lay
         warnings=tuple(data["warnings"]),
         contents=_unpack_contents(zlib.decompress(contents)),
         elf=elf,
+        credentials=credentials,
     )
 
 

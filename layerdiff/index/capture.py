@@ -2,7 +2,8 @@
 
 Each collector declares the files it reads as a ``Capture`` next to its reader (as syft's catalogers
 declare globs); the inventory combines them into one ``CaptureSpec`` that is passed to the indexer. Only
-small, structured files are kept; ELF objects are reduced to ElfInfo whatever the declaration.
+small, structured files are kept; ELF objects are reduced to ElfInfo whatever the declaration, and
+credential files to where their credentials are (``layerdiff.index.credentials``), never their content.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from layerdiff.image.limits import DEFAULT_LIMITS
+from layerdiff.index.credentials import MAX_CREDENTIAL_FILE_BYTES
 
 MAX_SCRIPT_BYTES = (
     64 << 10
@@ -28,6 +30,9 @@ class Capture:
     paths: tuple[str, ...] = ()  # absolute paths, exactly
     patterns: tuple[str, ...] = ()  # fnmatch patterns over the absolute path (``*`` matches ``/`` too)
     scripts: bool = False  # the ``#!`` line of executable files of at most MAX_SCRIPT_BYTES
+    # files scanned for credentials (fnmatch patterns, as ``patterns``) of at most MAX_CREDENTIAL_FILE_BYTES:
+    # only where each credential is, and what kind, is kept
+    credentials: tuple[str, ...] = ()
 
 
 class CaptureSpec:
@@ -42,12 +47,22 @@ class CaptureSpec:
         self.paths = frozenset(path for capture in captures for path in capture.paths)
         self.patterns = tuple(sorted({pattern for capture in captures for pattern in capture.patterns}))
         self.scripts = any(capture.scripts for capture in captures)
-        self._compiled = re.compile("|".join(fnmatch.translate(p) for p in self.patterns) or r"(?!)")
+        self.credentials = tuple(sorted({pattern for capture in captures for pattern in capture.credentials}))
+        self._compiled = _compiled(self.patterns)
+        self._credential_files = _compiled(self.credentials)
 
     @property
     def key(self) -> str:
         """Identifies what is captured: layer indexes made under another declaration are not reused."""
-        declaration = [sorted(self.paths), self.patterns, self.scripts, self.max_bytes, MAX_SCRIPT_BYTES]
+        declaration = [
+            sorted(self.paths),
+            self.patterns,
+            self.scripts,
+            self.max_bytes,
+            MAX_SCRIPT_BYTES,
+            self.credentials,
+            MAX_CREDENTIAL_FILE_BYTES,
+        ]
         return hashlib.sha256(json.dumps(declaration).encode()).hexdigest()[:16]
 
     def bounded(self, max_bytes: int) -> CaptureSpec:
@@ -57,11 +72,21 @@ class CaptureSpec:
     def wants(self, path: str) -> bool:
         return path in self.paths or self._compiled.match(path) is not None
 
+    def wants_credentials(self, path: str, size: int) -> bool:
+        """A file scanned for credentials (``layerdiff.index.credentials``); its content is not kept."""
+        return size <= min(self.max_bytes, MAX_CREDENTIAL_FILE_BYTES) and (
+            self._credential_files.match(path) is not None
+        )
+
     def wants_script(self, size: int, mode: int, first_bytes: bytes) -> bool:
         """Small executable scripts (console scripts, entrypoints): their first line names the interpreter."""
         return (
             self.scripts and size <= MAX_SCRIPT_BYTES and mode & 0o111 != 0 and first_bytes.startswith(b"#!")
         )
+
+
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or r"(?!)")
 
 
 def script_head(data: bytes) -> bytes:

@@ -9,11 +9,12 @@ from typing import cast
 
 from layerdiff.errors import CorruptLayer
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
-from layerdiff.image.model import ElfInfo, Entry, EntryType, LayerIndex
+from layerdiff.image.model import CredentialScan, ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
 from layerdiff.image.streams import CHUNK, BudgetedReader, ByteBudget, ByteStream, DigestReader
 from layerdiff.image.tarstream import TarEntry, TarReader
 from layerdiff.index.capture import CaptureSpec, script_head
+from layerdiff.index.credentials import scan_credentials, without_credentials
 from layerdiff.index.elf import is_elf_magic, parse_elf
 
 _MARKERS = (EntryType.WHITEOUT, EntryType.OPAQUE)
@@ -52,8 +53,8 @@ def index_layer(
     charged to ``layer-bytes`` and to the ``image`` budget its image shares, as they are read. Duplicate
     paths keep the last entry (what extraction would leave). A hard link's digest is taken from its target
     when the target is earlier in this layer; otherwise it is resolved against lower layers when layers
-    are merged. The contents ``capture`` declares are kept, and ELF objects are reduced to their loader
-    facts, in the same pass.
+    are merged. The contents ``capture`` declares are kept, ELF objects are reduced to their loader facts
+    and credential files to where their credentials are, in the same pass.
     """
     budgets = [layer_budget(limits), *([image] if image is not None else [])]
     hashed = DigestReader(BudgetedReader(stream, budgets, what), expected_diff_id, what)
@@ -76,6 +77,7 @@ def index_layer(
         warnings=tuple(layer.warnings),
         contents=layer.contents,
         elf=layer.elf,
+        credentials=layer.credentials,
     )
 
 
@@ -100,6 +102,7 @@ class _LayerReader:
         self.entries: dict[tuple[str, bool], Entry] = {}  # keyed by (path, is a whiteout/opaque marker)
         self.contents: dict[str, bytes] = {}
         self.elf: dict[str, ElfInfo] = {}
+        self.credentials: dict[str, CredentialScan] = {}
         self.warnings: list[str] = []
 
     def add(self, reader: TarReader, member: TarEntry) -> None:
@@ -113,6 +116,7 @@ class _LayerReader:
             # a later non-file entry for the same path replaces whatever content was kept for it
             self.contents.pop(entry.path, None)
             self.elf.pop(entry.path, None)
+            self.credentials.pop(entry.path, None)
         self.entries[key] = entry
 
     def _entry(self, reader: TarReader, member: TarEntry) -> Entry | None:
@@ -178,16 +182,18 @@ class _LayerReader:
         )
 
     def _read_file(self, reader: TarReader, member: TarEntry, path: str) -> tuple[str, str]:
-        """Hash the content; keep it when the inventory parses it or when it is an ELF object."""
+        """Hash the content; keep it when the inventory parses it, reduce it when it is an ELF object or a
+        credential file."""
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
         kept: list[bytes] | None = None
         first = True
+        credentials = self.capture.wants_credentials(path, member.size)
         while chunk := reader.read(CHUNK):
             if first:
                 first = False
                 script = self.capture.wants_script(member.size, member.mode, chunk)
                 if member.size <= self.capture.max_bytes and (
-                    script or self.capture.wants(path) or is_elf_magic(chunk)
+                    script or credentials or self.capture.wants(path) or is_elf_magic(chunk)
                 ):
                     kept = []
             if kept is not None:
@@ -200,8 +206,12 @@ class _LayerReader:
                 info = parse_elf(data)
                 if info is not None:
                     self.elf[path] = info
+            scan = scan_credentials(path, data) if credentials else None
+            if scan is not None:
+                self.credentials[path] = scan
             if self.capture.wants(path):
-                self.contents[path] = data
+                # another collector reads this credential file: it keeps the file, not the credentials
+                self.contents[path] = without_credentials(path, data) if scan and scan.hits else data
             elif self.capture.wants_script(member.size, member.mode, data):
                 self.contents[path] = script_head(data)
         return sha256.hexdigest(), md5.hexdigest()

@@ -12,6 +12,7 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
+from layerdiff.inventory import credentials as credential_reader
 from layerdiff.inventory import ldcache as library_cache_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
@@ -48,8 +49,11 @@ READERS: tuple[tuple[Capture, str], ...] = (
         for database in DATABASES
     ),
 )
-# What the indexer keeps for the collectors: those files, and the first line of scripts
-CAPTURE = CaptureSpec([command_reader.CAPTURE, *(capture for capture, _ in READERS)])
+# What the indexer keeps for the collectors: those files, the first line of scripts, and where the
+# credentials of credential files are
+CAPTURE = CaptureSpec(
+    [command_reader.CAPTURE, credential_reader.CAPTURE, *(capture for capture, _ in READERS)]
+)
 
 PYTHON_COMMANDS = ("python", "python3")
 

@@ -22,6 +22,7 @@ from layerdiff.image.history import instruction as history_instruction
 from layerdiff.image.history import layer_history
 from layerdiff.image.model import ImageSnapshot
 from layerdiff.report.wire import DockerfileMap, DockerfileStep, Finding, SourceLine
+from layerdiff.text.secrets import redact_text
 
 
 def dockerfile_map(
@@ -86,7 +87,12 @@ def _layer_positions(image: ImageSnapshot) -> dict[int, int]:
 def locate(findings: Sequence[Finding], mapping: DockerfileMap) -> tuple[Finding, ...]:
     """``findings``, each with its Dockerfile line."""
     by_layer = {step.layer: step for step in mapping.steps if step.layer is not None}
-    by_instruction = {step.instruction: step for step in mapping.steps if step.instruction}  # the last wins
+    # the last wins; a finding names its instruction with credentials cut out, the map (until the report's
+    # boundary) as the history has it
+    by_instruction: dict[str | None, DockerfileStep] = {}
+    for step in mapping.steps:
+        if step.instruction:
+            by_instruction[step.instruction] = by_instruction[redact_text(step.instruction)] = step
     from_line = SourceLine(mapping.path, mapping.from_line, mapping.from_line, "none")
 
     def where(finding: Finding) -> SourceLine:

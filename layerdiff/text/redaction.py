@@ -1,35 +1,42 @@
 """Credentials cut out of text: the values the images' ENV and labels hold that look like credentials (by
 their format or their name), wherever they are repeated, and anything credential-shaped in free text (URL
-passwords, tokens, keys, ``password x``, ``NAME=value`` where NAME names a credential)."""
+passwords, tokens, keys, ``password x``, ``NAME=value`` where NAME names a credential, and what a build
+instruction writes credentials as: ``--password x``, ``docker login -p x``, ``Authorization: Bearer x``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from layerdiff.text.instruction_secrets import TRIGGER_WORDS
 from layerdiff.text.secrets import classify_env_secret, redact_text
 from layerdiff.text.terminal import safe_line
 
-# Text that contains none of these cannot hold what redact_text looks for, so most strings of a report
-# (paths, versions, digests) are passed over with a few substring tests.
-_TRIGGERS = (
-    "=",
-    "@",
-    "%40",
-    "-----BEGIN",
-    "AKIA",
-    "ASIA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "glpat-",
-    "xox",
+# Text that contains none of these (in any case) cannot hold what redact_text looks for, so most strings of a
+# report (paths, versions, digests) are passed over with a few substring tests.
+_TRIGGERS = tuple(
+    sorted(
+        {
+            "=",
+            "@",
+            "%40",
+            "-----begin",
+            "akia",
+            "asia",
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "github_pat_",
+            "glpat-",
+            "xox",
+            "npm_",
+            "pypi-",
+            *TRIGGER_WORDS,
+        }
+    )
 )
-_PASSWORD_WORD = re.compile("passw", re.IGNORECASE)
 
 
 class Redactor:
@@ -44,14 +51,14 @@ class Redactor:
                 named += [(str(key), value) for key, value in labels.items() if isinstance(value, str)]
             values.update(value for name, value in named if classify_env_secret(name, value) is not None)
         self.values = tuple(sorted(values, key=len, reverse=True))
-        self._triggers = _TRIGGERS + self.values
 
     def may_cut(self, text: str) -> bool:
         """False when ``text`` certainly holds nothing to cut."""
-        for trigger in self._triggers:
-            if trigger in text:
+        for value in self.values:
+            if value in text:
                 return True
-        return _PASSWORD_WORD.search(text) is not None
+        lowered = text.lower()
+        return any(trigger in lowered for trigger in _TRIGGERS)
 
     def text(self, text: str) -> str:
         if not self.may_cut(text):

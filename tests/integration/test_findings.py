@@ -26,6 +26,7 @@ EXPECTED = {
     # moved without ldconfig: it no longer loads, and ldconfig would make it load again
     "derived-libmove-noldconfig": {("library-unresolved", "high"), ("library-cache-stale", "medium")},
     "derived-multistage": {("setuid-added", "high")},
+    "derived-creds": {("secret-in-image", "high"), ("secret-in-history", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
         ("library-unresolved", "high"),

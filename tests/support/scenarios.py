@@ -36,6 +36,7 @@ DERIVED = (
     "derived-purge",
     "derived-oddnames",
     "derived-multistage",
+    "derived-creds",
 )
 
 

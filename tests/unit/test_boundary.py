@@ -4,8 +4,6 @@ error message or in the layer cache."""
 
 from __future__ import annotations
 
-import asyncio
-import html
 import json
 import sqlite3
 import zlib
@@ -19,6 +17,7 @@ from layerdiff.text.terminal import is_safe
 from tests.support.cli import UNFOLDED, run
 from tests.support.imagebuilder import F, Image, layer_tar, write_oci_layout
 from tests.support.pairs import AIRFLOW_UID, base_image, derived
+from tests.support.review_app import shown_by_the_review_app
 
 # Each credential is distinct, so a leak names the place it came from.
 ENV_SECRET = "envpw-7Hq2Lx9Zr4"
@@ -219,33 +218,11 @@ def test_error_messages_escape_image_text(images: tuple[str, str], tmp_path: Pat
 
 
 def test_the_review_app_shows_no_secret_and_no_escape(images: tuple[str, str]) -> None:
-    from textual.widgets import DataTable
-
     from layerdiff.report.wire import Report
-    from layerdiff.tui.app import ReviewApp
 
     result = run("diff", *images, "--sbom", "none", "--format", "json", "--no-cache")
     report = Report.from_json(json.loads(result.stdout))
-    shown: list[str] = []
-
-    async def scenario() -> None:
-        async with ReviewApp(report).run_test(size=(160, 60)) as pilot:
-            await pilot.pause()
-            for key in "1234567":
-                await pilot.press(key)
-                await pilot.pause()
-                shown.append(html.unescape(pilot.app.export_screenshot()))
-                for table in pilot.app.query(DataTable):
-                    shown.extend(
-                        str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)
-                    )
-            await pilot.press("2")
-            for _ in report.findings:  # each finding's detail pane
-                await pilot.press("down")
-                await pilot.pause()
-                shown.append(html.unescape(pilot.app.export_screenshot()))
-
-    asyncio.run(scenario())
+    shown = shown_by_the_review_app(report)
     assert len(shown) > 7
     for index, text in enumerate(shown):
         assert_clean(text, f"screen or cell {index} of the review app")

@@ -3,7 +3,8 @@ reports them is tested in tests/unit/rules/test_filesystem_rules.py."""
 
 from __future__ import annotations
 
-from layerdiff.text.secrets import classify_env_secret, redact_text, secret_file_kind
+from layerdiff.text.credential_files import secret_file_kind
+from layerdiff.text.secrets import classify_env_secret, redact_text
 
 
 def test_env_secret_classification() -> None:

@@ -309,7 +309,7 @@ def test_secrets_in_env_are_redacted(tmp_path: Path) -> None:
     assert (aws.rule, aws.severity) == ("secret-in-image", Severity.HIGH)
     assert aws.evidence["kind"] == "AWS access key id" and aws.evidence["value"] == "AKIA… (20 characters)"
     assert found["ENV:DB_PASSWORD"].evidence["kind"] == "password/token variable"
-    assert found["ENV:AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].evidence["kind"] == "password in a URL"
+    assert found["ENV:AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].evidence["kind"] == "URL with a password"
     for finding in found.values():
         for secret in (AWS_KEY, DB_PASSWORD, CONN_PASSWORD):
             assert secret not in str(finding)
