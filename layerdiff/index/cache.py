@@ -18,7 +18,9 @@ from layerdiff.index.capture import CaptureSpec
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
-INDEX_FORMAT = 5  # 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread)
+# 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: Python scripts keep the
+# modules they import
+INDEX_FORMAT = 6
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older

@@ -19,6 +19,11 @@ from layerdiff.image.limits import DEFAULT_LIMITS
 MAX_SCRIPT_BYTES = (
     64 << 10
 )  # console scripts and entrypoints are small; their first line names the interpreter
+MAX_SCRIPT_IMPORTS = 64  # module names kept of one Python script
+_PYTHON_SHEBANG = re.compile(rb"^#!.*\bpython[0-9.]*(\s|$)")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_IMPORT = re.compile(r"^\s*import\s+([A-Za-z_][A-Za-z0-9_., \t]*)$")
+_FROM_IMPORT = re.compile(r"^\s*from\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s+import\b")
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class CaptureSpec:
         self.paths = frozenset(path for capture in captures for path in capture.paths)
         self.patterns = tuple(sorted({pattern for capture in captures for pattern in capture.patterns}))
         self.scripts = any(capture.scripts for capture in captures)
-        self._compiled = re.compile("|".join(fnmatch.translate(p) for p in self.patterns) or r"(?!)")
+        self._compiled = _compiled(self.patterns)
 
     @property
     def key(self) -> str:
@@ -64,7 +69,40 @@ class CaptureSpec:
         )
 
 
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or r"(?!)")
+
+
 def script_head(data: bytes) -> bytes:
-    """What is kept of a script: its ``#!`` line, which names the interpreter. The rest (an entrypoint's
+    """What is kept of a script: its ``#!`` line, which names the interpreter, and for a Python script the
+    modules it imports, one ``import NAME`` line each (``script_imports``). The rest (an entrypoint's
     ``export API_KEY=...``) is neither needed nor kept, in memory or in the cache."""
-    return data.split(b"\n", 1)[0]
+    first, _, rest = data.partition(b"\n")
+    if _PYTHON_SHEBANG.search(first) is None:
+        return first
+    return b"\n".join([first, *(b"import " + name.encode() for name in python_imports(rest))])
+
+
+def python_imports(source: bytes) -> tuple[str, ...]:
+    """The absolute module names a Python source imports (``import a.b, c``, ``from a.b import x``),
+    conditional imports included, at most MAX_SCRIPT_IMPORTS of them. Read line by line: no parser runs
+    over image content."""
+    names: dict[str, None] = {}
+    for raw in source.decode("utf-8", "replace").splitlines():
+        if len(names) >= MAX_SCRIPT_IMPORTS:
+            break
+        line = raw.split("#", 1)[0]
+        if (match := _FROM_IMPORT.match(line)) is not None:
+            names.setdefault(match.group(1))
+        elif (match := _IMPORT.match(line)) is not None:
+            for part in match.group(1).split(","):
+                name = part.split(" as ", 1)[0].strip()
+                if _MODULE.fullmatch(name):
+                    names.setdefault(name)
+    return tuple(names)[:MAX_SCRIPT_IMPORTS]
+
+
+def script_imports(head: bytes | None) -> tuple[str, ...]:
+    """The module names a kept script head (``script_head``) lists."""
+    lines = (head or b"").decode("utf-8", "replace").split("\n")[1:]
+    return tuple(line.removeprefix("import ") for line in lines if line.startswith("import "))

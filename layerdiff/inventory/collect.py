@@ -23,6 +23,7 @@ from layerdiff.inventory.ospkg import DATABASES, broken_dependencies, database_f
 from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
 from layerdiff.inventory.owners import PackageOwners
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
+from layerdiff.inventory.python_record import Overwrite, RecordProblem, verify_records
 from layerdiff.inventory.uncaptured import uncaptured_files
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 
@@ -63,6 +64,9 @@ class Inventory:
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
     package_file_problems: tuple[FileProblem, ...]  # dpkg --verify for every installed deb package
+    # every Python distribution's RECORD checked against the files: what differs, and what another overwrote
+    record_problems: tuple[RecordProblem, ...]
+    record_overwrites: tuple[Overwrite, ...]
     warnings: tuple[str, ...]  # what could not be read, and what that leaves out
     package_owners: PackageOwners = field(repr=False, compare=False)
 
@@ -100,6 +104,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
                 environments.append(environment)
     loader = Loader(view, env.get("LD_LIBRARY_PATH"), limits)
     libraries = {path: loader.resolve(path, info) for path, info in view.elf_objects() if info.needed}
+    metadata = frozenset(p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info")))
+    records = verify_records(view, metadata, limits)
     captured = database_files(view)
     scan = read_os_packages(captured, limits)
     packages = scan.packages
@@ -111,9 +117,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         commands_used=commands_used(config),
         python=tuple(sorted(environments, key=lambda e: e.key)),
         python_on_path=on_path,
-        distribution_metadata=frozenset(
-            p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info"))
-        ),
+        distribution_metadata=metadata,
         libraries=libraries,
         ld_so_conf_dirs=loader.ld_so_conf_dirs,
         digests={
@@ -130,6 +134,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
+        record_problems=records.problems,
+        record_overwrites=records.overwrites,
         warnings=(*uncaptured_files(view, READERS, limits), *scan.warnings),
         package_owners=PackageOwners(packages, view.resolve),
     )

@@ -8,6 +8,7 @@ import posixpath
 from dataclasses import dataclass
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.index.capture import script_imports
 from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
 from layerdiff.inventory.commands import config_keyword, shebang, shebang_program
 from layerdiff.inventory.python import is_interpreter_name
@@ -25,6 +26,8 @@ class PythonLaunch:
     # whether the interpreter is looked up on PATH: a bare python3, #!/usr/bin/env python3, a shell script
     through_path: bool
     how: str
+    script: str | None = None  # the Python script the word runs (its ``#!`` names the interpreter)
+    imports: tuple[str, ...] = ()  # the modules that script imports (``layerdiff.index.capture``)
 
     def describe(self) -> str:
         return f"{config_keyword(self.used_by)} runs {self.word} ({self.how})"
@@ -53,9 +56,13 @@ def _launches(inventory: Inventory, files: ImageFiles, word: str, used_by: str) 
     name, through_env = program
     how = f"#!{line}"
     if is_interpreter_name(posixpath.basename(name)):
+        imports = script_imports(files.read(path))
         if through_env:
-            return [PythonLaunch(used_by, word, _python_on_path(inventory, files, name), True, how)]
-        return [PythonLaunch(used_by, word, environment_of(inventory, files, name), False, how)]
+            key = _python_on_path(inventory, files, name)
+            return [PythonLaunch(used_by, word, key, True, how, path, imports)]
+        return [
+            PythonLaunch(used_by, word, environment_of(inventory, files, name), False, how, path, imports)
+        ]
     if posixpath.basename(name) in _SHELLS:
         # A shell script may run python3 from PATH; which commands it runs cannot be told without running it.
         environments = dict.fromkeys(_python_on_path(inventory, files, n) for n in PYTHON_COMMANDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from functools import cached_property
@@ -354,19 +354,30 @@ def _unsatisfied(distributions: tuple[Distribution, ...], version: str) -> tuple
     environment = _marker_environment(version)
     problems = []
     for distribution in distributions:
-        for text in distribution.requires:
-            try:
-                requirement = Requirement(text)
-            except InvalidRequirement:
-                continue
-            if requirement.marker is not None and not _evaluate(requirement.marker, environment):
-                continue
+        for text, requirement in _applicable(distribution, environment):
             found = installed.get(canonicalize_name(requirement.name))
             if found is None:
                 problems.append(Unsatisfied(distribution, text, None))
             elif not _allowed(requirement, found.version):
                 problems.append(Unsatisfied(distribution, text, found.version))
     return tuple(problems)
+
+
+def required_names(distribution: Distribution, version: str) -> frozenset[str]:
+    """The canonical names ``distribution`` requires under Python ``version`` (what ``pip check`` checks)."""
+    environment = _marker_environment(version)
+    return frozenset(canonicalize_name(r.name) for _, r in _applicable(distribution, environment))
+
+
+def _applicable(distribution: Distribution, environment: dict[str, str]) -> Iterator[tuple[str, Requirement]]:
+    """Each Requires-Dist (as written, and parsed) whose marker holds in ``environment``; no extras."""
+    for text in distribution.requires:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is None or _evaluate(requirement.marker, environment):
+            yield text, requirement
 
 
 def _marker_environment(version: str) -> dict[str, str]:

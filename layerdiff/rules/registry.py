@@ -57,6 +57,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "credentials",
     "waste",
     "python",
+    "python_integrity",
     "commands",
     "libraries",
     "packages",

@@ -19,6 +19,8 @@ _TAB_BY_RULE = {
     "layer-waste": FILES,
     "ownership-changed": FILES,
     "package-file-modified": FILES,
+    "python-file-modified": FILES,
+    "python-file-overwritten": FILES,
     "runtime-user-lost-write": FILES,
     "secret-in-image": FILES,
     "setuid-added": FILES,

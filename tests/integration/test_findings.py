@@ -24,6 +24,7 @@ EXPECTED = {
     "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
     "derived-shadowlib": {("library-shadowed", "high")},
     "derived-multistage": {("setuid-added", "high")},
+    "derived-clobber": {("python-file-overwritten", "high"), ("python-file-modified", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
         ("library-unresolved", "high"),

@@ -14,9 +14,11 @@ from tests.support.oracles import (
     PSYCOPG_EXTENSION,
     apt_unmet,
     command_v,
+    imports,
     ldd,
     observe,
     pip_check_lines,
+    record_check,
 )
 
 pytestmark = pytest.mark.engine
@@ -31,7 +33,9 @@ SCENARIOS = [
     "derived-nolib",
     "derived-shadowlib",
     "derived-purge",
+    "derived-clobber",
 ]
+SITE = "/home/airflow/.local/lib/python3.11/site-packages"
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +131,26 @@ def test_package_file_verification_agrees_with_dpkg_verify(
 ) -> None:
     inv, observed = seen[scenario]
     assert {p.dpkg_line() for p in inv.package_file_problems} == set(observed["dpkg --verify"])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_record_verification_agrees_with_hashing_the_files(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    ours = {f"{p.state.value} {p.path} {p.distribution.metadata}" for p in inv.record_problems}
+    ours |= {
+        f"overwritten {o.path} {o.overwritten.metadata} by {o.by.metadata}" for o in inv.record_overwrites
+    }
+    assert ours == record_check(observed)
+    # Debian's pip lists scripts Debian never installs, in every scenario
+    assert "missing /usr/lib/python3/scripts/pip /usr/lib/python3/dist-packages/pip-23.0.1.dist-info" in ours
+    if scenario == "derived-clobber":
+        assert ours >= {
+            f"overwritten {SITE}/tinyjson/__init__.py {SITE}/tinyjson-1.0.dist-info by "
+            f"{SITE}/tinyjson_compat-0.5.dist-info",
+            f"modified {SITE}/six.py {SITE}/six-1.16.0.dist-info",
+        }
+        # what the overwrite breaks, while pip check passes
+        assert imports(observed) == {"tinyapi": "ImportError", "tinyjson": "ok"}
+        assert pip_check_lines(observed) == set()

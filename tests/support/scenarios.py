@@ -34,6 +34,7 @@ DERIVED = (
     "derived-purge",
     "derived-oddnames",
     "derived-multistage",
+    "derived-clobber",
 )
 
 
