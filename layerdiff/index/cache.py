@@ -19,7 +19,7 @@ from layerdiff.index.capture import CaptureSpec
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
 # 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: Python scripts keep the
-# modules they import
+# modules they import, and files declared as heads (Python start-up modules) their first lines
 INDEX_FORMAT = 6
 
 

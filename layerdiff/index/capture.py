@@ -20,6 +20,7 @@ MAX_SCRIPT_BYTES = (
     64 << 10
 )  # console scripts and entrypoints are small; their first line names the interpreter
 MAX_SCRIPT_IMPORTS = 64  # module names kept of one Python script
+HEAD_LINES, HEAD_LINE_BYTES = 10, 200  # what is kept of a file declared in ``Capture.heads``
 _PYTHON_SHEBANG = re.compile(rb"^#!.*\bpython[0-9.]*(\s|$)")
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _IMPORT = re.compile(r"^\s*import\s+([A-Za-z_][A-Za-z0-9_., \t]*)$")
@@ -33,6 +34,7 @@ class Capture:
     paths: tuple[str, ...] = ()  # absolute paths, exactly
     patterns: tuple[str, ...] = ()  # fnmatch patterns over the absolute path (``*`` matches ``/`` too)
     scripts: bool = False  # the ``#!`` line of executable files of at most MAX_SCRIPT_BYTES
+    heads: tuple[str, ...] = ()  # patterns of files of which only the first HEAD_LINES lines are kept
 
 
 class CaptureSpec:
@@ -47,12 +49,16 @@ class CaptureSpec:
         self.paths = frozenset(path for capture in captures for path in capture.paths)
         self.patterns = tuple(sorted({pattern for capture in captures for pattern in capture.patterns}))
         self.scripts = any(capture.scripts for capture in captures)
+        self.heads = tuple(sorted({pattern for capture in captures for pattern in capture.heads}))
         self._compiled = _compiled(self.patterns)
+        self._heads = _compiled(self.heads)
 
     @property
     def key(self) -> str:
         """Identifies what is captured: layer indexes made under another declaration are not reused."""
         declaration = [sorted(self.paths), self.patterns, self.scripts, self.max_bytes, MAX_SCRIPT_BYTES]
+        if self.heads:
+            declaration += [self.heads, HEAD_LINES]
         return hashlib.sha256(json.dumps(declaration).encode()).hexdigest()[:16]
 
     def bounded(self, max_bytes: int) -> CaptureSpec:
@@ -60,6 +66,14 @@ class CaptureSpec:
         return self if max_bytes == self.max_bytes else CaptureSpec(self.captures, max_bytes)
 
     def wants(self, path: str) -> bool:
+        """Whether the file's content (or its first lines, ``kept``) is kept."""
+        return self._whole(path) or self._heads.match(path) is not None
+
+    def kept(self, path: str, data: bytes) -> bytes:
+        """What is kept of a wanted file: all of it, or its first HEAD_LINES lines."""
+        return data if self._whole(path) else text_head(data)
+
+    def _whole(self, path: str) -> bool:
         return path in self.paths or self._compiled.match(path) is not None
 
     def wants_script(self, size: int, mode: int, first_bytes: bytes) -> bool:
@@ -71,6 +85,12 @@ class CaptureSpec:
 
 def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(fnmatch.translate(p) for p in patterns) or r"(?!)")
+
+
+def text_head(data: bytes) -> bytes:
+    """The first HEAD_LINES lines of a file (what a reviewer reads of start-up code), at most
+    HEAD_LINE_BYTES each."""
+    return b"\n".join(line[:HEAD_LINE_BYTES] for line in data.split(b"\n", HEAD_LINES)[:HEAD_LINES])
 
 
 def script_head(data: bytes) -> bytes:

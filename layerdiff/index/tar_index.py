@@ -201,7 +201,7 @@ class _LayerReader:
                 if info is not None:
                     self.elf[path] = info
             if self.capture.wants(path):
-                self.contents[path] = data
+                self.contents[path] = self.capture.kept(path, data)
             elif self.capture.wants_script(member.size, member.mode, data):
                 self.contents[path] = script_head(data)
         return sha256.hexdigest(), md5.hexdigest()

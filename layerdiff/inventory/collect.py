@@ -14,8 +14,15 @@ from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
+from layerdiff.inventory import python_startup
 from layerdiff.inventory import users as user_reader
-from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
+from layerdiff.inventory.commands import (
+    Command,
+    command_arguments,
+    commands_used,
+    image_path,
+    resolve_commands,
+)
 from layerdiff.inventory.dpkg import package_md5sums
 from layerdiff.inventory.dpkg_verify import FileProblem, verify_files
 from layerdiff.inventory.libraries import Loader, NeededResolution
@@ -43,7 +50,7 @@ READERS: tuple[tuple[Capture, str], ...] = (
     ),
 )
 # What the indexer keeps for the collectors: those files, and the first line of scripts
-CAPTURE = CaptureSpec([command_reader.CAPTURE, *(capture for capture, _ in READERS)])
+CAPTURE = CaptureSpec([command_reader.CAPTURE, python_startup.CAPTURE, *(capture for capture, _ in READERS)])
 
 PYTHON_COMMANDS = ("python", "python3")
 
@@ -69,6 +76,8 @@ class Inventory:
     record_overwrites: tuple[Overwrite, ...]
     warnings: tuple[str, ...]  # what could not be read, and what that leaves out
     package_owners: PackageOwners = field(repr=False, compare=False)
+    # what ENTRYPOINT, CMD and HEALTHCHECK give each command word they start (``command_arguments``)
+    command_arguments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return self._environments.get(key)
@@ -138,6 +147,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         record_overwrites=records.overwrites,
         warnings=(*uncaptured_files(view, READERS, limits), *scan.warnings),
         package_owners=PackageOwners(packages, view.resolve),
+        command_arguments=command_arguments(config),
     )
 
 

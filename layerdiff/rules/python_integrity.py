@@ -15,9 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from layerdiff.inventory.collect import Inventory
-from layerdiff.inventory.commands import config_keyword
 from layerdiff.inventory.evidence import distribution_evidence
-from layerdiff.inventory.launches import PythonLaunch, python_launches
+from layerdiff.inventory.launches import PythonLaunch, launch_environment, python_launches
 from layerdiff.inventory.python import Distribution, required_names
 from layerdiff.inventory.python_record import FileState, Overwrite, RecordProblem, top_level_name
 from layerdiff.rules.model import Finding, RuleContext
@@ -55,14 +54,16 @@ def _required_by(inventory: Inventory, distribution: Distribution) -> list[str]:
 
 
 def _imported_by(
-    inventory: Inventory, launches: Sequence[PythonLaunch], distribution: Distribution, paths: Sequence[str]
+    context: RuleContext, launches: Sequence[PythonLaunch], distribution: Distribution, paths: Sequence[str]
 ) -> list[tuple[PythonLaunch, list[str]]]:
     """The image's own Python programs (ENTRYPOINT, CMD, HEALTHCHECK) that import a module these files are
-    part of, from an environment that reads the distribution's site dir, with those modules."""
+    part of, from an environment that reads the distribution's site dir (as they start it), with those
+    modules."""
     modules = {name for path in paths if (name := top_level_name(distribution.location, path)) is not None}
     reached = []
+    inventory, files = context.diff.derived_inventory, context.diff.derived_files
     for launch in launches:
-        environment = inventory.python_env(launch.environment) if launch.environment else None
+        environment = launch_environment(inventory, files, launch, context.limits)
         if environment is None or distribution.location not in environment.sys_path:
             continue
         imported = sorted({name.split(".", 1)[0] for name in launch.imports} & modules)
@@ -74,13 +75,13 @@ def _imported_by(
 def _reliance(
     context: RuleContext, launches: Sequence[PythonLaunch], distribution: Distribution, paths: Sequence[str]
 ) -> tuple[list[str], list[tuple[PythonLaunch, list[str]]]]:
-    inventory = context.diff.derived_inventory
-    return _required_by(inventory, distribution), _imported_by(inventory, launches, distribution, paths)
+    required_by = _required_by(context.diff.derived_inventory, distribution)
+    return required_by, _imported_by(context, launches, distribution, paths)
 
 
 def _who_relies(required_by: list[str], imported_by: list[tuple[PythonLaunch, list[str]]]) -> str:
     """``airflow (HEALTHCHECK) imports it; consumer 1.0 requires it``."""
-    parts = [f"{launch.word} ({config_keyword(launch.used_by)}) imports it" for launch, _ in imported_by[:1]]
+    parts = [f"{launch.label()} imports it" for launch, _ in imported_by[:1]]
     if required_by:
         parts.append(f"{listed(required_by)} {'requires' if len(required_by) == 1 else 'require'} it")
     return "; ".join(parts)

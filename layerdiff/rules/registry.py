@@ -58,6 +58,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "waste",
     "python",
     "python_integrity",
+    "startup",
     "commands",
     "libraries",
     "packages",

@@ -35,6 +35,7 @@ _TAB_BY_RULE = {
     "python-distribution-lost": PYTHON,
     "python-package-shadowed": PYTHON,
     "python-requirement-broken": PYTHON,
+    "python-startup-code": FILES,
     "entrypoint-changed": CONFIG,
     "healthcheck-changed": CONFIG,
     "loader-env-changed": CONFIG,

@@ -25,6 +25,7 @@ EXPECTED = {
     "derived-shadowlib": {("library-shadowed", "high")},
     "derived-multistage": {("setuid-added", "high")},
     "derived-clobber": {("python-file-overwritten", "high"), ("python-file-modified", "high")},
+    "derived-startup": {("python-startup-code", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
         ("library-unresolved", "high"),

@@ -19,6 +19,8 @@ from tests.support.oracles import (
     observe,
     pip_check_lines,
     record_check,
+    startup_modules,
+    startup_variables,
 )
 
 pytestmark = pytest.mark.engine
@@ -34,6 +36,8 @@ SCENARIOS = [
     "derived-shadowlib",
     "derived-purge",
     "derived-clobber",
+    "derived-startup",
+    "derived-pyclean",
 ]
 SITE = "/home/airflow/.local/lib/python3.11/site-packages"
 
@@ -154,3 +158,24 @@ def test_record_verification_agrees_with_hashing_the_files(
         # what the overwrite breaks, while pip check passes
         assert imports(observed) == {"tinyapi": "ImportError", "tinyjson": "ok"}
         assert pip_check_lines(observed) == set()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_sys_path_and_start_up_code_agree_with_the_interpreter(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    environment = inv.python_env(inv.python_on_path["python3"])
+    assert environment is not None
+    assert list(environment.sys_path) == observed["sys.path"]
+    assert {c.kind: c.path for c in environment.startup if c.kind != "pth"} == startup_modules(observed)
+    pth = {c.path for c in environment.startup if c.kind == "pth"}
+    if scenario == "derived-startup":
+        # the .pth line and usercustomize ran; the sitecustomize in /usr/local did not (Debian's came first)
+        assert startup_variables(observed) == ["LAYERDIFF_STARTUP", "LAYERDIFF_USERCUSTOMIZE"]
+        assert f"{SITE}/zz-startup.pth" in pth
+        assert startup_modules(observed)["sitecustomize"] == "/usr/lib/python3.11/sitecustomize.py"
+    else:
+        assert startup_variables(observed) == [] and not any(path.startswith(SITE) for path in pth)
+    if scenario == "derived-pyclean":
+        assert "/opt/airflow/plugins" in environment.sys_path  # the .pth's only line

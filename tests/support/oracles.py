@@ -54,6 +54,15 @@ for name in {IMPORTS!r}:
     except Exception as exc:
         print(name, type(exc).__name__)
 """
+# What the runtime user's python3 puts on sys.path (existing directories), which start-up modules ran, and
+# which variables start-up code set (scenarios mark theirs LAYERDIFF_*)
+_STARTUP_CHECK = """
+import os, sys
+for name in ("sitecustomize", "usercustomize"):
+    if name in sys.modules:
+        print(name, getattr(sys.modules[name], "__file__", None))
+print("set", *sorted(name for name in os.environ if name.startswith("LAYERDIFF_")))
+"""
 _SCRIPT = "\n".join(
     [
         "echo '### pip check'; pip check 2>&1",
@@ -64,6 +73,8 @@ _SCRIPT = "\n".join(
         "print(os.path.dirname(os.path.dirname(requests.__file__)))' 2>&1",
         f"echo '### RECORD check'; python3 - <<'EOF' 2>&1{_RECORD_CHECK}EOF",
         f"echo '### imports'; python3 - <<'EOF' 2>&1{_IMPORT_CHECK}EOF",
+        "echo '### sys.path'; python3 -c 'import os, sys; [print(p) for p in sys.path if os.path.isdir(p)]'",
+        f"echo '### start-up'; python3 - <<'EOF' 2>&1{_STARTUP_CHECK}EOF",
         "true",
     ]
 )
@@ -128,6 +139,16 @@ def record_check(observed: dict[str, list[str]]) -> set[str]:
 def imports(observed: dict[str, list[str]]) -> dict[str, str]:
     """module -> "ok" or the name of the exception importing it raised."""
     return dict(line.split(" ", 1) for line in observed["imports"])
+
+
+def startup_modules(observed: dict[str, list[str]]) -> dict[str, str]:
+    """sitecustomize / usercustomize -> the file python3 ran it from."""
+    return dict(line.split(" ", 1) for line in observed["start-up"] if not line.startswith("set"))
+
+
+def startup_variables(observed: dict[str, list[str]]) -> list[str]:
+    """The LAYERDIFF_* variables start-up code set."""
+    return next(line for line in observed["start-up"] if line.startswith("set")).split()[1:]
 
 
 def apt_unmet(observed: dict[str, list[str]]) -> set[str]:

@@ -35,6 +35,8 @@ DERIVED = (
     "derived-oddnames",
     "derived-multistage",
     "derived-clobber",
+    "derived-startup",
+    "derived-pyclean",
 )
 
 
