@@ -163,12 +163,25 @@ def _lost_in_place(base: Inventory, derived: Inventory) -> list[LostDistribution
         if after is None:
             continue
         for distribution in before.distributions:
-            if after.get(distribution.name) is None:
+            if after.get(distribution.name) is None and not _still_in_its_venv(derived, distribution):
                 still_there = distribution.metadata in derived.distribution_metadata
                 lost.append(
                     LostDistribution(before.key, distribution, "hidden" if still_there else "removed", None)
                 )
     return lost
+
+
+def _still_in_its_venv(derived: Inventory, distribution: Distribution) -> bool:
+    """Whether the distribution is in a venv's own site-packages and that venv still imports it. Airflow's
+    images (2.9 and later) make ``~/.local`` a venv: its site-packages is also the user site of the plain
+    interpreter, which loses it with another HOME, while the venv everything runs in keeps it."""
+    for environment in derived.python:
+        if environment.venv is None or not distribution.location.startswith(environment.venv + "/"):
+            continue
+        imported = environment.get(distribution.name)
+        if imported is not None and imported.metadata == distribution.metadata:
+            return True
+    return False
 
 
 def _lost_through_path(

@@ -12,6 +12,7 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
+from layerdiff.inventory import constraints as constraint_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
 from layerdiff.inventory import python_startup
@@ -23,6 +24,7 @@ from layerdiff.inventory.commands import (
     image_path,
     resolve_commands,
 )
+from layerdiff.inventory.constraints import Constraints, read_constraints
 from layerdiff.inventory.dpkg import package_md5sums
 from layerdiff.inventory.dpkg_verify import FileProblem, verify_files
 from layerdiff.inventory.libraries import Loader, NeededResolution
@@ -40,6 +42,7 @@ READERS: tuple[tuple[Capture, str], ...] = (
     (user_reader.CAPTURE, "the runtime user's name, groups and home directory are not known"),
     (library_reader.CAPTURE, "library resolution does not search the directories it lists"),
     (python_reader.CAPTURE, "Python sees no distribution or path it declares (pip check, shadowing, losses)"),
+    (constraint_reader.CAPTURE, "distributions installed outside the pip constraints it lists are not found"),
     *(
         (
             database.capture,
@@ -78,6 +81,7 @@ class Inventory:
     package_owners: PackageOwners = field(repr=False, compare=False)
     # what ENTRYPOINT, CMD and HEALTHCHECK give each command word they start (``command_arguments``)
     command_arguments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    constraints: Constraints | None = None  # the pip constraints file in the runtime user's HOME
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return self._environments.get(key)
@@ -148,6 +152,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         warnings=(*uncaptured_files(view, READERS, limits), *scan.warnings),
         package_owners=PackageOwners(packages, view.resolve),
         command_arguments=command_arguments(config),
+        constraints=read_constraints(view, user.home, limits),
     )
 
 

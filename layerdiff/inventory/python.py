@@ -409,6 +409,11 @@ def required_names(distribution: Distribution, version: str) -> frozenset[str]:
     return frozenset(canonicalize_name(r.name) for _, r in _applicable(distribution, environment))
 
 
+def marker_holds(marker: Marker, version: str) -> bool:
+    """Whether an environment marker holds for Python ``version``, as ``pip check`` evaluates it here."""
+    return _evaluate(marker, _marker_environment(version))
+
+
 def _applicable(distribution: Distribution, environment: dict[str, str]) -> Iterator[tuple[str, Requirement]]:
     """Each Requires-Dist (as written, and parsed) whose marker holds in ``environment``; no extras."""
     for text in distribution.requires:

@@ -59,6 +59,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "python",
     "python_integrity",
     "startup",
+    "constraints",
     "commands",
     "libraries",
     "packages",

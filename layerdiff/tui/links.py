@@ -30,6 +30,7 @@ _TAB_BY_RULE = {
     "package-removed": PACKAGES,
     "package-upgraded": PACKAGES,
     "os-package-dependency-broken": PACKAGES,
+    "python-constraint-violated": PACKAGES,
     "library-shadowed": LIBRARIES,
     "library-unresolved": LIBRARIES,
     "python-distribution-lost": PYTHON,

@@ -86,6 +86,12 @@ def user_site_layer() -> bytes:
     )
 
 
+def files_view(*layers: bytes) -> TreeView:
+    """The merged view of ``layers``, indexed as the pipeline indexes them."""
+    indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}", CAPTURE) for i, layer in enumerate(layers)]
+    return TreeView(build_tree(indexes), indexes)
+
+
 def inventory(*layers: bytes, **config: Any) -> Inventory:
     indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}", CAPTURE) for i, layer in enumerate(layers)]
     settings: dict[str, Any] = {

@@ -6,15 +6,13 @@ import io
 
 import pytest
 
-from layerdiff.fs.tree import build_tree
-from layerdiff.fs.view import TreeView
 from layerdiff.index.capture import HEAD_LINES
 from layerdiff.index.tar_index import index_layer
 from layerdiff.inventory.collect import CAPTURE
 from layerdiff.inventory.launches import launch_environment, python_launches
 from layerdiff.inventory.python_startup import StartOptions
 from tests.support.imagebuilder import F, layer_tar
-from tests.support.pyimage import USER_SITE, inventory, os_layer, user_site_layer
+from tests.support.pyimage import USER_SITE, files_view, inventory, os_layer, user_site_layer
 
 SITE = "/" + USER_SITE
 DEBIAN_SITECUSTOMIZE = (
@@ -93,7 +91,7 @@ def test_ignore_environment_drops_pythonpath_and_pythonhome() -> None:
     (plain,) = inv.python
     assert plain.sys_path[0] == "/opt/lib"
     assert [c.path for c in plain.startup if c.kind == "sitecustomize"] == ["/opt/lib/sitecustomize.py"]
-    files = _files(os_layer(), startup_layer(), layer)
+    files = files_view(os_layer(), startup_layer(), layer)
     (launch,) = python_launches(inv, files)
     assert launch.options.flags == "-E"
     started = launch_environment(inv, files, launch)
@@ -122,9 +120,9 @@ def test_a_shebang_flag_applies_to_the_script_it_starts() -> None:
     )
     layers = (os_layer(), user_site_layer(), startup_layer(), script)
     inv = inventory(*layers, Cmd=["airflow"])
-    (launch,) = python_launches(inv, _files(*layers))
+    (launch,) = python_launches(inv, files_view(*layers))
     assert launch.options.no_user_site and launch.imports == ("requests",)
-    started = launch_environment(inv, _files(*layers), launch)
+    started = launch_environment(inv, files_view(*layers), launch)
     assert started is not None and started.user_site is None
     assert [c.kind for c in started.startup] == ["sitecustomize"]
     assert started.get("requests") is None  # in the user site, which -s leaves out
@@ -133,16 +131,16 @@ def test_a_shebang_flag_applies_to_the_script_it_starts() -> None:
     safe = inventory(
         *layers, Cmd=["airflow"], Env=["PATH=/home/airflow/.local/bin:/usr/bin", "PYTHONSAFEPATH=1"]
     )
-    (launch,) = python_launches(safe, _files(*layers))
-    started = launch_environment(safe, _files(*layers), launch)
+    (launch,) = python_launches(safe, files_view(*layers))
+    started = launch_environment(safe, files_view(*layers), launch)
     assert started is not None and "/home/airflow/.local/bin" not in started.sys_path
 
 
 def test_no_site_runs_nothing_at_start_up() -> None:
     layers = (os_layer(), user_site_layer(), startup_layer())
     inv = inventory(*layers, Cmd=["python3", "-S", "-m", "app"])
-    (launch,) = python_launches(inv, _files(*layers))
-    started = launch_environment(inv, _files(*layers), launch)
+    (launch,) = python_launches(inv, files_view(*layers))
+    started = launch_environment(inv, files_view(*layers), launch)
     assert started is not None and started.startup == ()
     assert started.sys_path == ("/usr/lib/python3.11", "/usr/lib/python3.11/lib-dynload")
 
@@ -153,8 +151,3 @@ def test_only_the_first_lines_of_a_start_up_module_are_kept() -> None:
     index = index_layer(io.BytesIO(layer), None, "layer", CAPTURE)
     kept = index.contents["/usr/lib/python3.11/sitecustomize.py"]
     assert kept.split(b"\n") == [b"line %d" % i for i in range(HEAD_LINES)]
-
-
-def _files(*layers: bytes) -> TreeView:
-    indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}", CAPTURE) for i, layer in enumerate(layers)]
-    return TreeView(build_tree(indexes), indexes)
