@@ -12,6 +12,7 @@ from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.libraries import NeededResolution
 from layerdiff.inventory.ospkg_interface import BrokenDependency
 from layerdiff.inventory.python import Distribution, PythonEnvironment, Shadowing, Unsatisfied
+from layerdiff.inventory.python_record import Overwrite, RecordProblem
 from layerdiff.inventory.versions import change_kind
 
 
@@ -76,6 +77,10 @@ class InventoryDiff:
     os_packages: tuple[OsPackageChange, ...]
     broken_dependencies: tuple[BrokenDependency, ...]  # unsatisfied in the derived image, not in the base
     package_file_problems: tuple[FileProblem, ...]  # dpkg --verify lines new in the derived image
+    # Python RECORD checks that fail in the derived image and passed in the base (which is the baseline:
+    # Debian's own RECORDs list files Debian never installs)
+    record_problems: tuple[RecordProblem, ...] = ()
+    record_overwrites: tuple[Overwrite, ...] = ()
 
 
 def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
@@ -103,6 +108,8 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
     # what the base already had, as sets built once (not once per derived item)
     old_broken = {_broken_key(b) for b in base.broken_dependencies}
     old_file_problems = {p.dpkg_line() for p in base.package_file_problems}
+    old_record_problems = {p.key for p in base.record_problems}
+    old_overwrites = {o.key for o in base.record_overwrites}
     return InventoryDiff(
         distributions=tuple(changes),
         unsatisfied=tuple(unsatisfied),
@@ -115,6 +122,8 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
         package_file_problems=tuple(
             p for p in derived.package_file_problems if p.dpkg_line() not in old_file_problems
         ),
+        record_problems=tuple(p for p in derived.record_problems if p.key not in old_record_problems),
+        record_overwrites=tuple(o for o in derived.record_overwrites if o.key not in old_overwrites),
     )
 
 
@@ -154,12 +163,25 @@ def _lost_in_place(base: Inventory, derived: Inventory) -> list[LostDistribution
         if after is None:
             continue
         for distribution in before.distributions:
-            if after.get(distribution.name) is None:
+            if after.get(distribution.name) is None and not _still_in_its_venv(derived, distribution):
                 still_there = distribution.metadata in derived.distribution_metadata
                 lost.append(
                     LostDistribution(before.key, distribution, "hidden" if still_there else "removed", None)
                 )
     return lost
+
+
+def _still_in_its_venv(derived: Inventory, distribution: Distribution) -> bool:
+    """Whether the distribution is in a venv's own site-packages and that venv still imports it. Airflow's
+    images (2.9 and later) make ``~/.local`` a venv: its site-packages is also the user site of the plain
+    interpreter, which loses it with another HOME, while the venv everything runs in keeps it."""
+    for environment in derived.python:
+        if environment.venv is None or not distribution.location.startswith(environment.venv + "/"):
+            continue
+        imported = environment.get(distribution.name)
+        if imported is not None and imported.metadata == distribution.metadata:
+            return True
+    return False
 
 
 def _lost_through_path(

@@ -40,6 +40,7 @@ class Limits:
     package_relations: int = 10_000  # dependency entries one package (or Python distribution) declares
     package_field_bytes: int = 4 * KiB  # one name, version, architecture or dependency entry of a package
     dependency_checks: int = 1_000_000  # candidates examined checking one database's dependencies
+    record_entries: int = 200_000  # rows of one Python distribution's RECORD (the files it installed)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -19,8 +19,10 @@ from layerdiff.index.capture import CaptureSpec
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
 # keyed by what was captured (``CaptureSpec.key``), so a changed capture declaration re-reads the layers.
 # 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: /etc/ld.so.cache kept;
-# 7: credential files kept as where their credentials are (line, kind, setting), never their content
-INDEX_FORMAT = 7
+# 7: credential files kept as where their credentials are (line, kind, setting), never their content;
+# 8: Python scripts keep the modules they import, and files declared as heads (Python start-up modules)
+# their first lines
+INDEX_FORMAT = 8
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older

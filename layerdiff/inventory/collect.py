@@ -12,12 +12,21 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import env_map
 from layerdiff.index.capture import Capture, CaptureSpec
 from layerdiff.inventory import commands as command_reader
+from layerdiff.inventory import constraints as constraint_reader
 from layerdiff.inventory import credentials as credential_reader
 from layerdiff.inventory import ldcache as library_cache_reader
 from layerdiff.inventory import libraries as library_reader
 from layerdiff.inventory import python as python_reader
+from layerdiff.inventory import python_startup
 from layerdiff.inventory import users as user_reader
-from layerdiff.inventory.commands import Command, commands_used, image_path, resolve_commands
+from layerdiff.inventory.commands import (
+    Command,
+    command_arguments,
+    commands_used,
+    image_path,
+    resolve_commands,
+)
+from layerdiff.inventory.constraints import Constraints, read_constraints
 from layerdiff.inventory.dpkg import package_md5sums
 from layerdiff.inventory.dpkg_verify import FileProblem, verify_files
 from layerdiff.inventory.ldcache import ImageCache
@@ -27,6 +36,7 @@ from layerdiff.inventory.ospkg import DATABASES, broken_dependencies, database_f
 from layerdiff.inventory.ospkg_interface import BrokenDependency, OsPackage
 from layerdiff.inventory.owners import PackageOwners
 from layerdiff.inventory.python import PythonEnvironment, environment_for, python_environments
+from layerdiff.inventory.python_record import Overwrite, RecordProblem, verify_records
 from layerdiff.inventory.uncaptured import uncaptured_files
 from layerdiff.inventory.users import RuntimeUser, runtime_user
 
@@ -40,6 +50,7 @@ READERS: tuple[tuple[Capture, str], ...] = (
         "libraries are resolved as if ldconfig had just run (ld.so.conf's directories stand in for it)",
     ),
     (python_reader.CAPTURE, "Python sees no distribution or path it declares (pip check, shadowing, losses)"),
+    (constraint_reader.CAPTURE, "distributions installed outside the pip constraints it lists are not found"),
     *(
         (
             database.capture,
@@ -49,10 +60,15 @@ READERS: tuple[tuple[Capture, str], ...] = (
         for database in DATABASES
     ),
 )
-# What the indexer keeps for the collectors: those files, the first line of scripts, and where the
-# credentials of credential files are
+# What the indexer keeps for the collectors: those files, the first line of scripts (the first lines of
+# Python start-up modules), and where the credentials of credential files are
 CAPTURE = CaptureSpec(
-    [command_reader.CAPTURE, credential_reader.CAPTURE, *(capture for capture, _ in READERS)]
+    [
+        command_reader.CAPTURE,
+        credential_reader.CAPTURE,
+        python_startup.CAPTURE,
+        *(capture for capture, _ in READERS),
+    ]
 )
 
 PYTHON_COMMANDS = ("python", "python3")
@@ -76,8 +92,14 @@ class Inventory:
     os_packages: tuple[OsPackage, ...]
     broken_dependencies: tuple[BrokenDependency, ...]
     package_file_problems: tuple[FileProblem, ...]  # dpkg --verify for every installed deb package
+    # every Python distribution's RECORD checked against the files: what differs, and what another overwrote
+    record_problems: tuple[RecordProblem, ...]
+    record_overwrites: tuple[Overwrite, ...]
     warnings: tuple[str, ...]  # what could not be read, and what that leaves out
     package_owners: PackageOwners = field(repr=False, compare=False)
+    # what ENTRYPOINT, CMD and HEALTHCHECK give each command word they start (``command_arguments``)
+    command_arguments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    constraints: Constraints | None = None  # the pip constraints file in the runtime user's HOME
 
     def python_env(self, key: str) -> PythonEnvironment | None:
         return self._environments.get(key)
@@ -117,6 +139,8 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
     native = ldconfig_abi(view, objects.values())
     cache = loader.cache.cache
     stale = stale_entries(view, cache, loader.ld_so_conf_dirs, native) if cache and native else ()
+    metadata = frozenset(p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info")))
+    records = verify_records(view, metadata, limits)
     captured = database_files(view)
     scan = read_os_packages(captured, limits)
     packages = scan.packages
@@ -128,9 +152,7 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
         commands_used=commands_used(config),
         python=tuple(sorted(environments, key=lambda e: e.key)),
         python_on_path=on_path,
-        distribution_metadata=frozenset(
-            p for p in view.tree.nodes if p.endswith((".dist-info", ".egg-info"))
-        ),
+        distribution_metadata=metadata,
         libraries=libraries,
         ld_so_conf_dirs=loader.ld_so_conf_dirs,
         ld_so_cache=loader.cache,
@@ -149,12 +171,16 @@ def collect(view: TreeView, config: Mapping[str, Any], limits: Limits = DEFAULT_
             if package.ecosystem == "deb"
             for problem in verify_files(package, package_md5sums(package, captured), view.lookup)
         ),
+        record_problems=records.problems,
+        record_overwrites=records.overwrites,
         warnings=(
             *uncaptured_files(view, READERS, limits),
             *cache_warnings(loader.cache, loader.ld_so_conf_dirs),
             *scan.warnings,
         ),
         package_owners=PackageOwners(packages, view.resolve),
+        command_arguments=command_arguments(config),
+        constraints=read_constraints(view, user.home, limits),
     )
 
 

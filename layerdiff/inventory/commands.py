@@ -131,3 +131,19 @@ def _shell_words(script: str) -> list[str]:
             words.append(token)
             expect_command = False
     return words
+
+
+def command_arguments(config: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The arguments the config's exec forms give their first word: ENTRYPOINT followed by CMD (or CMD
+    alone), and HEALTHCHECK's ``CMD``. How ``python3 -I -m app`` starts its interpreter is in them."""
+    found: dict[str, tuple[str, ...]] = {}
+    entrypoint, cmd = config.get("Entrypoint") or [], config.get("Cmd") or []
+    argvs = [[*entrypoint, *cmd]] if entrypoint else [cmd]
+    healthcheck = config.get("Healthcheck") or {}
+    test = healthcheck.get("Test") if isinstance(healthcheck, dict) else None
+    if isinstance(test, list) and test[:1] == ["CMD"]:
+        argvs.append(test[1:])
+    for argv in argvs:
+        if isinstance(argv, list) and argv:
+            found.setdefault(str(argv[0]), tuple(str(word) for word in argv[1:]))
+    return found

@@ -8,9 +8,12 @@ import posixpath
 from dataclasses import dataclass
 
 from layerdiff.fs.view import ImageFiles
+from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.index.capture import script_imports
 from layerdiff.inventory.collect import PYTHON_COMMANDS, Inventory
 from layerdiff.inventory.commands import config_keyword, shebang, shebang_program
-from layerdiff.inventory.python import is_interpreter_name
+from layerdiff.inventory.python import PythonEnvironment, Start, environment_for, is_interpreter_name
+from layerdiff.inventory.python_startup import DEFAULT_START, StartOptions
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
 
@@ -25,9 +28,19 @@ class PythonLaunch:
     # whether the interpreter is looked up on PATH: a bare python3, #!/usr/bin/env python3, a shell script
     through_path: bool
     how: str
+    script: str | None = None  # the Python script the word runs (its ``#!`` names the interpreter)
+    imports: tuple[str, ...] = ()  # the modules that script imports (``layerdiff.index.capture``)
+    options: StartOptions = DEFAULT_START  # the interpreter flags its ``#!`` line or command line gives
+    shell: bool = False  # a shell script that may run python3 from PATH (which it does is not known)
+
+    def label(self) -> str:
+        """``airflow (HEALTHCHECK)``; ``python3 started by /entrypoint (ENTRYPOINT)`` for a shell script."""
+        keyword = config_keyword(self.used_by)
+        return f"python3 started by {self.word} ({keyword})" if self.shell else f"{self.word} ({keyword})"
 
     def describe(self) -> str:
-        return f"{config_keyword(self.used_by)} runs {self.word} ({self.how})"
+        flags = f", started {self.options.flags}" if self.options != DEFAULT_START else ""
+        return f"{config_keyword(self.used_by)} runs {self.word} ({self.how}{flags})"
 
 
 def python_launches(inventory: Inventory, files: ImageFiles) -> tuple[PythonLaunch, ...]:
@@ -46,25 +59,43 @@ def _launches(inventory: Inventory, files: ImageFiles, word: str, used_by: str) 
     if is_interpreter_name(posixpath.basename(word)):
         bare = "/" not in word
         how = f"{word} on PATH is {path}" if bare else "the interpreter itself"
-        return [PythonLaunch(used_by, word, environment_of(inventory, files, path), bare, how)]
+        options = StartOptions.parse(inventory.command_arguments.get(word, ()))
+        key = environment_of(inventory, files, path)
+        return [PythonLaunch(used_by, word, key, bare, how, options=options)]
     program = shebang_program(line)
     if line is None or program is None:
         return []
     name, through_env = program
     how = f"#!{line}"
     if is_interpreter_name(posixpath.basename(name)):
-        if through_env:
-            return [PythonLaunch(used_by, word, _python_on_path(inventory, files, name), True, how)]
-        return [PythonLaunch(used_by, word, environment_of(inventory, files, name), False, how)]
+        imports = script_imports(files.read(path))
+        words = line.split()
+        options = StartOptions.parse(words[words.index(name) + 1 :] if name in words else ())
+        find = _python_on_path if through_env else environment_of
+        key = find(inventory, files, name)
+        return [PythonLaunch(used_by, word, key, through_env, how, path, imports, options)]
     if posixpath.basename(name) in _SHELLS:
         # A shell script may run python3 from PATH; which commands it runs cannot be told without running it.
         environments = dict.fromkeys(_python_on_path(inventory, files, n) for n in PYTHON_COMMANDS)
         return [
-            PythonLaunch(used_by, word, key, True, f"{how} script, may run python3 from PATH")
+            PythonLaunch(used_by, word, key, True, f"{how} script, may run python3 from PATH", shell=True)
             for key in environments
             if key is not None
         ]
     return []
+
+
+def launch_environment(
+    inventory: Inventory, files: ImageFiles, launch: PythonLaunch, limits: Limits = DEFAULT_LIMITS
+) -> PythonEnvironment | None:
+    """The environment as this command starts it: its flags, and its script's directory first on sys.path.
+    The same as ``inventory.python_env`` for a plain start."""
+    plain = inventory.python_env(launch.environment) if launch.environment is not None else None
+    if plain is None or (launch.options == DEFAULT_START and launch.script is None):
+        return plain
+    interpreter = posixpath.join(plain.venv, "bin", "python") if plain.venv else plain.interpreter
+    start = Start(launch.options, launch.script)
+    return environment_for(files, interpreter, inventory.user, inventory.env, limits, start) or plain
 
 
 def resolve_word(inventory: Inventory, files: ImageFiles, word: str) -> tuple[str, str | None] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from functools import cached_property
@@ -21,6 +21,13 @@ from layerdiff.image.model import EntryType
 from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture
 from layerdiff.inventory.package_bounds import check_count, check_fields
+from layerdiff.inventory.python_startup import (
+    DEFAULT_START,
+    StartOptions,
+    StartupCode,
+    pth_files,
+    startup_code,
+)
 from layerdiff.inventory.users import RuntimeUser
 
 # Distribution metadata (RECORD: the files a distribution installed), path configuration, venv markers.
@@ -94,6 +101,8 @@ class PythonEnvironment:
     distributions: tuple[Distribution, ...]  # the copy of each name that imports, by name
     shadowed: tuple[Shadowing, ...]
     unsatisfied: tuple[Unsatisfied, ...]
+    startup: tuple[StartupCode, ...] = ()  # what site runs before the program (.pth code, *customize)
+    options: StartOptions = DEFAULT_START  # the flags it was started with
 
     def get(self, name: str) -> Distribution | None:
         return self._by_name.get(canonicalize_name(name))
@@ -116,9 +125,9 @@ def python_environments(
     for path in sorted(paths):
         base = posixpath.basename(path)
         if base == "pyvenv.cfg":
-            environment = _venv(files, posixpath.dirname(path), user, env, limits)
+            environment = _venv(files, posixpath.dirname(path), user, env, limits, Start())
         elif is_interpreter_name(base) and posixpath.basename(posixpath.dirname(path)) == "bin":
-            environment = _system(files, path, user, env, limits)
+            environment = _system(files, path, user, env, limits, Start())
         else:
             continue
         if environment is not None and environment.key not in found:
@@ -137,16 +146,40 @@ def environment_for(
     user: RuntimeUser,
     env: Mapping[str, str],
     limits: Limits = DEFAULT_LIMITS,
+    start: Start | None = None,
 ) -> PythonEnvironment | None:
-    """The environment an interpreter path (e.g. what ``python3`` resolves to on PATH) runs in."""
+    """The environment an interpreter path (e.g. what ``python3`` resolves to on PATH) runs in; ``start``:
+    how one command starts it (its flags, its script), when not as plain ``python3``."""
     root = posixpath.dirname(posixpath.dirname(interpreter_path))
     if files.read(posixpath.join(root, "pyvenv.cfg")) is not None:
-        return _venv(files, root, user, env, limits)
-    return _system(files, interpreter_path, user, env, limits)
+        return _venv(files, root, user, env, limits, start or Start())
+    return _system(files, interpreter_path, user, env, limits, start or Start())
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a command starts an interpreter: its flags, and the script it runs (whose directory Python puts
+    first on sys.path, unless -P, -I or PYTHONSAFEPATH)."""
+
+    options: StartOptions = DEFAULT_START
+    script: str | None = None
+
+
+def _python_env(env: Mapping[str, str], options: StartOptions) -> Mapping[str, str]:
+    """The variables the interpreter reads: none of PYTHON* with -E or -I."""
+    if not options.ignore_environment:
+        return env
+    return {name: value for name, value in env.items() if not name.startswith("PYTHON")}
+
+
+def _prefix(env: Mapping[str, str], installed: str) -> str:
+    """PYTHONHOME (its prefix part) replaces where the interpreter finds its library."""
+    home = env.get("PYTHONHOME", "").split(":", 1)[0]
+    return posixpath.normpath(home) if home.startswith("/") else installed
 
 
 def _system(
-    files: ImageFiles, path: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits
+    files: ImageFiles, path: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits, start: Start
 ) -> PythonEnvironment | None:
     real = files.resolve(path)
     entry = files.lookup(real) if real else None
@@ -154,16 +187,18 @@ def _system(
         return None
     if files.read(posixpath.join(posixpath.dirname(posixpath.dirname(path)), "pyvenv.cfg")) is not None:
         return None  # a venv's bin/python: described by its pyvenv.cfg
-    prefix = posixpath.dirname(posixpath.dirname(real))
-    version = _version(files, real, prefix)
+    installed = posixpath.dirname(posixpath.dirname(real))
+    version = _version(files, real, installed)
     if version is None:
         return None
+    env = _python_env(env, start.options)
+    prefix = _prefix(env, installed)
     site_dirs = _system_site_dirs(files, prefix, version)
-    return _environment(files, real, real, version, None, prefix, site_dirs, True, user, env, limits)
+    return _environment(files, real, real, version, None, prefix, site_dirs, True, user, env, limits, start)
 
 
 def _venv(
-    files: ImageFiles, root: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits
+    files: ImageFiles, root: str, user: RuntimeUser, env: Mapping[str, str], limits: Limits, start: Start
 ) -> PythonEnvironment | None:
     config = _pyvenv_cfg(files.read(posixpath.join(root, "pyvenv.cfg")))
     interpreter = files.resolve(posixpath.join(root, "bin", "python")) or files.resolve(
@@ -171,16 +206,18 @@ def _venv(
     )
     if interpreter is None:
         return None
-    base_prefix = posixpath.dirname(posixpath.dirname(interpreter))
-    version = _version(files, interpreter, base_prefix) or ".".join(config.get("version", "").split(".")[:2])
+    installed = posixpath.dirname(posixpath.dirname(interpreter))
+    version = _version(files, interpreter, installed) or ".".join(config.get("version", "").split(".")[:2])
     if not version:
         return None
+    env = _python_env(env, start.options)
+    base_prefix = _prefix(env, installed)
     system_site = config.get("include-system-site-packages", "false").lower() == "true"
     site_dirs = [posixpath.join(root, "lib", f"python{version}", "site-packages")]
     if system_site:
         site_dirs += _system_site_dirs(files, base_prefix, version)
     return _environment(
-        files, root, interpreter, version, root, base_prefix, site_dirs, system_site, user, env, limits
+        files, root, interpreter, version, root, base_prefix, site_dirs, system_site, user, env, limits, start
     )
 
 
@@ -196,21 +233,36 @@ def _environment(
     user: RuntimeUser,
     env: Mapping[str, str],
     limits: Limits,
+    start: Start,
 ) -> PythonEnvironment:
+    """``env``: the variables the interpreter reads (``_python_env``)."""
+    options = start.options
     stdlib = posixpath.join(base_prefix, "lib", f"python{version}")
     sys_path = [p for p in env.get("PYTHONPATH", "").split(":") if p.startswith("/")]
     sys_path += [stdlib, posixpath.join(stdlib, "lib-dynload")]
+    # site.ENABLE_USER_SITE: usercustomize is imported when it holds, whether or not the user site exists
+    user_site_enabled = user_site_allowed and not options.no_site and not options.no_user_site
+    user_site_enabled = user_site_enabled and not env.get("PYTHONNOUSERSITE")
     user_site = None
-    if user_site_allowed and not env.get("PYTHONNOUSERSITE"):
+    if user_site_enabled:
         user_base = env.get("PYTHONUSERBASE") or posixpath.join(user.home, ".local")
         candidate = posixpath.join(user_base, "lib", f"python{version}", "site-packages")
         if _is_dir(files, candidate):
             user_site = candidate
-    for site_dir in ([user_site] if user_site else []) + site_dirs:
+    processed = []
+    for site_dir in [] if options.no_site else ([user_site] if user_site else []) + site_dirs:
         if _is_dir(files, site_dir):
+            processed.append(site_dir)
             sys_path.append(site_dir)
-            sys_path.extend(_pth_entries(files, site_dir))
-    existing = tuple(dict.fromkeys(p for p in sys_path if _is_dir(files, p)))
+            sys_path.extend(directory for pth in pth_files(files, site_dir) for directory in pth.directories)
+    at_startup = tuple(dict.fromkeys(p for p in sys_path if _is_dir(files, p)))
+    startup = (
+        () if options.no_site else startup_code(files, at_startup, processed, user_site_enabled, version)
+    )
+    existing = at_startup
+    if start.script is not None and not (options.safe_path or env.get("PYTHONSAFEPATH")):
+        script_dir = posixpath.dirname(files.resolve(start.script) or start.script)
+        existing = tuple(dict.fromkeys((script_dir, *at_startup)))
     distributions, shadowed = _distributions(files, existing, limits)
     return PythonEnvironment(
         key=key,
@@ -222,6 +274,8 @@ def _environment(
         distributions=distributions,
         shadowed=shadowed,
         unsatisfied=_unsatisfied(distributions, version),
+        startup=startup,
+        options=options,
     )
 
 
@@ -256,20 +310,6 @@ def _pyvenv_cfg(data: bytes | None) -> dict[str, str]:
         if sep:
             values[key.strip().lower()] = value.strip()
     return values
-
-
-def _pth_entries(files: ImageFiles, site_dir: str) -> list[str]:
-    """Directories .pth files add (import lines are code: never run, so not followed)."""
-    entries = []
-    for name in files.listdir(site_dir):
-        if not name.endswith(".pth"):
-            continue
-        text = (files.read(posixpath.join(site_dir, name)) or b"").decode("utf-8", "replace")
-        for raw in text.splitlines():
-            line = raw.strip()
-            if line and not line.startswith(("#", "import ", "import\t")):
-                entries.append(posixpath.normpath(posixpath.join(site_dir, line)))
-    return entries
 
 
 def _is_dir(files: ImageFiles, path: str) -> bool:
@@ -354,19 +394,35 @@ def _unsatisfied(distributions: tuple[Distribution, ...], version: str) -> tuple
     environment = _marker_environment(version)
     problems = []
     for distribution in distributions:
-        for text in distribution.requires:
-            try:
-                requirement = Requirement(text)
-            except InvalidRequirement:
-                continue
-            if requirement.marker is not None and not _evaluate(requirement.marker, environment):
-                continue
+        for text, requirement in _applicable(distribution, environment):
             found = installed.get(canonicalize_name(requirement.name))
             if found is None:
                 problems.append(Unsatisfied(distribution, text, None))
             elif not _allowed(requirement, found.version):
                 problems.append(Unsatisfied(distribution, text, found.version))
     return tuple(problems)
+
+
+def required_names(distribution: Distribution, version: str) -> frozenset[str]:
+    """The canonical names ``distribution`` requires under Python ``version`` (what ``pip check`` checks)."""
+    environment = _marker_environment(version)
+    return frozenset(canonicalize_name(r.name) for _, r in _applicable(distribution, environment))
+
+
+def marker_holds(marker: Marker, version: str) -> bool:
+    """Whether an environment marker holds for Python ``version``, as ``pip check`` evaluates it here."""
+    return _evaluate(marker, _marker_environment(version))
+
+
+def _applicable(distribution: Distribution, environment: dict[str, str]) -> Iterator[tuple[str, Requirement]]:
+    """Each Requires-Dist (as written, and parsed) whose marker holds in ``environment``; no extras."""
+    for text in distribution.requires:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is None or _evaluate(requirement.marker, environment):
+            yield text, requirement
 
 
 def _marker_environment(version: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from layerdiff.inventory.evidence import (
 from layerdiff.inventory.launches import python_launches
 from layerdiff.inventory.python import Distribution
 from layerdiff.rules.model import Finding, RuleContext
+from layerdiff.rules.python_start_loss import lost_at_start
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
 from layerdiff.text.words import counted, listed
@@ -155,6 +156,8 @@ def python_distribution_lost(context: RuleContext) -> Iterator[Finding]:
             severity=severity,
             instruction=instruction,
         )
+    # what one of the image's own commands loses through the flags it now starts Python with
+    yield from lost_at_start(context, python_distribution_lost)
 
 
 def _lost_groups(base: Inventory, derived: Inventory, lost: Iterable[LostDistribution]) -> list[_LostGroup]:

@@ -27,6 +27,8 @@ EXPECTED = {
     "derived-libmove-noldconfig": {("library-unresolved", "high"), ("library-cache-stale", "medium")},
     "derived-multistage": {("setuid-added", "high")},
     "derived-creds": {("secret-in-image", "high"), ("secret-in-history", "high")},
+    "derived-clobber": {("python-file-overwritten", "high"), ("python-file-modified", "high")},
+    "derived-startup": {("python-startup-code", "high")},
     "derived-purge": {
         ("os-package-dependency-broken", "high"),
         ("library-unresolved", "high"),

@@ -18,9 +18,13 @@ from tests.support.oracles import (
     apt_unmet,
     command_v,
     ldconfig_p,
+    imports,
     ldd,
     observe,
     pip_check_lines,
+    record_check,
+    startup_modules,
+    startup_variables,
 )
 
 pytestmark = pytest.mark.engine
@@ -45,7 +49,11 @@ SCENARIOS = [
     "derived-libcopy-noldconfig",
     "derived-libmove-noldconfig",
     "derived-purge",
+    "derived-clobber",
+    "derived-startup",
+    "derived-pyclean",
 ]
+SITE = "/home/airflow/.local/lib/python3.11/site-packages"
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +211,47 @@ def test_package_file_verification_agrees_with_dpkg_verify(
 ) -> None:
     inv, observed = seen[scenario]
     assert {p.dpkg_line() for p in inv.package_file_problems} == set(observed["dpkg --verify"])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_record_verification_agrees_with_hashing_the_files(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    ours = {f"{p.state.value} {p.path} {p.distribution.metadata}" for p in inv.record_problems}
+    ours |= {
+        f"overwritten {o.path} {o.overwritten.metadata} by {o.by.metadata}" for o in inv.record_overwrites
+    }
+    assert ours == record_check(observed)
+    # Debian's pip lists scripts Debian never installs, in every scenario
+    assert "missing /usr/lib/python3/scripts/pip /usr/lib/python3/dist-packages/pip-23.0.1.dist-info" in ours
+    if scenario == "derived-clobber":
+        assert ours >= {
+            f"overwritten {SITE}/tinyjson/__init__.py {SITE}/tinyjson-1.0.dist-info by "
+            f"{SITE}/tinyjson_compat-0.5.dist-info",
+            f"modified {SITE}/six.py {SITE}/six-1.16.0.dist-info",
+        }
+        # what the overwrite breaks, while pip check passes
+        assert imports(observed) == {"tinyapi": "ImportError", "tinyjson": "ok"}
+        assert pip_check_lines(observed) == set()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_sys_path_and_start_up_code_agree_with_the_interpreter(
+    scenario: str, seen: dict[str, tuple[Inventory, dict[str, list[str]]]]
+) -> None:
+    inv, observed = seen[scenario]
+    environment = inv.python_env(inv.python_on_path["python3"])
+    assert environment is not None
+    assert list(environment.sys_path) == observed["sys.path"]
+    assert {c.kind: c.path for c in environment.startup if c.kind != "pth"} == startup_modules(observed)
+    pth = {c.path for c in environment.startup if c.kind == "pth"}
+    if scenario == "derived-startup":
+        # the .pth line and usercustomize ran; the sitecustomize in /usr/local did not (Debian's came first)
+        assert startup_variables(observed) == ["LAYERDIFF_STARTUP", "LAYERDIFF_USERCUSTOMIZE"]
+        assert f"{SITE}/zz-startup.pth" in pth
+        assert startup_modules(observed)["sitecustomize"] == "/usr/lib/python3.11/sitecustomize.py"
+    else:
+        assert startup_variables(observed) == [] and not any(path.startswith(SITE) for path in pth)
+    if scenario == "derived-pyclean":
+        assert "/opt/airflow/plugins" in environment.sys_path  # the .pth's only line

@@ -9,6 +9,60 @@ import docker
 
 PSYCOPG_EXTENSION = "/usr/lib/python3/dist-packages/psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so"
 COMMANDS = ["python", "python3", "pip", "airflow", "sh", "dpkg", "ldconfig"]
+IMPORTS = ["tinyapi", "tinyjson"]  # modules whose import is tried (ok, or the exception's name)
+# Every RECORD of the image checked by hashing the files, as layerdiff's check does from its index:
+# "STATE PATH DIST-INFO", or "overwritten PATH DIST-INFO by DIST-INFO" for a file two RECORDs list whose
+# content is one of theirs.
+_RECORD_CHECK = """
+import base64, csv, hashlib, os
+owners = {}
+for top, dirs, names in os.walk("/"):
+    if top == "/":
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+    if top.endswith(".dist-info") and "RECORD" in names:
+        site = os.path.dirname(top)
+        with open(os.path.join(top, "RECORD"), newline="", errors="replace") as record:
+            for row in csv.reader(record):
+                if len(row) >= 2 and row[0] and row[1].startswith("sha256="):
+                    path = os.path.normpath(os.path.join(site, row[0]))
+                    owners.setdefault(path, []).append((top, row[1]))
+for path, listed in sorted(owners.items()):
+    listed.sort()
+    if not os.path.lexists(path) or not os.path.isfile(path):
+        state = "missing" if not os.path.lexists(path) else "not-a-file"
+        for dist, _ in listed:
+            print(state, path, dist)
+        continue
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).digest()
+    except OSError as exc:
+        print("unreadable", path, exc.errno)
+        continue
+    actual = "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    winners = [dist for dist, recorded in listed if recorded == actual]
+    for dist, recorded in listed:
+        if recorded != actual:
+            print(f"overwritten {path} {dist} by {winners[0]}" if winners else f"modified {path} {dist}")
+"""
+_IMPORT_CHECK = f"""
+import importlib
+for name in {IMPORTS!r}:
+    try:
+        importlib.import_module(name)
+        print(name, "ok")
+    except Exception as exc:
+        print(name, type(exc).__name__)
+"""
+# What the runtime user's python3 puts on sys.path (existing directories), which start-up modules ran, and
+# which variables start-up code set (scenarios mark theirs LAYERDIFF_*)
+_STARTUP_CHECK = """
+import os, sys
+for name in ("sitecustomize", "usercustomize"):
+    if name in sys.modules:
+        print(name, getattr(sys.modules[name], "__file__", None))
+print("set", *sorted(name for name in os.environ if name.startswith("LAYERDIFF_")))
+"""
 _SCRIPT = "\n".join(
     [
         "echo '### pip check'; pip check 2>&1",
@@ -17,6 +71,10 @@ _SCRIPT = "\n".join(
         f"echo '### ldd'; ldd {PSYCOPG_EXTENSION} 2>&1",
         "echo '### import requests'; python3 -c 'import os, requests; "
         "print(os.path.dirname(os.path.dirname(requests.__file__)))' 2>&1",
+        f"echo '### RECORD check'; python3 - <<'EOF' 2>&1{_RECORD_CHECK}EOF",
+        f"echo '### imports'; python3 - <<'EOF' 2>&1{_IMPORT_CHECK}EOF",
+        "echo '### sys.path'; python3 -c 'import os, sys; [print(p) for p in sys.path if os.path.isdir(p)]'",
+        f"echo '### start-up'; python3 - <<'EOF' 2>&1{_STARTUP_CHECK}EOF",
         "true",
     ]
 )
@@ -85,6 +143,25 @@ def ldd(observed: dict[str, list[str]], heading: str = "ldd") -> dict[str, str |
             target = rest.split(" (", 1)[0].strip()
             found[name.strip()] = None if target == "not found" else target
     return found
+
+
+def record_check(observed: dict[str, list[str]]) -> set[str]:
+    return set(observed["RECORD check"])
+
+
+def imports(observed: dict[str, list[str]]) -> dict[str, str]:
+    """module -> "ok" or the name of the exception importing it raised."""
+    return dict(line.split(" ", 1) for line in observed["imports"])
+
+
+def startup_modules(observed: dict[str, list[str]]) -> dict[str, str]:
+    """sitecustomize / usercustomize -> the file python3 ran it from."""
+    return dict(line.split(" ", 1) for line in observed["start-up"] if not line.startswith("set"))
+
+
+def startup_variables(observed: dict[str, list[str]]) -> list[str]:
+    """The LAYERDIFF_* variables start-up code set."""
+    return next(line for line in observed["start-up"] if line.startswith("set")).split()[1:]
 
 
 def apt_unmet(observed: dict[str, list[str]]) -> set[str]:

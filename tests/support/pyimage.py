@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from typing import Any
 
@@ -21,6 +23,27 @@ def dist(site: str, name: str, version: str, *requires: str, uid: int = 50000) -
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     folder = f"{site}/{name.replace('-', '_')}-{version}.dist-info"
     return [F(f"{folder}/", kind="dir", uid=uid), F(f"{folder}/METADATA", metadata.encode(), uid=uid)]
+
+
+def recorded(data: bytes) -> str:
+    """A file's digest as RECORD writes it."""
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def installed(
+    site: str, name: str, version: str, files: dict[str, bytes], *requires: str, uid: int = 50000
+) -> list[F]:
+    """What pip leaves of a wheel: ``dist()``'s metadata, ``files`` (paths relative to ``site``) and a
+    RECORD listing each with its digest (and METADATA, the RECORD itself and a .pyc without one)."""
+    entries = dist(site, name, version, *requires, uid=uid)
+    folder = entries[0].name.rstrip("/").rsplit("/", 1)[1]
+    metadata = entries[1].data
+    rows = [f"{path},{recorded(data)},{len(data)}" for path, data in files.items()]
+    rows += [f"{folder}/METADATA,{recorded(metadata)},{len(metadata)}", f"{folder}/RECORD,,"]
+    rows += [f"{path.rsplit('/', 1)[0]}/__pycache__/x.cpython-311.pyc,," for path in files if "/" in path][:1]
+    entries.append(F(f"{site}/{folder}/RECORD", ("\n".join(rows) + "\n").encode(), uid=uid))
+    entries += [F(f"{site}/{path}", data, uid=uid) for path, data in files.items()]
+    return entries
 
 
 def os_layer() -> bytes:
@@ -61,6 +84,12 @@ def user_site_layer() -> bytes:
             ),
         ]
     )
+
+
+def files_view(*layers: bytes) -> TreeView:
+    """The merged view of ``layers``, indexed as the pipeline indexes them."""
+    indexes = [index_layer(io.BytesIO(layer), None, f"layer {i}", CAPTURE) for i, layer in enumerate(layers)]
+    return TreeView(build_tree(indexes), indexes)
 
 
 def inventory(*layers: bytes, **config: Any) -> Inventory:

@@ -37,6 +37,9 @@ DERIVED = (
     "derived-oddnames",
     "derived-multistage",
     "derived-creds",
+    "derived-clobber",
+    "derived-startup",
+    "derived-pyclean",
 )
 
 

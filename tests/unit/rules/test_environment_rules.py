@@ -405,3 +405,42 @@ def test_a_library_the_package_manager_upgraded_is_not_shadowed(tmp_path: Path, 
     )
     derived = Image(layers=[*base.layers, upgrade], config=base.config)
     assert run(library_shadowed, tmp_path, base, derived) == []
+
+
+def test_a_script_that_now_starts_python_without_the_user_site_loses_its_distributions(
+    tmp_path: Path,
+) -> None:
+    isolated = layer_tar(
+        [
+            F(
+                "home/airflow/.local/bin/airflow",
+                b"#!/usr/bin/python3 -s\nimport requests\n",
+                mode=0o755,
+                uid=50000,
+            )
+        ]
+    )
+    base = base_image()
+    derived = derived_image(base, [("RUN sed -i '1s/$/ -s/' /home/airflow/.local/bin/airflow", isolated)])
+    (finding,) = run(python_distribution_lost, tmp_path, base, derived)
+    assert finding.severity is Severity.HIGH
+    assert finding.subject == "airflow:hidden:start"
+    assert finding.message == (
+        "airflow (CMD) now starts Python with -s instead of without flags, so it cannot import 3 "
+        "distributions it could in the base (requests 2.31.0, responses 0.25.0, urllib3 2.0.7)."
+    )
+    assert finding.evidence["flags"] == {"base": "", "derived": "-s"}
+    assert f"/{USER_SITE}" in finding.evidence["sys_path"]["base"]
+    assert f"/{USER_SITE}" not in finding.evidence["sys_path"]["derived"]
+    assert finding.layer == 2
+
+
+def test_an_entrypoint_that_isolates_python_is_reported_with_its_instruction(tmp_path: Path) -> None:
+    base = derived_image(base_image(), [], Entrypoint=["python3", "-m", "airflow"], Cmd=[])
+    instruction = 'ENTRYPOINT ["python3", "-I", "-m", "airflow"]'
+    derived = derived_image(base, [(instruction, None)], Entrypoint=["python3", "-I", "-m", "airflow"])
+    (finding,) = run(python_distribution_lost, tmp_path, base, derived)
+    assert finding.subject == "python3:hidden:start" and finding.severity is Severity.HIGH
+    assert finding.evidence["flags"] == {"base": "", "derived": "-E -s -P"}
+    assert finding.instruction == instruction
+    assert finding.message.startswith("python3 (ENTRYPOINT) now starts Python with -E -s -P instead of")
