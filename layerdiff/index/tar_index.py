@@ -211,8 +211,8 @@ class _LayerReader:
                 self.credentials[path] = scan
             if self.capture.wants(path):
                 # another collector reads this credential file: it keeps the file, not the credentials
-                kept = without_credentials(path, data) if scan and scan.hits else data
-                self.contents[path] = self.capture.kept(path, kept)
+                plain = without_credentials(path, data) if scan and scan.hits else data
+                self.contents[path] = self.capture.kept(path, plain)
             elif self.capture.wants_script(member.size, member.mode, data):
                 self.contents[path] = script_head(data)
         return sha256.hexdigest(), md5.hexdigest()
