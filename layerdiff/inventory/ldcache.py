@@ -200,7 +200,7 @@ def _parse_new(data: bytes, start: int, layout: str, limits: Limits) -> LdCache:
         raise UnusableCache(f"it claims {count} entries, more than its size holds")
     _check_count(count, limits)
     (extension_offset,) = struct.unpack_from(f"{order}I", data, start + 32)
-    subdirectories = _hwcaps_subdirectories(data, start, extension_offset, order)
+    subdirectories = _HwcapsNames(data, _hwcaps_section(data, extension_offset, order), order)
     entries, dropped = [], 0
     table = data[start + NEW_HEADER_SIZE : start + NEW_HEADER_SIZE + count * NEW_ENTRY_SIZE]
     for flags, key, value, _, hwcap in struct.iter_unpack(f"{order}iIIIQ", table):
@@ -211,7 +211,7 @@ def _parse_new(data: bytes, start: int, layout: str, limits: Limits) -> LdCache:
         subdirectory = None
         if _is_hwcaps_extension(hwcap):
             index = hwcap & 0xFFFFFFFF
-            subdirectory = subdirectories[index] if index < len(subdirectories) else None
+            subdirectory = subdirectories.name(index)
         entries.append(CacheEntry(soname, path, flags, hwcap, subdirectory))
     return LdCache(layout, tuple(entries), dropped)
 
@@ -237,23 +237,45 @@ def _is_hwcaps_extension(hwcap: int) -> bool:
     return ((hwcap >> 32) & ~ISA_LEVEL_MASK) == HWCAP_EXTENSION >> 32
 
 
-def _hwcaps_subdirectories(data: bytes, start: int, offset: int, order: str) -> tuple[str | None, ...]:
-    """The glibc-hwcaps extension section: subdirectory names by index. Malformed extensions are ignored,
-    as ld.so ignores them (its entries then match no subdirectory)."""
+def _hwcaps_section(data: bytes, offset: int, order: str) -> tuple[int, int]:
+    """Where the glibc-hwcaps extension section is, and its length in entries: (0, 0) when the cache has
+    none or its extension directory is malformed, which ld.so ignores too (cache_extension_load: the last
+    section of the tag counts, then cache_extension_verify checks its size and alignment)."""
     if offset == 0 or offset % 4 or offset + 8 > len(data):
-        return ()
+        return 0, 0
     magic, sections = struct.unpack_from(f"{order}II", data, offset)
-    if magic != EXTENSION_MAGIC or offset + 8 + sections * 16 > len(data):
-        return ()
-    for index in range(sections):  # each section takes 16 bytes of the file: bounded by its size
-        tag, _, section_offset, size = struct.unpack_from(f"{order}IIII", data, offset + 8 + index * 16)
+    end = offset + 8 + sections * 16
+    if magic != EXTENSION_MAGIC or end > len(data):
+        return 0, 0
+    found = (0, 0)
+    for tag, _, section_offset, size in struct.iter_unpack(f"{order}IIII", data[offset + 8 : end]):
         if section_offset + size > len(data):
-            return ()
-        if tag == EXTENSION_TAG_GLIBC_HWCAPS and size and size % 4 == 0 and section_offset % 4 == 0:
-            indices = struct.unpack_from(f"{order}{size // 4}I", data, section_offset)
-            # string offsets here count from the start of the file (glibc_hwcaps_string)
-            return tuple(_string(data, 0, string_index) for string_index in indices)
-    return ()
+            return 0, 0
+        if tag == EXTENSION_TAG_GLIBC_HWCAPS:
+            found = (section_offset, size)
+    section_offset, size = found
+    if size == 0 or size % 4 or section_offset % 4:
+        return 0, 0
+    return section_offset, size // 4
+
+
+class _HwcapsNames:
+    """Subdirectory names by index, read only for the indices entries use (a section of millions of indices
+    costs nothing until an entry names one). String offsets count from the start of the file, as
+    glibc_hwcaps_string reads them."""
+
+    def __init__(self, data: bytes, section: tuple[int, int], order: str) -> None:
+        self._data, self._order = data, order
+        self._offset, self._count = section
+        self._names: dict[int, str | None] = {}
+
+    def name(self, index: int) -> str | None:
+        if index >= self._count:
+            return None
+        if index not in self._names:
+            (string_offset,) = struct.unpack_from(f"{self._order}I", self._data, self._offset + 4 * index)
+            self._names[index] = _string(self._data, 0, string_offset)
+        return self._names[index]
 
 
 def _string(data: bytes, base: int, offset: int) -> str | None:

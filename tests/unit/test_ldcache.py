@@ -115,6 +115,22 @@ def test_a_malformed_extension_only_loses_the_hwcaps_names() -> None:
     assert cache.entries[0].for_some_cpus  # still not the baseline answer
 
 
+def test_the_last_hwcaps_section_counts_as_for_ld_so() -> None:
+    data = bytearray(write_cache(LIBS))
+    (extension,) = struct.unpack_from("<I", data, 32)
+    _, _, first_at, first_size = struct.unpack_from("<IIII", data, extension + 8 + 16)  # the hwcaps section
+    data += b"\0" * (-len(data) % 4)
+    name_at = len(data)
+    data += b"x86-64-v2\0" + b"\0" * 2  # a second array's one name, then 4-byte alignment
+    array_at = len(data)
+    data += struct.pack("<I", name_at)
+    directory_at = len(data)
+    data += struct.pack("<II", 0xEAA42174, 2)
+    data += struct.pack("<IIII", 1, 0, first_at, first_size) + struct.pack("<IIII", 1, 0, array_at, 4)
+    struct.pack_into("<I", data, 32, directory_at)
+    assert parse_ld_so_cache(bytes(data)).entries[0].hwcaps_subdirectory == "x86-64-v2"
+
+
 def test_a_big_endian_cache_is_read_in_its_byte_order() -> None:
     little = write_cache(LIBS[1:2])
     count, strings = struct.unpack_from("<II", little, 20)
