@@ -104,7 +104,7 @@ def test_arg_values_of_a_run_are_reported_once_per_instruction(tmp_path: Path) -
     line = "|2 NPM_TOKEN=argtok-1 PIP_INDEX_URL=https://ci:argpw-2@pypi.example.com/simple /bin/sh -c npm ci"
     derived = _image([[F("tmp/a")], [F("tmp/b")]], [{"created_by": line}, {"created_by": line}])
     (finding,) = findings(SECRET_IN_HISTORY, diff_context(tmp_path, pairs.base_image(), derived))
-    assert sorted(c["kind"] for c in finding.evidence["credentials"]) == [
+    assert [c["kind"] for c in finding.evidence["credentials"]] == [
         "credential variable",
         "URL with a password",
     ]
