@@ -1,7 +1,7 @@
 """The rules about credentials stored in the image: in ENV or in a file of any reviewed layer (a file a
 later layer deletes is still in its layer's blob), and in the build history (``secret-in-history``).
-What counts as a credential is ``layerdiff.text``'s to say (``secrets``, ``instruction_secrets``) and
-where credential files hold theirs ``layerdiff.inventory.credentials``'; values never reach the evidence."""
+What counts as a credential is ``layerdiff.text``'s to say (``secrets``, ``instruction_secrets``), and which
+credential files each layer holds ``layerdiff.inventory.credentials``'s; values never reach the evidence."""
 
 from __future__ import annotations
 
@@ -93,7 +93,10 @@ def _secret_file_findings(context: RuleContext) -> Iterator[Finding]:
             SECRET_IN_IMAGE,
             context,
             subject=path,
-            message=f"{path} holds {_what(secret)} stored in layer {secret.layer}{where}.",
+            message=(
+                f"Anyone who can pull the image can read {_what(secret)} in {path}, stored in layer "
+                f"{secret.layer}{where}."
+            ),
             evidence={
                 "path": path,
                 "kind": secret.kind,
@@ -169,14 +172,16 @@ def SECRET_IN_HISTORY(context: RuleContext) -> Iterator[Finding]:
     for subject, entries in found.items():
         index, layer, credentials = entries[0]
         kinds = sorted({c.kind for c in credentials})
-        where = f"layer {layer}" if layer is not None else f"history entry {index}"
+        if layer is not None:
+            where = f"the instruction that wrote layer {layer}"
+        else:
+            where = f"history entry {index}, an instruction that wrote no layer,"
         yield SECRET_IN_HISTORY.finding(
             context,
             subject=subject,
             message=(
-                f"The instruction that wrote {where} holds {_counted(len(credentials))} "
-                f"({', '.join(kinds)}) that `docker history --no-trunc` shows to anyone who can pull the "
-                "image."
+                f"Anyone who can pull the image can read {_counted(len(credentials))} ({', '.join(kinds)}) "
+                f"in its history (`docker history --no-trunc`): {where} holds it."
             ),
             evidence={
                 "history": [{"history_index": i, "layer": p} for i, p, _ in entries],

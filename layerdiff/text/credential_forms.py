@@ -90,6 +90,7 @@ class UrlUserinfo:
     end: int  # where it ends (before "@")
     password_start: int | None  # where the password starts, when the userinfo has one
     origin: str  # scheme://host, without the userinfo: where the credential is for
+    host_start: int  # after the "@" (or "%40") that ends the userinfo
 
     def secret_span(self, text: str) -> tuple[int, int] | None:
         """The span that holds a credential: the password, or a user name that is a token (pip and git take
@@ -125,7 +126,7 @@ def url_userinfos(text: str) -> Iterator[UrlUserinfo]:
         colon = text.find(":", start, end)
         host = _HOST.match(text, match.end())
         origin = f"{scheme.group()}://{host.group() if host else ''}"
-        yield UrlUserinfo(start, end, colon + 1 if colon >= 0 else None, origin)
+        yield UrlUserinfo(start, end, colon + 1 if colon >= 0 else None, origin, match.end())
 
 
 def disjoint(items: Iterable[T], span: Callable[[T], tuple[int, int]]) -> list[T]:

@@ -84,7 +84,7 @@ def redact_text(text: str | None, *values: str) -> str | None:
         text = text.replace(value, _REDACTED)
     text = _cut(text, [(found.start, found.end) for found in instruction_credentials(text)])
     text = PRIVATE_KEY_BLOCK.sub(_REDACTED, text)
-    text = _cut(text, [_url_password(userinfo) for userinfo in url_userinfos(text)])
+    text = _cut(text, [_url_password(userinfo) for userinfo in url_userinfos(text)], f"{_REDACTED}@")
     text = AWS_KEY_ID.sub(lambda m: f"{m.group()[:4]}{_REDACTED}", text)
     for pattern, _ in TOKEN_FORMATS:
         text = pattern.sub(_REDACTED, text)
@@ -95,17 +95,18 @@ def redact_text(text: str | None, *values: str) -> str | None:
 
 
 def _url_password(userinfo: UrlUserinfo) -> tuple[int, int] | None:
-    """The span of a URL's password, whatever it is (``https://user:PASSWORD@host``)."""
+    """The span of a URL's password and the "@" after it, whatever the password is
+    (``https://user:PASSWORD@host``); a "%40" (a URL inside another, percent-encoded) becomes "@"."""
     start = userinfo.password_start
-    return (start, userinfo.end) if start is not None and start < userinfo.end else None
+    return (start, userinfo.host_start) if start is not None and start < userinfo.end else None
 
 
-def _cut(text: str, spans: Sequence[tuple[int, int] | None]) -> str:
+def _cut(text: str, spans: Sequence[tuple[int, int] | None], replacement: str = _REDACTED) -> str:
     """``text`` with each span (in order, not overlapping; None for none) replaced."""
     pieces, position = [], 0
     for span in spans:
         if span is not None:
-            pieces += [text[position : span[0]], _REDACTED]
+            pieces += [text[position : span[0]], replacement]
             position = span[1]
     if not pieces:
         return text

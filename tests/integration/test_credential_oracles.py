@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.cli import UNFOLDED, run
 from tests.support.engine import engine_client
+from tests.support.scenarios import ROOT, SCENARIOS
 
 pytestmark = pytest.mark.engine
 
@@ -49,10 +50,11 @@ def found_in_the_container(scenarios: dict[str, str]) -> dict[tuple[str, int], s
 @pytest.fixture(scope="module")
 def outputs(scenarios: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     directory = tmp_path_factory.mktemp("creds")
+    dockerfile = (SCENARIOS / "derived-creds" / "Dockerfile").relative_to(ROOT)  # it holds the password too
     result = run(
         "diff", f"docker:{scenarios['airflow-base']}", f"docker:{scenarios['derived-creds']}",
-        "--cache-dir", str(directory / "cache"), *(f"-o{fmt}={directory / fmt}" for fmt in FORMATS),
-        env=UNFOLDED,
+        "--dockerfile", str(dockerfile), "--cache-dir", str(directory / "cache"),
+        *(f"-o{fmt}={directory / fmt}" for fmt in FORMATS), env=UNFOLDED, cwd=ROOT,
     )  # fmt: skip
     assert result.code == 1, result.stderr
     texts = {fmt: (directory / fmt).read_text() for fmt in FORMATS}
@@ -86,6 +88,8 @@ def test_layerdiff_names_the_instruction_the_engine_history_shows(
     assert finding["evidence"]["history"] == [{"history_index": leaking[0], "layer": None}]
     assert history[leaking[0]]["Size"] == 0 and finding["layer"] is None
     assert "https://deploy:<redacted>@pypi.example.invalid" in finding["instruction"]
+    # located on the RUN's line by its instruction, the report's and the Dockerfile's both redacted
+    assert (finding["dockerfile"]["line"], finding["dockerfile"]["confidence"]) == (8, "exact")
 
 
 def test_no_value_in_any_format(

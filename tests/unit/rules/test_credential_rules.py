@@ -97,14 +97,17 @@ def test_a_key_store_is_reported_by_its_path(tmp_path: Path) -> None:
     derived = _image([[F("opt/app/keystore.p12", b"\x30\x82binary")]], [{"created_by": "/bin/sh -c x"}])
     (finding,) = findings(SECRET_IN_IMAGE, diff_context(tmp_path, pairs.base_image(), derived))
     assert finding.evidence["content"] == "not read (recognised by its path)"
-    assert finding.message == "/opt/app/keystore.p12 holds a credential (private key) stored in layer 2."
+    assert finding.message == (
+        "Anyone who can pull the image can read a credential (private key) in /opt/app/keystore.p12, "
+        "stored in layer 2."
+    )
 
 
 def test_arg_values_of_a_run_are_reported_once_per_instruction(tmp_path: Path) -> None:
     line = "|2 NPM_TOKEN=argtok-1 PIP_INDEX_URL=https://ci:argpw-2@pypi.example.com/simple /bin/sh -c npm ci"
     derived = _image([[F("tmp/a")], [F("tmp/b")]], [{"created_by": line}, {"created_by": line}])
     (finding,) = findings(SECRET_IN_HISTORY, diff_context(tmp_path, pairs.base_image(), derived))
-    assert sorted(c["kind"] for c in finding.evidence["credentials"]) == [
+    assert [c["kind"] for c in finding.evidence["credentials"]] == [
         "credential variable",
         "URL with a password",
     ]
