@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from layerdiff.fs.view import ImageFiles
 from layerdiff.image.model import EntryType
-from layerdiff.index.capture import Capture
+from layerdiff.index.capture import HEAD_LINES, Capture
 
 # The start-up modules, of which only the first lines are kept: what a reviewer reads in a finding.
 CAPTURE = Capture(
@@ -122,7 +122,8 @@ def startup_code(
         for pth in pth_files(files, site_dir):
             if pth.code:
                 digest = hashlib.sha256("\n".join(pth.code).encode("utf-8", "surrogatepass")).hexdigest()
-                code.append(StartupCode(PTH, pth.path, digest, pth.code))
+                # the lines a reviewer reads, as many as a module's head; the digest covers them all
+                code.append(StartupCode(PTH, pth.path, digest, pth.code[:HEAD_LINES]))
     names = (SITECUSTOMIZE, USERCUSTOMIZE) if user_site_enabled else (SITECUSTOMIZE,)
     for name in names:
         found = find_module(files, sys_path, name, version)

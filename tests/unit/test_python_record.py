@@ -136,3 +136,11 @@ def test_a_file_replaced_by_a_directory_is_not_a_file() -> None:
     assert [(p.path, p.state, p.actual) for p in inv.record_problems] == [
         (f"{SITE}/common/parse.py", FileState.NOT_A_FILE, None)
     ]
+
+
+def test_a_malformed_record_ends_where_csv_stops_reading_it() -> None:
+    # an unterminated quote swallows the rest of the file as one field: nothing after it is listed
+    record = b'ok.py,sha256=abc,3\n"unterminated,sha256=def,3\nlater.py,sha256=ghi,3\n'
+    assert [r.path for r in read_record(record, "/site", "RECORD")] == ["/site/ok.py"]
+    # bytes that are not UTF-8 are read as replacement characters, never an error
+    assert [r.digest for r in read_record(b"\x00\xff,sha256=x,1\n", "/site", "RECORD")] == ["sha256=x"]

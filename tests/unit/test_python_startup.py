@@ -151,3 +151,15 @@ def test_only_the_first_lines_of_a_start_up_module_are_kept() -> None:
     index = index_layer(io.BytesIO(layer), None, "layer", CAPTURE)
     kept = index.contents["/usr/lib/python3.11/sitecustomize.py"]
     assert kept.split(b"\n") == [b"line %d" % i for i in range(HEAD_LINES)]
+
+
+def test_a_pth_of_many_code_lines_keeps_the_first_for_evidence_and_hashes_all() -> None:
+    many = b"".join(b"import m%d\n" % i for i in range(1000))
+    other = many + b"import one_more\n"
+    envs = [
+        inventory(os_layer(), user_site_layer(), layer_tar([F(f"{USER_SITE}/big.pth", data)])).python[0]
+        for data in (many, other)
+    ]
+    (first,), (second,) = ([c for c in env.startup if c.kind == "pth"] for env in envs)
+    assert len(first.lines) == HEAD_LINES and first.lines[0] == "import m0"
+    assert first.digest != second.digest
