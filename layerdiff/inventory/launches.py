@@ -13,6 +13,7 @@ from layerdiff.inventory.commands import config_keyword, shebang, shebang_progra
 from layerdiff.inventory.python import is_interpreter_name
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
+SHELL_GUESS = "script, may run python3 from PATH"  # how a launch through a shell script is described
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _launches(inventory: Inventory, files: ImageFiles, word: str, used_by: str) 
         # A shell script may run python3 from PATH; which commands it runs cannot be told without running it.
         environments = dict.fromkeys(_python_on_path(inventory, files, n) for n in PYTHON_COMMANDS)
         return [
-            PythonLaunch(used_by, word, key, True, f"{how} script, may run python3 from PATH")
+            PythonLaunch(used_by, word, key, True, f"{how} {SHELL_GUESS}")
             for key in environments
             if key is not None
         ]

@@ -58,6 +58,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "waste",
     "python",
     "commands",
+    "launch",
     "libraries",
     "packages",
 )

@@ -117,7 +117,7 @@ def test_fail_on_none_enforces_nothing_and_the_verdict_is_review(tmp_path: Path)
     verdict = json.loads((tmp_path / "r.json").read_text())["verdict"]
     assert verdict == {**verdict, "fail_on": None, "status": "review", "failing": 0}
     # JUnit applies the same threshold: nothing fails, the findings are in the test cases' output
-    assert '<testsuites name="layerdiff" tests="26" failures="0"' in junit.read_text()
+    assert '<testsuites name="layerdiff" tests="27" failures="0"' in junit.read_text()
     assert "[high] /opt/airflow/logs" in junit.read_text()
 
 
