@@ -87,7 +87,7 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
     changes, unsatisfied, shadowed, lost = [], [], [], []
     for after in derived.python:
         before = base.python_env(after.key)
-        changes += _distribution_changes(after.key, before, after)
+        changes += _distribution_changes(after.key, before, after, derived.distribution_metadata)
         old_problems = (
             {(u.distribution.name, u.requirement, u.installed) for u in before.unsatisfied}
             if before
@@ -102,7 +102,7 @@ def diff_inventories(base: Inventory, derived: Inventory) -> InventoryDiff:
         shadowed += [(after.key, s) for s in after.shadowed if old_winners.get(s.name) != s.winner.metadata]
     for before in base.python:
         if derived.python_env(before.key) is None:
-            changes += _distribution_changes(before.key, before, None)
+            changes += _distribution_changes(before.key, before, None, derived.distribution_metadata)
     lost += _lost_in_place(base, derived)
     lost += _lost_through_path(base, derived, {(item.environment, item.distribution.name) for item in lost})
     # what the base already had, as sets built once (not once per derived item)
@@ -131,7 +131,10 @@ def _distribution_changes(
     key: str,
     before: PythonEnvironment | None,
     after: PythonEnvironment | None,
+    installed: frozenset[str],
 ) -> list[DistributionChange]:
+    """What the environment imports differently. A distribution it no longer imports whose metadata is
+    still in the image (``installed``) was not removed: it is hidden, and listed as lost only."""
     old = {d.name: d for d in before.distributions} if before else {}
     new = {d.name: d for d in after.distributions} if after else {}
     changes = []
@@ -140,7 +143,8 @@ def _distribution_changes(
         if a is None:
             changes.append(DistributionChange(key, name, "added", None, b))
         elif b is None:
-            changes.append(DistributionChange(key, name, "removed", a, None))
+            if a.metadata not in installed:
+                changes.append(DistributionChange(key, name, "removed", a, None))
         elif a.version != b.version:
             changes.append(DistributionChange(key, name, _direction(a.version, b.version), a, b))
         elif a.metadata != b.metadata:

@@ -1,7 +1,8 @@
 """One JSON form per fact, for findings' evidence and the report alike: a runtime user, a file entry, a
 library resolution, a command, a Python environment and distribution. The shapes are the report schema's
 (``report.schema.json``: ``runtime_user``, ``entry``, ``resolution``, ``command``, ``distribution``), so
-a fact reads the same wherever a reviewer meets it.
+a fact reads the same wherever a reviewer meets it. The package providing a program the image starts
+(``provider_evidence``) is evidence only.
 
 Also the few words messages use for the same facts (``uid 50000 (airflow)``, ``mode 0755``).
 """
@@ -13,6 +14,7 @@ from typing import Any
 from layerdiff.image.model import Entry
 from layerdiff.inventory.commands import Command
 from layerdiff.inventory.libraries import NeededResolution
+from layerdiff.inventory.providers import Provider
 from layerdiff.inventory.python import Distribution, PythonEnvironment
 from layerdiff.inventory.users import RuntimeUser
 
@@ -84,6 +86,19 @@ def distribution_evidence(distribution: Distribution | None) -> dict[str, Any] |
         "version": distribution.version,
         "location": distribution.location,
         "metadata": distribution.metadata,
+    }
+
+
+def provider_evidence(provider: Provider | None) -> dict[str, Any] | None:
+    """The package a program comes from, and what lists the program's file (a RECORD, a package database)."""
+    if provider is None:
+        return None
+    return {
+        "ecosystem": provider.ecosystem,
+        "name": provider.name,
+        "version": provider.version,
+        "where": provider.where,
+        "listed_in": provider.record,
     }
 
 

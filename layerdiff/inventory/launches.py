@@ -16,6 +16,7 @@ from layerdiff.inventory.python import PythonEnvironment, Start, environment_for
 from layerdiff.inventory.python_startup import DEFAULT_START, StartOptions
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
+SHELL_GUESS = "script, may run python3 from PATH"  # how a launch through a shell script is described
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _launches(inventory: Inventory, files: ImageFiles, word: str, used_by: str) 
         # A shell script may run python3 from PATH; which commands it runs cannot be told without running it.
         environments = dict.fromkeys(_python_on_path(inventory, files, n) for n in PYTHON_COMMANDS)
         return [
-            PythonLaunch(used_by, word, key, True, f"{how} script, may run python3 from PATH", shell=True)
+            PythonLaunch(used_by, word, key, True, f"{how} {SHELL_GUESS}", shell=True)
             for key in environments
             if key is not None
         ]

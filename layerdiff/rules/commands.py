@@ -16,6 +16,7 @@ from layerdiff.inventory.launches import environment_of, resolve_word
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
+from layerdiff.text.words import listed
 
 
 @rule(
@@ -26,7 +27,10 @@ from layerdiff.rules.severity import Severity
     "new tool by its full path, or install it under a name that does not collide.",
 )
 def path_command_shadowed(context: RuleContext) -> Iterator[Finding]:
+    # One finding per cause: the commands a directory now wins for (ENV PATH put it first, or files were
+    # added to it) are one finding for that directory; a command gone or retargeted in place is its own.
     base, derived = context.diff.base_inventory, context.diff.derived_inventory
+    groups: dict[str, list[tuple[CommandChange, list[str]]]] = {}
     for change in context.diff.inventory.commands:
         before, after = change.before, change.after
         if before is None:
@@ -40,23 +44,42 @@ def path_command_shadowed(context: RuleContext) -> Iterator[Finding]:
             before_env = environment_of(base, context.diff.base_files, before.path)
             if before_env == environment_of(derived, context.diff.derived_files, after.path):
                 continue
-        severity = Severity.HIGH if used else Severity.MEDIUM
-        layer, instruction = _command_cause(context, change)
-        yield path_command_shadowed.finding(
-            context,
-            subject=change.name,
-            message=_command_message(change, used),
-            evidence={
-                "command": change.name,
-                "before": command_evidence(before),
-                "after": command_evidence(after),
-                "used_by": used,
-                "path": {"base": base.path, "derived": derived.path},
-            },
-            layer=layer,
-            severity=severity,
-            instruction=instruction,
-        )
+        moved = after is not None and after.path != before.path
+        key = posixpath.dirname(after.path) if after is not None and moved else change.name
+        groups.setdefault(key, []).append((change, used))
+    for subject, members in sorted(groups.items()):
+        yield _shadowed_finding(context, subject, members)
+
+
+def _shadowed_finding(
+    context: RuleContext, subject: str, members: list[tuple[CommandChange, list[str]]]
+) -> Finding:
+    base, derived = context.diff.base_inventory, context.diff.derived_inventory
+    uses = [use for _, used in members for use in used]
+    changes = [change for change, _ in members]
+    layer, instruction = _command_cause(context, changes[0])
+    evidence: dict[str, object] = {
+        "commands": [c.name for c in changes],
+        "command": changes[0].name,
+        "before": command_evidence(changes[0].before),
+        "after": command_evidence(changes[0].after),
+        "used_by": uses,
+        "path": {"base": base.path, "derived": derived.path},
+    }
+    if len(changes) > 1:
+        evidence["each"] = [
+            {"command": c.name, "before": command_evidence(c.before), "after": command_evidence(c.after)}
+            for c in changes
+        ]
+    return path_command_shadowed.finding(
+        context,
+        subject=subject,
+        message=_command_message(changes, uses),
+        evidence=evidence,
+        layer=layer,
+        severity=Severity.HIGH if uses else Severity.MEDIUM,
+        instruction=instruction,
+    )
 
 
 def _uses(context: RuleContext, change: CommandChange) -> list[str]:
@@ -90,12 +113,22 @@ def _command_cause(context: RuleContext, change: CommandChange) -> tuple[int | N
     return None, user_change.instruction if user_change else None
 
 
-def _command_message(change: CommandChange, used: list[str]) -> str:
-    before, after = change.before, change.after
+def _command_message(changes: list[CommandChange], used: list[str]) -> str:
+    """What now runs, in the words of whoever types the command; then where it came from."""
+    first = changes[0]
+    before, after = first.before, first.after
     assert before is not None
-    use = f", and {used[0]}" if used else ""
+    use = f" ({listed(used)})" if used else ""
     if after is None:
-        return f"{change.name} is no longer found on PATH (was {before.path}){use}."
+        return (
+            f"Running {first.name} fails with 'command not found'{use}: it is no longer on PATH "
+            f"(was {before.path})."
+        )
     if after.path == before.path:
-        return f"{change.name} at {after.path} now runs {after.target} instead of {before.target}{use}."
-    return f"{change.name} on PATH now resolves to {after.path} instead of {before.path}{use}."
+        return f"{first.name} now runs {after.target} instead of {before.target}{use}: {after.path} changed."
+    where = posixpath.dirname(after.path)
+    if len(changes) == 1:
+        return f"{first.name} now runs {after.path} instead of {before.path}{use}."
+    names = listed([c.name for c in changes])
+    old = listed([c.before.path for c in changes if c.before is not None])
+    return f"{names} now run the files of that name in {where}{use}, not the base's {old}."

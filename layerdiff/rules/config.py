@@ -17,6 +17,14 @@ from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import redact_text
 
 LOADER_VARIABLES = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE")
+# What each variable changes for every process of the container, in the words of whoever runs one
+_LOADER_EFFECTS = {
+    "LD_PRELOAD": "Every program the container starts loads other libraries first",
+    "LD_LIBRARY_PATH": "Every program the container starts looks for its shared libraries elsewhere first",
+    "PYTHONPATH": "Every Python process imports from other directories first",
+    "PYTHONHOME": "Every Python process looks for its standard library elsewhere",
+    "PYTHONUSERBASE": "Every Python process takes its user site packages from elsewhere",
+}
 _NANOSECONDS = 1_000_000_000
 _HEALTHCHECK_DURATIONS = ("Interval", "Timeout", "StartPeriod", "StartInterval")
 
@@ -37,8 +45,8 @@ def RUNTIME_USER_ROOT(context: RuleContext) -> Iterator[Finding]:
     yield _user_finding(
         RUNTIME_USER_ROOT,
         context,
-        f"The container now runs as root (HOME {after.home}) where the base ran as "
-        f"{describe_user(before)} (HOME {before.home}).",
+        f"Every process in the container now runs as root (HOME {after.home}), with root's privileges and "
+        f"files, where the base ran as {describe_user(before)} (HOME {before.home}).",
     )
 
 
@@ -55,8 +63,8 @@ def RUNTIME_USER_CHANGED(context: RuleContext) -> Iterator[Finding]:
     yield _user_finding(
         RUNTIME_USER_CHANGED,
         context,
-        f"The container now runs as {describe_user(after)} (HOME {after.home}) instead of "
-        f"{describe_user(before)} (HOME {before.home}).",
+        f"Every process in the container now runs as {describe_user(after)} (HOME {after.home}), with that "
+        f"user's access to files, instead of {describe_user(before)} (HOME {before.home}).",
     )
 
 
@@ -106,12 +114,13 @@ def LOADER_ENV_CHANGED(context: RuleContext) -> Iterator[Finding]:
         if change.field != "Env" or change.key not in LOADER_VARIABLES:
             continue
         name = change.key
+        effect = _LOADER_EFFECTS[name]
         if change.before is None:
-            message = f"ENV {name} is now set to {change.after!r}; the base did not set it."
+            message = f"{effect}: ENV {name} is now set to {change.after!r}; the base did not set it."
         elif change.after is None:
-            message = f"ENV {name} was removed; the base set it to {change.before!r}."
+            message = f"{effect}: ENV {name} was removed; the base set it to {change.before!r}."
         else:
-            message = f"ENV {name} changed from {change.before!r} to {change.after!r}."
+            message = f"{effect}: ENV {name} changed from {change.before!r} to {change.after!r}."
         instruction = redact_text(change.instruction)
         yield LOADER_ENV_CHANGED.finding(
             context,
@@ -147,15 +156,16 @@ def HEALTHCHECK_CHANGED(context: RuleContext) -> Iterator[Finding]:
     severity = None
     if after is None:
         how = "disabled" if _is_disabled(change.after) else "removed"
-        message = f"The base's HEALTHCHECK was {how}: the orchestrator no longer notices a hung process."
+        message = f"The orchestrator no longer notices a hung process: the base's HEALTHCHECK was {how}."
     elif before is None:
         how, severity = "added", Severity.LOW
         message = (
-            "A HEALTHCHECK was added where the base had none; it can mark a working container unhealthy."
+            "A working container can now be marked unhealthy by its new check: a HEALTHCHECK was added "
+            "where the base had none."
         )
     else:
         how = "changed"
-        message = "HEALTHCHECK changed: a different check now decides whether the container is healthy."
+        message = "A different check now decides whether the container is healthy: HEALTHCHECK changed."
     instruction = redact_text(change.instruction)
     yield HEALTHCHECK_CHANGED.finding(
         context,
@@ -221,7 +231,10 @@ def ENTRYPOINT_CHANGED(context: RuleContext) -> Iterator[Finding]:
         yield ENTRYPOINT_CHANGED.finding(
             context,
             subject=keyword,
-            message=(f"{keyword} changed from {_command_text(before)} to {_command_text(after)}."),
+            message=(
+                f"The container now starts {_command_text(after)} where the base started "
+                f"{_command_text(before)}: {keyword} changed."
+            ),
             evidence={"before": before, "after": after, "instruction": instruction},
             instruction=instruction,
         )

@@ -5,10 +5,12 @@ Evidence names objects and libraries by path, so that a reviewer can confirm a f
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from layerdiff.diff.inventory import LibraryChange
 from layerdiff.inventory.evidence import resolution_evidence
+from layerdiff.inventory.imports import extension_module
 from layerdiff.inventory.ldcache import LD_SO_CACHE
 from layerdiff.inventory.ldconfig import StaleEntry
 from layerdiff.inventory.libraries import Via
@@ -36,12 +38,12 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
         # An object the derived image added that never loaded may be an optional plugin: worth a look, but
         # nothing that worked in the base stopped working.
         severity = Severity.HIGH if before is not None else Severity.MEDIUM
+        fails = _loading_fails(context, change.object)
+        needs = "" if change.object in fails else f"{change.object} needs it; "
         if before is None:
-            message = (
-                f"{change.object}, new in the derived image, needs {change.soname}, which does not resolve."
-            )
+            message = f"{fails}: {change.soname} not found ({needs}the object is new in the derived image)."
         else:
-            message = f"{change.object} needs {change.soname}, which no longer resolves (was {before.path})."
+            message = f"{fails}: {change.soname} not found ({needs}it was {before.path})."
         fixed_by = after_ldconfig.get(change.soname)
         if fixed_by is not None:
             message += f" {LD_SO_CACHE} is stale: after ldconfig it would load {fixed_by}."
@@ -100,15 +102,17 @@ def _shadowed_finding(
     after = changes[0].after
     objects = [c.object for c in changes]
     old_paths = sorted({c.before.path for c in changes if c.before is not None and c.before.path})
+    users = _users(context, objects)
     if kind == "shadowed":
         message = (
-            f"{soname} now resolves to {path} (via {after.via.value}) instead of {', '.join(old_paths)} "
-            f"for {counted(len(objects), 'object')} ({listed(objects)})."
+            f"{users} now load{'s' if len(objects) == 1 else ''} another {soname}: {path} (via "
+            f"{after.via.value}) instead of {', '.join(old_paths)}, for {counted(len(objects), 'object')} "
+            f"({listed(objects)})."
         )
     else:
         message = (
-            f"{path} ({soname}) was replaced with other content outside the package manager, for "
-            f"{counted(len(objects), 'object')} ({listed(objects)})."
+            f"{users} now load{'s' if len(objects) == 1 else ''} other code as {soname}: {path} was replaced "
+            f"outside the package manager, for {counted(len(objects), 'object')} ({listed(objects)})."
         )
     ld_path_change = context.config_change("Env", "LD_LIBRARY_PATH")
     layer = context.layer_that_changed(*(p for p in (after.real_path, after.path) if p))
@@ -130,6 +134,31 @@ def _shadowed_finding(
         layer=None if instruction else layer,
         instruction=instruction,
     )
+
+
+def _loading_fails(context: RuleContext, path: str) -> str:
+    """What fails when ``path`` cannot load, in its users' words: an import, a program, a library."""
+    module = _module(context, path)
+    if module is not None:
+        return f"`import {module}` fails"
+    if ".so" in posixpath.basename(path):
+        return f"Loading {path} fails"
+    return f"Running {path} fails"
+
+
+def _users(context: RuleContext, objects: list[str]) -> str:
+    """Who loads the library, in their users' words: ``import psycopg2``, or the first object."""
+    modules = list(dict.fromkeys(m for o in objects if (m := _module(context, o)) is not None))
+    if modules:
+        return listed([f"`import {m}`" for m in modules])
+    return (
+        objects[0] if len(objects) == 1 else f"{objects[0]} and {counted(len(objects) - 1, 'other object')}"
+    )
+
+
+def _module(context: RuleContext, path: str) -> str | None:
+    site_dirs = (d for e in context.diff.derived_inventory.python for d in e.sys_path)
+    return extension_module(path, site_dirs)
 
 
 def _ld_library_path(context: RuleContext) -> dict[str, str | None]:

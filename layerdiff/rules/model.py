@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from layerdiff.diff.changes import ConfigChange, ImageDiff
 from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerIndex
 from layerdiff.rules.documentation import rule_doc_url
 from layerdiff.rules.severity import Severity
+
+_Fact = TypeVar("_Fact")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,15 @@ class RuleContext:
     derived: ImageSnapshot
     derived_indexes: tuple[LayerIndex, ...]  # every layer of the derived image, for per-layer rules
     limits: Limits = DEFAULT_LIMITS  # the review's bounds on image content (evidence-items, here)
+    # facts several rules derive from the diff (the package changes, pip's deletions), computed once
+    _shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, name: str, compute: Callable[[RuleContext], _Fact]) -> _Fact:
+        """``compute(self)``, computed on the first call for ``name`` and kept for the other rules."""
+        if name not in self._shared:
+            self._shared[name] = compute(self)
+        fact: _Fact = self._shared[name]
+        return fact
 
     @property
     def first_reviewed(self) -> int:

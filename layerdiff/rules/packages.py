@@ -2,32 +2,28 @@
 installed set no longer meets, and the package inventory's changes (downgrades, removals, additions and
 upgrades).
 
-Version changes come from two sources: the SBOM diff (every ecosystem syft catalogs) and the OS package
-databases read natively (deb, apk, rpm). An OS package that both report is reported once, from the SBOM.
-Subjects name packages the same way in both (``deb:libpq5:amd64``), so that a finding approved in a run with
-``--sbom none`` is still the same finding with ``--sbom syft``.
+Each package change is one finding, whatever its package manager deleted or rewrote doing it (the files are
+counted in its evidence); where the changes come from is ``layerdiff.rules.version_changes``.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from layerdiff.diff.inventory import OsPackageChange
-from layerdiff.diff.packages import PackageChange
+from layerdiff.image.model import Entry
 from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.evidence import entry_evidence
-from layerdiff.inventory.ospkg import DATABASES
 from layerdiff.inventory.ospkg_interface import BrokenDependency
+from layerdiff.rules.launch import provider_changes
 from layerdiff.rules.model import Finding, Rule, RuleContext
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
+from layerdiff.rules.version_changes import DATABASE_LOCATIONS, VersionChange, version_changes
+from layerdiff.text.words import counted, listed
 
-OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
-
-# Where each ecosystem's database lives: the layer that rewrote it is the one that changed the packages.
-_DATABASES: dict[str, tuple[str, ...]] = {database.ecosystem: database.locations for database in DATABASES}
+_PROVIDER_KINDS = frozenset({"upgraded", "downgraded", "changed"})
 
 # Documentation nothing executes: deleting it is how images are slimmed (and how dpkg's path-exclude
 # leaves packages), not a way to break them.
@@ -52,34 +48,76 @@ _DOCUMENTATION_DIRS = (
     "pkg=version), use dpkg-divert for a deliberate replacement, and put local files under /usr/local.",
 )
 def package_file_modified(context: RuleContext) -> Iterator[Finding]:
+    # One finding per package (its conffiles apart, which are low): `rm libpq.so.5*` is one cause, however
+    # many of the package's files it took.
     base_packages = {p.name: p for p in context.diff.base_inventory.os_packages if p.ecosystem == "deb"}
     derived_packages = {p.name: p for p in context.diff.derived_inventory.os_packages if p.ecosystem == "deb"}
+    groups: dict[tuple[str, bool], list[FileProblem]] = {}
     for problem in context.diff.inventory.package_file_problems:
         owner = base_packages.get(problem.package)
         owners = context.diff.base_inventory.owners_of(problem.path)
         if owner is None or owner not in owners or problem.path.startswith(_DOCUMENTATION_DIRS):
             continue  # only what the base's packages installed; a package the derived image added is its own
+        groups.setdefault((problem.package, problem.conffile), []).append(problem)
+    for (name, conffiles), problems in sorted(groups.items()):
+        package = derived_packages.get(name, base_packages[name])
+        yield _modified_finding(context, package.version, conffiles, problems)
+
+
+def _modified_finding(
+    context: RuleContext, version: str, conffiles: bool, problems: list[FileProblem]
+) -> Finding:
+    # the problem that breaks the most first: a missing file, then one that is no longer a regular file
+    problems = sorted(problems, key=lambda p: (not p.missing, not p.not_regular, p.path))
+    first = problems[0]
+    before = context.diff.base_files.lookup(first.path)
+    files = [_problem_evidence(context, problem) for problem in problems]
+    if len(problems) == 1:
+        what = f"{first.path} of package {first.package} {_what_happened(first)}"
+    else:
+        paths = listed([p.path for p in problems])
+        how = "deleted" if all(p.missing for p in problems) else "changed or deleted"
+        what = f"{counted(len(problems), 'file')} of package {first.package} were {how} ({paths})"
+    return package_file_modified.finding(
+        context,
+        subject=f"{first.package}:conffiles" if conffiles else first.package,
+        message=f"{_file_consequence(first, before)}: {what} outside dpkg.",
+        evidence={
+            "package": first.package,
+            "version": version,
+            "conffile": conffiles,
+            **files[0],
+            "files": files,
+        },
+        layer=context.layer_that_changed(*(p.path for p in problems)),
         # Admins are meant to edit conffiles (dpkg keeps the edits on upgrade): shown, but not a risk.
-        severity = Severity.LOW if problem.conffile else Severity.HIGH
-        package = derived_packages.get(problem.package, owner)
-        yield package_file_modified.finding(
-            context,
-            subject=f"{problem.package}:{problem.path}",
-            message=f"{problem.path} of package {problem.package} {_what_happened(problem)} outside dpkg.",
-            evidence={
-                "package": problem.package,
-                "version": package.version,
-                "path": problem.path,
-                "conffile": problem.conffile,
-                "dpkg_verify": problem.dpkg_line(),
-                "expected_md5": problem.expected_md5,
-                "actual_md5": problem.actual_md5,
-                "before": entry_evidence(context.diff.base_files.lookup(problem.path)),
-                "after": entry_evidence(context.diff.derived_files.lookup(problem.path)),
-            },
-            layer=context.layer_that_changed(problem.path),
-            severity=severity,
-        )
+        severity=Severity.LOW if conffiles else Severity.HIGH,
+    )
+
+
+def _problem_evidence(context: RuleContext, problem: FileProblem) -> dict[str, Any]:
+    return {
+        "path": problem.path,
+        "dpkg_verify": problem.dpkg_line(),
+        "expected_md5": problem.expected_md5,
+        "actual_md5": problem.actual_md5,
+        "before": entry_evidence(context.diff.base_files.lookup(problem.path)),
+        "after": entry_evidence(context.diff.derived_files.lookup(problem.path)),
+    }
+
+
+def _file_consequence(problem: FileProblem, before: Entry | None) -> str:
+    """What whoever uses the file now meets."""
+    if problem.conffile:
+        return f"{problem.package} now runs with an edited configuration"
+    name = posixpath.basename(problem.path)
+    if problem.missing:
+        if ".so" in name:
+            return f"Programs that load {name} fail to start"
+        if before is not None and before.mode & 0o111:
+            return f"Running {problem.path} fails"
+        return f"Opening {problem.path} fails"
+    return f"Whatever uses {problem.path} gets content {problem.package} did not install"
 
 
 def _what_happened(problem: FileProblem) -> str:
@@ -108,6 +146,7 @@ def os_package_dependency_broken(context: RuleContext) -> Iterator[Finding]:
             context,
             subject=f"{package.ecosystem}:{package.name}:{names}",
             message=(
+                f"{package.name} may fail at run time: "
                 f"{package.ecosystem} package {package.name} {package.version} {broken.field}: "
                 f"{broken.relation.text}, which is not met ({_reason(broken)})."
             ),
@@ -121,7 +160,7 @@ def os_package_dependency_broken(context: RuleContext) -> Iterator[Finding]:
                 "installed": broken.installed_version,
                 "apt_get_check": f"{package.name} : {broken.field}: {broken.detail}",
             },
-            layer=context.layer_that_changed(*_DATABASES.get(package.ecosystem, ())),
+            layer=context.layer_that_changed(*DATABASE_LOCATIONS.get(package.ecosystem, ())),
         )
 
 
@@ -134,98 +173,43 @@ def _reason(broken: BrokenDependency) -> str:
 # --- package inventory changes ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VersionChange:
-    """One package's change, from the SBOM or from an OS package database."""
-
-    ecosystem: str  # purl type: deb, apk, rpm, pypi, npm, ...
-    name: str  # without the purl namespace for OS packages, as their databases name them
-    qualifier: str  # architecture (OS packages) or install root (language packages); may be ""
-    kind: str  # added | removed | upgraded | downgraded | changed
-    before: str | None
-    after: str | None
-    layer: int | None
-    evidence: dict[str, Any]
-
-    @property
-    def subject(self) -> str:
-        return ":".join(part for part in (self.ecosystem, self.name, self.qualifier) if part)
-
-    @property
-    def label(self) -> str:
-        return f"{self.ecosystem} package {self.name}"
-
-
-def version_changes(context: RuleContext) -> list[VersionChange]:
-    """The SBOM's package changes, then the OS databases' changes the SBOM does not have, by subject."""
-    changes: list[VersionChange] = []
-    for change in context.diff.packages:
-        if change.kind != "rebuilt":  # same version written again: no inventory change
-            changes.append(_from_sbom(context, change))
-    from_sbom = {(c.ecosystem, c.name) for c in changes}
-    for os_change in context.diff.inventory.os_packages:
-        if (os_change.ecosystem, os_change.name) not in from_sbom:
-            changes.append(_from_database(context, os_change))
-    return sorted(changes, key=lambda c: c.subject)
-
-
-def _from_sbom(context: RuleContext, change: PackageChange) -> VersionChange:
-    package = change.after or change.before
-    assert package is not None
-    name = change.name.rsplit("/", 1)[-1] if change.type in OS_ECOSYSTEMS else change.name
-    arch, install_root = package.key[2], package.key[3]
-    layer = change.layer if change.layer is not None and change.layer >= context.first_reviewed else None
-    if layer is None and change.before is not None:
-        layer = context.layer_that_changed(*change.before.paths)
-    return VersionChange(
-        ecosystem=change.type,
-        name=name,
-        qualifier=arch if change.type in OS_ECOSYSTEMS else install_root,
-        kind=change.kind,
-        before=change.before.version if change.before else None,
-        after=change.after.version if change.after else None,
-        layer=layer,
-        evidence={
-            "source": context.diff.sbom_tool or "sbom",
-            "purl_before": change.before.purl if change.before else None,
-            "purl_after": change.after.purl if change.after else None,
-            "paths": list(package.paths[:5]),
-        },
-    )
-
-
-def _from_database(context: RuleContext, change: OsPackageChange) -> VersionChange:
-    databases = _DATABASES.get(change.ecosystem, ())
-    return VersionChange(
-        ecosystem=change.ecosystem,
-        name=change.name,
-        qualifier=change.architecture,
-        kind=change.kind,
-        before=change.before,
-        after=change.after,
-        layer=context.layer_that_changed(*databases),
-        evidence={
-            "source": f"{change.ecosystem} database",
-            "database": list(databases),
-            "architecture": change.architecture,
-        },
-    )
-
-
 def _change_findings(context: RuleContext, kinds: frozenset[str]) -> Iterator[tuple[VersionChange, str]]:
-    """Each change of one of ``kinds`` with its one-sentence message."""
+    """Each change of one of ``kinds`` with its one-sentence message: what code using the package now gets,
+    then what the package manager did."""
+    # a package providing what the image runs is entrypoint-provider-changed's finding
+    claimed = {c.after.key for c in provider_changes(context)} if kinds & _PROVIDER_KINDS else set()
     for change in version_changes(context):
-        if change.kind not in kinds:
-            continue
-        if change.kind == "added":
-            message = f"{change.label} {change.after} was installed."
-        elif change.kind == "removed":
-            message = f"{change.label} {change.before} is no longer installed."
-        elif change.kind == "changed":
-            message = f"{change.label} changed from {change.before} to {change.after} (versions not ordered)."
-        else:
-            message = f"{change.label} was {change.kind} from {change.before} to {change.after}."
-        yield change, message
+        if change.kind in kinds and change.key not in claimed:
+            yield change, _change_message(change)
+
+
+def _change_message(change: VersionChange) -> str:
+    users = "Code using" if change.ecosystem == "pypi" else "Whatever uses"
+    where = f" in {change.qualifier}" if change.ecosystem == "pypi" and change.qualifier else ""
+    deleted = _deleted_files(change)
+    if change.kind == "added":
+        return f"The image now also ships {change.label} {change.after}{where}."
+    if change.kind == "removed":
+        return (
+            f"{users} {change.name} fails: {change.label} {change.before} is no longer installed{where}"
+            f"{deleted}."
+        )
+    if change.kind == "changed":
+        how = "another version"
+    else:
+        how = "an older version" if change.kind == "downgraded" else "a newer version"
+    return (
+        f"{users} {change.name} now gets {how}, {change.after} instead of {change.before}: "
+        f"{change.label} was {change.kind}{where}{deleted}."
+    )
+
+
+def _deleted_files(change: VersionChange) -> str:
+    removed = change.evidence.get("removed")
+    count = removed.get("files_removed", 0) if isinstance(removed, dict) else 0
+    if not count:
+        return ""
+    return f", which deleted {counted(count, 'file')} of {change.before or 'the old version'}"
 
 
 def _version_change_rule(

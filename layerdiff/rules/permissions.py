@@ -38,6 +38,8 @@ from layerdiff.rules.severity import Severity
 from layerdiff.text.secrets import redact_text
 
 WRITE, EXECUTE = 2, 1
+# What Airflow writes in the directories of AIRFLOW_HOME
+_AIRFLOW_DIRS = {"logs": "Task logs", "dags": "DAG files", "plugins": "Plugins"}
 _SPECIAL_BITS = ((0o4000, "setuid"), (0o2000, "setgid"))
 _STICKY = 0o1000
 _WORLD_WRITABLE = 0o002
@@ -121,14 +123,17 @@ def _lost_write(context: RuleContext, writable: Mapping[str, list[str]]) -> Iter
         if instruction is None and user_change is not None:
             instruction = redact_text(user_change.instruction)
         if after_node is None:
-            state = "no longer exists"
+            state = "it no longer exists"
         else:
             owner = describe_owner(after_node.entry)
-            state = f"is not writable by the derived runtime user {describe_user(user)} ({owner})"
+            state = f"it is now {owner}, which the runtime user {describe_user(user)} cannot write"
         yield RUNTIME_USER_LOST_WRITE.finding(
             context,
             subject=path,
-            message=f"{path} was writable by the base's runtime user {describe_user(base_user)} and {state}.",
+            message=(
+                f"{_what_is_written(context, path)} can no longer be written to {path}: {state} "
+                f"(the base's runtime user {describe_user(base_user)} could)."
+            ),
             evidence={
                 "path": path,
                 "before": entry_evidence(base_nodes[path].entry),
@@ -143,6 +148,16 @@ def _lost_write(context: RuleContext, writable: Mapping[str, list[str]]) -> Iter
             layer=layer,
             instruction=instruction,
         )
+
+
+def _what_is_written(context: RuleContext, path: str) -> str:
+    """What the runtime writes at ``path``, in its users' words: Airflow's task logs under AIRFLOW_HOME."""
+    home = context.diff.base_inventory.env.get("AIRFLOW_HOME")
+    if home:
+        for name, what in _AIRFLOW_DIRS.items():
+            if is_under(path, posixpath.join(home, name)):
+                return what
+    return "Files"
 
 
 def _unwritable_new_dirs(context: RuleContext, writable: Mapping[str, list[str]]) -> Iterator[Finding]:
@@ -176,8 +191,9 @@ def _unwritable_new_dirs(context: RuleContext, writable: Mapping[str, list[str]]
             context,
             subject=path,
             message=(
-                f"{path} was created by layer {change.layer} as {describe_owner(change.after)}, which the "
-                f"runtime user {describe_user(user)} cannot write."
+                f"{_what_is_written(context, path)} cannot be written to {path}: layer {change.layer} "
+                f"created it as {describe_owner(change.after)}, which the runtime user "
+                f"{describe_user(user)} cannot write."
             ),
             evidence={
                 "path": path,
@@ -216,8 +232,8 @@ def SETUID_ADDED(context: RuleContext) -> Iterator[Finding]:
             context,
             subject=change.path,
             message=(
-                f"{change.path} is now {' and '.join(added)} (mode {file_mode(after.mode)}, owner uid "
-                f"{after.uid}, gid {after.gid}): it runs with its owner's privileges whoever starts it."
+                f"Whoever runs {change.path} gets the privileges of its owner (uid {after.uid}, gid "
+                f"{after.gid}): it is now {' and '.join(added)} (mode {file_mode(after.mode)})."
             ),
             evidence={
                 "path": change.path,
@@ -252,7 +268,8 @@ def CAPABILITY_ADDED(context: RuleContext) -> Iterator[Finding]:
             CAPABILITY_ADDED,
             context,
             subject=change.path,
-            message=f"{change.path} now carries file capabilities {readable}"
+            message=f"Whoever runs {change.path} gets the capabilities {readable}: they are its file "
+            "capabilities now"
             + (f" (before: {describe_capabilities(before)})." if before is not None else "."),
             evidence={
                 "path": change.path,
@@ -298,12 +315,15 @@ def WORLD_WRITABLE_ADDED(context: RuleContext) -> Iterator[Finding]:
         for path, descendants in sorted(top_most(changes).items()):
             change, inside = changes[path]
             assert change.after is not None
-            where = f" inside {inside}, so any user can plant what others run" if inside else ""
+            where = f", inside {inside}, so any user can plant what others run" if inside else ""
             yield file_finding(
                 WORLD_WRITABLE_ADDED,
                 context,
                 subject=path,
-                message=f"{path} is now world-writable (mode {file_mode(change.after.mode)}){where}.",
+                message=(
+                    f"Any user in the container can change {path}: it is now world-writable (mode "
+                    f"{file_mode(change.after.mode)}){where}."
+                ),
                 evidence={
                     "path": path,
                     "mode_before": file_mode(change.before.mode) if change.before is not None else None,
@@ -365,7 +385,8 @@ def OWNERSHIP_CHANGED(context: RuleContext) -> Iterator[Finding]:
                 context,
                 subject=path,
                 message=(
-                    f"{path} changed from {describe_owner(change.before)} to {describe_owner(change.after)}."
+                    f"Who may read, write or run {path} changed: it is now {describe_owner(change.after)}, "
+                    f"was {describe_owner(change.before)}."
                 ),
                 evidence={
                     "path": path,

@@ -14,6 +14,7 @@ from typing import Any
 from layerdiff.diff.changes import ConfigChange
 from layerdiff.diff.inventory import LostDistribution
 from layerdiff.inventory.collect import Inventory
+from layerdiff.inventory.commands import config_keyword
 from layerdiff.inventory.evidence import (
     command_evidence,
     describe_environment,
@@ -21,8 +22,9 @@ from layerdiff.inventory.evidence import (
     environment_evidence,
     user_evidence,
 )
-from layerdiff.inventory.launches import python_launches
-from layerdiff.inventory.python import Distribution
+from layerdiff.inventory.imports import first_import_name
+from layerdiff.inventory.launches import SHELL_GUESS, PythonLaunch, python_launches
+from layerdiff.inventory.python import Distribution, Shadowing
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.python_start_loss import lost_at_start
 from layerdiff.rules.registry import rule
@@ -80,10 +82,17 @@ def python_requirement_broken(context: RuleContext) -> Iterator[Finding]:
         before_env = base.python_env(key)
         before = before_env.get(needed) if before_env is not None else None
         owner = problem.distribution
+        module = first_import_name(context.diff.derived_files, owner)
+        line = problem.message()
+        if problem.installed is None:
+            needed_module = f"`{needed.replace('-', '_')}`"
+            consequence = f"`import {module}` may fail with ModuleNotFoundError for {needed_module}"
+        else:
+            consequence = f"`import {module}` may fail or misbehave with {needed} {problem.installed}"
         yield python_requirement_broken.finding(
             context,
             subject=f"{key}:{owner.name}:{needed}",
-            message=f"pip check fails for {describe_environment(environment)}: {problem.message()}",
+            message=f"{consequence}: pip check fails for {describe_environment(environment)}: {line}",
             evidence={
                 "environment": environment_evidence(environment),
                 "pip_check": problem.message(),
@@ -146,11 +155,11 @@ def python_distribution_lost(context: RuleContext) -> Iterator[Finding]:
         # High unless the image's own commands provably never reach that environment; an image that runs
         # nothing of its own (no ENTRYPOINT/CMD) runs whatever it is given, which may well be python.
         severity = Severity.HIGH if affected or not derived.commands_used else Severity.MEDIUM
-        message, evidence, layer, instruction = _describe_loss(context, group)
+        explanation, evidence, layer, instruction = _describe_loss(context, group)
         yield python_distribution_lost.finding(
             context,
             subject=group.subject,
-            message=message,
+            message=f"{_loss_consequence(context, group, affected)}: {explanation}",
             evidence={**evidence, "reached_by": [launch.describe() for launch in affected]},
             layer=layer,
             severity=severity,
@@ -158,6 +167,27 @@ def python_distribution_lost(context: RuleContext) -> Iterator[Finding]:
         )
     # what one of the image's own commands loses through the flags it now starts Python with
     yield from lost_at_start(context, python_distribution_lost)
+
+
+def _loss_consequence(context: RuleContext, group: _LostGroup, affected: list[PythonLaunch]) -> str:
+    """``airflow`` — the HEALTHCHECK — fails with ModuleNotFoundError ...: who fails, and on what."""
+    modules = [first_import_name(context.diff.base_files, i.distribution) for i in group.items]
+    names = listed([f"`{m}`" for m in dict.fromkeys(modules)])
+    if affected:
+        # a command that starts Python itself first; a shell script only may run python3
+        launch = min(affected, key=lambda launch: launch.how.endswith(SHELL_GUESS))
+        more = (
+            f" (and {counted(len(affected) - 1, 'other command')} the image runs)"
+            if len(affected) > 1
+            else ""
+        )
+        who = f"`{launch.word}` — the {config_keyword(launch.used_by)} —{more}"
+    else:
+        before = context.diff.base_inventory.python_env(group.environment)
+        who = f"Python code run by {describe_environment(before) if before else group.environment}"
+    if len(modules) == 1:
+        return f"{who} fails with ModuleNotFoundError for {names}"
+    return f"{who} fails with ModuleNotFoundError when it imports any of {names}"
 
 
 def _lost_groups(base: Inventory, derived: Inventory, lost: Iterable[LostDistribution]) -> list[_LostGroup]:
@@ -263,37 +293,93 @@ def _describe_path_loss(
     "`pip install --user` as the base's user), or remove the other copy.",
 )
 def python_package_shadowed(context: RuleContext) -> Iterator[Finding]:
-    base, derived = context.diff.base_inventory, context.diff.derived_inventory
+    # One finding per cause: the distributions one environment now imports from one site dir instead of
+    # the base's copies, or whose copies in one site dir it never imports (one `pip install` as root).
+    base = context.diff.base_inventory
+    groups: dict[tuple[str, bool, str], list[_Shadow]] = {}
     for key, shadowing in context.diff.inventory.shadowed:
-        before_env, environment = base.python_env(key), derived.python_env(key)
-        before = before_env.get(shadowing.name) if before_env is not None else None
-        winner = shadowing.winner
-        others = listed([f"{c.version} in {c.location}" for c in shadowing.hidden])
-        if before is not None and before.metadata != winner.metadata:
-            severity = Severity.HIGH
+        before_env = base.python_env(key)
+        shadow = _Shadow(key, shadowing, before_env.get(shadowing.name) if before_env is not None else None)
+        location = shadowing.winner.location if shadow.changed else shadowing.hidden[0].location
+        groups.setdefault((key, shadow.changed, location), []).append(shadow)
+    for (key, changed, location), shadows in sorted(groups.items()):
+        yield _shadowed_finding(context, key, changed, location, shadows)
+
+
+@dataclass(frozen=True)
+class _Shadow:
+    environment: str
+    shadowing: Shadowing
+    before: Distribution | None  # what the environment imported in the base
+
+    @property
+    def changed(self) -> bool:
+        """The environment imports another copy than in the base (not only a new copy it never imports)."""
+        return self.before is not None and self.before.metadata != self.shadowing.winner.metadata
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "name": self.shadowing.winner.display_name,
+            "imported": distribution_evidence(self.shadowing.winner),
+            "shadowed": [distribution_evidence(c) for c in self.shadowing.hidden],
+            "imported_in_base": distribution_evidence(self.before),
+        }
+
+
+def _shadowed_finding(
+    context: RuleContext, key: str, changed: bool, location: str, shadows: list[_Shadow]
+) -> Finding:
+    environment = context.diff.derived_inventory.python_env(key)
+    files = context.diff.derived_files
+    imports = listed([f"`import {first_import_name(files, s.shadowing.winner)}`" for s in shadows])
+    first = shadows[0]
+    winner = first.shadowing.winner
+    if changed and len(shadows) == 1:
+        assert first.before is not None
+        others = listed([f"{c.version} in {c.location}" for c in first.shadowing.hidden])
+        message = (
+            f"{imports} in {key} now gets {winner.display_name} {winner.version} from {winner.location} "
+            f"instead of {first.before.version} from {first.before.location} (other copies: {others})."
+        )
+    elif changed:
+        was = listed([f"{s.shadowing.winner.display_name} {s.before.version}" for s in shadows if s.before])
+        message = f"{imports} in {key} now get the copies in {location} instead of the base's ({was})."
+    else:
+        # What the base imported still wins (or the distribution is new): nothing that worked changed,
+        # but the other copies, usually the derived image's own install, have no effect.
+        copies = [c for s in shadows for c in s.shadowing.hidden]
+        hidden = listed([f"{c.display_name} {c.version}" for c in copies])
+        if len(shadows) == 1 and len(copies) > 1:
+            others = listed([f"{c.version} in {c.location}" for c in copies])
             message = (
-                f"{key} now imports {winner.display_name} {winner.version} from {winner.location} instead of "
-                f"{before.version} from {before.location} (other copies: {others})."
+                f"The other copies of {winner.display_name} are never imported ({others}): {imports} in "
+                f"{key} still gets {winner.version} from {winner.location}."
+            )
+        elif len(shadows) == 1:
+            message = (
+                f"{hidden} in {location} is never imported: {imports} in {key} still gets {winner.version} "
+                f"from {winner.location}."
             )
         else:
-            # What the base imported still wins (or the distribution is new): nothing that worked changed,
-            # but the other copy, usually the derived image's own install, has no effect.
-            severity = Severity.MEDIUM
+            winners = listed(list(dict.fromkeys(s.shadowing.winner.location for s in shadows)))
             message = (
-                f"{key} imports {winner.display_name} {winner.version} from {winner.location}; "
-                f"the other copies are never imported ({others})."
+                f"{hidden} in {location} are never imported: {imports} in {key} still get the copies in "
+                f"{winners}."
             )
-        yield python_package_shadowed.finding(
-            context,
-            subject=f"{key}:{shadowing.name}",
-            message=message,
-            evidence={
-                "environment": environment_evidence(environment),
-                "imported": distribution_evidence(winner),
-                "shadowed": [distribution_evidence(c) for c in shadowing.hidden],
-                "imported_in_base": distribution_evidence(before),
-                "sys_path": list(environment.sys_path) if environment else [],
-            },
-            layer=_newest_layer(context, [winner, *shadowing.hidden]),
-            severity=severity,
-        )
+    evidence: dict[str, Any] = {
+        "environment": environment_evidence(environment),
+        "names": [s.shadowing.name for s in shadows],
+        **{name: value for name, value in first.evidence().items() if name != "name"},
+        "sys_path": list(environment.sys_path) if environment else [],
+    }
+    if len(shadows) > 1:
+        evidence["each"] = [s.evidence() for s in shadows]
+    distributions = [d for s in shadows for d in (s.shadowing.winner, *s.shadowing.hidden)]
+    return python_package_shadowed.finding(
+        context,
+        subject=f"{key}:{location}",
+        message=message,
+        evidence=evidence,
+        layer=_newest_layer(context, distributions),
+        severity=Severity.HIGH if changed else Severity.MEDIUM,
+    )

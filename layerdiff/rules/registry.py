@@ -61,6 +61,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "startup",
     "constraints",
     "commands",
+    "launch",
     "libraries",
     "packages",
 )

@@ -48,8 +48,8 @@ def LAYER_WASTE(context: RuleContext) -> Iterator[Finding]:
             context,
             subject=subject,
             message=(
-                f"{total} bytes in {files} file(s) under {subject} stored by layer {first} are deleted or "
-                f"overwritten by layer {last}, but still downloaded and stored."
+                f"Every pull downloads and stores {total} bytes nobody can use: {files} file(s) under "
+                f"{subject} stored by layer {first} are deleted or overwritten by layer {last}."
             ),
             evidence={
                 "path": subject,
@@ -129,7 +129,10 @@ def CACHE_LEFT_BEHIND(context: RuleContext) -> Iterator[Finding]:
             CACHE_LEFT_BEHIND,
             context,
             subject=directory,
-            message=f"{directory} ({kind}: {files} files, {total} bytes) was left in the image.",
+            message=(
+                f"Every pull downloads and stores {total} bytes the image never uses: {directory} ({kind}: "
+                f"{files} files) was left in the image."
+            ),
             evidence={
                 "path": directory,
                 "kind": kind,

@@ -29,6 +29,7 @@ _TAB_BY_RULE = {
     "package-downgraded": PACKAGES,
     "package-removed": PACKAGES,
     "package-upgraded": PACKAGES,
+    "entrypoint-provider-changed": PACKAGES,
     "os-package-dependency-broken": PACKAGES,
     "python-constraint-violated": PACKAGES,
     "library-shadowed": LIBRARIES,
@@ -75,6 +76,11 @@ def jump_target(finding: Finding) -> Jump | None:
         # Most specific first: the distribution's row of that kind, then any row of that kind there.
         keys[:0] = [f"{kind}:{parts[0]}:{parts[1]}"] if len(parts) >= 2 else []
         keys.insert(1 if len(parts) >= 2 else 0, f"{kind}:{parts[0]}")
+    # a finding for several commands or distributions (one cause) jumps to the rows of those it names
+    for listing in ("commands", "names"):
+        names = finding.evidence.get(listing)
+        if isinstance(names, list):
+            keys += [name for name in names if isinstance(name, str)]
     paths = [part for part in parts if part.startswith("/")]
     for name in ("path", "object", "file", "directory"):
         value = finding.evidence.get(name)

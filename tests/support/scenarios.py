@@ -41,6 +41,16 @@ DERIVED = (
     "derived-startup",
     "derived-pyclean",
 )
+# Scenarios built on another scenario and reviewed against it (not against airflow-base), in build order
+STACKED = {
+    "console-base": "airflow-base",
+    "derived-console": "console-base",
+}
+
+
+def base_of(name: str) -> str:
+    """The scenario ``name`` is built on, and reviewed against."""
+    return STACKED.get(name, "airflow-base")
 
 
 def fixture_cache() -> Path:
@@ -180,6 +190,8 @@ def build_all(client: docker.DockerClient | None = None) -> dict[str, str]:
     tags["airflow-base"] = _build(client, "airflow-base", tags["bookworm"], wheelhouse())
     for name in DERIVED:
         tags[name] = _build(client, name, tags["airflow-base"])
+    for name, base in STACKED.items():
+        tags[name] = _build(client, name, tags[base])
     return tags
 
 

@@ -81,3 +81,22 @@ def test_unrelated_images_are_compared_as_squashed_trees(tmp_path: Path) -> None
 def test_identical_images_have_no_changes(tmp_path: Path) -> None:
     result = diff_of(tmp_path, pairs.base_image())
     assert result.file_changes == () and result.config_changes == ()
+
+
+def test_a_hidden_distribution_is_lost_but_not_removed(tmp_path: Path) -> None:
+    """USER root hides the base user's user site: nothing was uninstalled, so the Python view lists requests
+    as no longer importable (lost, hidden) and not also as a removed distribution."""
+    result = diff_of(tmp_path, pairs.user_root())
+    (lost,) = result.inventory.lost
+    assert (lost.distribution.name, lost.cause) == ("requests", "hidden")
+    assert [(c.name, c.kind) for c in result.inventory.distributions] == []
+
+
+def test_an_uninstalled_distribution_is_lost_and_removed(tmp_path: Path) -> None:
+    removal = layer_tar([F(f"{pairs.SITE}/.wh.requests-2.31.0.dist-info"), F(f"{pairs.SITE}/.wh.requests")])
+    result = diff_of(
+        tmp_path, pairs.derived([removal], [{"created_by": "/bin/sh -c pip uninstall -y requests"}])
+    )
+    (lost,) = result.inventory.lost
+    assert (lost.distribution.name, lost.cause) == ("requests", "removed")
+    assert [(c.name, c.kind) for c in result.inventory.distributions] == [("requests", "removed")]

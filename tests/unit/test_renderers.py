@@ -159,7 +159,7 @@ def test_markdown_puts_verdict_first_and_high_findings_before_the_rest(report: R
     text = render_markdown(report)
     lines = text.splitlines()
     assert lines[0] == "### layerdiff: ❌ FAIL"
-    assert "**7 findings** (3 at or above **high**): 0 critical · 3 high · 1 medium · 3 low · 0 info" in text
+    assert "**7 findings** (3 at or above **high**): 0 critical · 3 high · 3 medium · 1 low · 0 info" in text
     assert "sha256:0317cb7acf8b" in text and "docker-archive:fixtures/example/airflow-extended.tar" in text
 
     high = text.index("#### Findings at or above high (3)")
@@ -171,7 +171,8 @@ def test_markdown_puts_verdict_first_and_high_findings_before_the_rest(report: R
     assert set(high_rules) == EXPECTED_HIGH_RULES
     lower = text[first_details:]
     assert "<summary>Findings below high (4)</summary>" in lower
-    shadowed = f"- **medium** · [path-command-shadowed]({rule_doc_url('path-command-shadowed')}) · python3\n"
+    doc = rule_doc_url("path-command-shadowed")
+    shadowed = f"- **medium** · [path-command-shadowed]({doc}) · /opt/airflow/venv/bin\n"
     assert shadowed + "  - where: image config: ENV PATH=/opt/airflow/venv/bin:" in lower
 
 
@@ -292,10 +293,10 @@ def test_sarif_results_carry_fingerprints_paths_and_layers(syft_report: Report) 
         "\n\nIn docker-archive:fixtures/example/airflow-extended.tar at /opt/airflow/logs, "
         "layer 5 (RUN mkdir -p /opt/airflow/logs)."
     )
-    # a finding that is not about one path has the layer or config only; an ENV change has no layer
+    # commands a PATH directory now wins for are about that directory, caused by an ENV change (no layer)
     shadowed = by_rule["path-command-shadowed"]["locations"][0]["logicalLocations"]
-    assert len(shadowed) == 1 and shadowed[0]["name"] == "image config"
-    assert shadowed[0]["fullyQualifiedName"].startswith("image config: ENV PATH=")
+    assert [location["name"] for location in shadowed] == ["/opt/airflow/venv/bin", "image config"]
+    assert shadowed[1]["fullyQualifiedName"].startswith("image config: ENV PATH=")
     requirement = by_rule["python-requirement-broken"]["locations"][0]["logicalLocations"]
     assert [location["name"] for location in requirement] == ["layer 3"]
     downgraded = by_rule["package-downgraded"]["locations"][0]["logicalLocations"]
@@ -385,17 +386,19 @@ def test_junit_has_a_case_per_rule_and_fails_high_findings_without_a_threshold(r
         failure.text or ""
     )
     ownership = next(case for case in cases if case.get("name") == "ownership-changed")
-    assert "/opt/airflow/logs changed from uid 50000" in (ownership.findtext("system-out") or "")
+    assert "/opt/airflow/logs changed: it is now uid 0, gid 0, mode 0755, was uid 50000" in (
+        ownership.findtext("system-out") or ""
+    )
 
 
 def test_junit_follows_the_verdict_threshold(failing_report: Report) -> None:
     failed = _failed(_suite(render_junit(failing_report)))
-    lower = {"path-command-shadowed", "base-file-deleted", "ownership-changed"}
+    lower = {"path-command-shadowed", "package-downgraded", "ownership-changed"}
     assert set(failed) == EXPECTED_HIGH_RULES | lower
-    deleted = failed["base-file-deleted"]
-    assert deleted.get("message") == "2 findings at or above low"
-    assert deleted.get("type") == "low"
-    assert len((deleted.text or "").splitlines()) == 2
+    downgraded = failed["package-downgraded"]  # requests and urllib3, which the pin downgraded
+    assert downgraded.get("message") == "2 findings at or above low"
+    assert downgraded.get("type") == "medium"
+    assert len((downgraded.text or "").splitlines()) == 2
     assert failed["path-command-shadowed"].get("type") == "medium"
 
 

@@ -23,7 +23,8 @@ def test_a_file_removed_behind_dpkgs_back_is_one_package_finding(tmp_path: Path)
         tmp_path, base, derived_image(base, F("usr/lib/.wh.libfoo.so.1"), F("opt/.wh.nothing"))
     )
     assert findings(BASE_FILE_DELETED, context) == []
-    assert [f.subject for f in findings(package_file_modified, context)] == ["libfoo1:/usr/lib/libfoo.so.1"]
+    (finding,) = findings(package_file_modified, context)
+    assert finding.subject == "libfoo1" and finding.evidence["path"] == "/usr/lib/libfoo.so.1"
 
 
 def test_a_package_purged_is_package_removed_not_a_pile_of_deleted_files(tmp_path: Path) -> None:

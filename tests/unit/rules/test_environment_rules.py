@@ -120,7 +120,10 @@ def test_a_pin_that_breaks_a_requirement_is_reported_with_the_pip_check_line(tmp
     assert finding.severity is Severity.HIGH
     assert finding.subject == f"{SYSTEM}:responses:requests"
     line = "responses 0.25.0 has requirement requests<3.0,>=2.30.0, but you have requests 2.28.1."
-    assert finding.message == f"pip check fails for {SYSTEM}: {line}"
+    # what breaks first, then the pip check line as pip prints it
+    assert finding.message == (
+        f"`import responses` may fail or misbehave with requests 2.28.1: pip check fails for {SYSTEM}: {line}"
+    )
     assert finding.evidence["pip_check"] == line
     assert finding.evidence["requirement"] == "requests<3.0,>=2.30.0"
     assert finding.evidence["installed"]["version"] == "2.28.1"
@@ -150,7 +153,12 @@ def test_user_root_hides_the_user_site_from_the_interpreter_cmd_runs(tmp_path: P
     assert finding.evidence["user_site"] == {"base": f"/{USER_SITE}", "derived": None}
     assert [d["name"] for d in finding.evidence["distributions"]] == ["requests", "responses", "urllib3"]
     assert finding.evidence["reached_by"] == ["CMD runs airflow (#!/usr/bin/python3)"]
-    assert "running as root (HOME /root)" in finding.message
+    # what breaks first, in the words of whoever runs the image; then why
+    assert finding.message == (
+        "`airflow` — the CMD — fails with ModuleNotFoundError when it imports any of `requests`, "
+        f"`responses`, `urllib3`: {SYSTEM} running as root (HOME /root) no longer sees the user site "
+        f"/{USER_SITE}, hiding 3 distributions (requests 2.31.0, responses 0.25.0, urllib3 2.0.7)."
+    )
 
 
 def test_a_venv_first_on_path_hides_the_base_packages_from_python3(tmp_path: Path) -> None:
@@ -172,6 +180,8 @@ def test_a_venv_first_on_path_hides_the_base_packages_from_python3(tmp_path: Pat
     assert used.evidence["reached_by"] == [
         f"HEALTHCHECK runs python3 (python3 on PATH is /{VENV}/bin/python3)"
     ]
+    assert used.message.startswith("`python3` — the HEALTHCHECK — fails with ModuleNotFoundError")
+    assert unused.message.startswith(f"Python code run by {SYSTEM} fails with ModuleNotFoundError")
 
 
 def test_an_uninstalled_distribution_is_reported_by_name(tmp_path: Path) -> None:
@@ -186,6 +196,9 @@ def test_an_uninstalled_distribution_is_reported_by_name(tmp_path: Path) -> None
     assert finding.subject == f"{SYSTEM}:removed:responses"
     assert finding.severity is Severity.HIGH and finding.layer == 2
     assert finding.evidence["distributions"][0]["version"] == "0.25.0"
+    assert finding.message.startswith(
+        "`airflow` — the CMD — fails with ModuleNotFoundError for `responses`: responses 0.25.0 was removed"
+    )
 
 
 def test_an_image_that_keeps_its_user_and_path_loses_nothing(tmp_path: Path) -> None:
@@ -208,7 +221,13 @@ def test_a_user_site_copy_that_now_wins_over_the_base_copy_is_high(tmp_path: Pat
     user_copy = layer_tar([F("home/airflow/", kind="dir", uid=50000), *dist(USER_SITE, "requests", "2.28.1")])
     derived = Image(layers=[*base.layers, user_copy], config=config())
     (finding,) = run(python_package_shadowed, tmp_path, base, derived)
-    assert finding.severity is Severity.HIGH and finding.subject == f"{SYSTEM}:requests"
+    # subject: the environment and the site dir it now imports from (one finding for all it takes from there)
+    assert finding.severity is Severity.HIGH and finding.subject == f"{SYSTEM}:/{USER_SITE}"
+    assert finding.evidence["names"] == ["requests"]
+    assert finding.message == (
+        f"`import requests` in {SYSTEM} now gets requests 2.28.1 from /{USER_SITE} instead of 2.31.0 from "
+        f"/{SYSTEM_SITE} (other copies: 2.31.0 in /{SYSTEM_SITE})."
+    )
     assert finding.evidence["imported"]["location"] == f"/{USER_SITE}"
     assert finding.evidence["imported_in_base"]["location"] == f"/{SYSTEM_SITE}"
     assert [c["version"] for c in finding.evidence["shadowed"]] == ["2.31.0"]
@@ -224,9 +243,30 @@ def test_an_install_the_user_site_still_shadows_is_medium(tmp_path: Path) -> Non
     assert finding.severity is Severity.MEDIUM
     assert finding.evidence["imported"]["version"] == "2.31.0"
     assert finding.message == (
-        f"{SYSTEM} imports requests 2.31.0 from /{USER_SITE}; "
-        f"the other copies are never imported (2.28.1 in /{SYSTEM_SITE})."
+        f"requests 2.28.1 in /{SYSTEM_SITE} is never imported: `import requests` in {SYSTEM} still gets "
+        f"2.31.0 from /{USER_SITE}."
     )
+
+
+def test_one_root_install_of_several_distributions_the_user_site_hides_is_one_finding(tmp_path: Path) -> None:
+    base = base_image()
+    installed = layer_tar(
+        [
+            F(f"{SYSTEM_SITE}/", kind="dir"),
+            *dist(SYSTEM_SITE, "requests", "2.28.1", uid=0),
+            *dist(SYSTEM_SITE, "urllib3", "1.26.18", uid=0),
+        ]
+    )
+    derived = derived_image(base, [("RUN pip install requests==2.28.1", installed)], User="airflow")
+    (finding,) = run(python_package_shadowed, tmp_path, base, derived)
+    assert finding.severity is Severity.MEDIUM and finding.subject == f"{SYSTEM}:/{SYSTEM_SITE}"
+    assert finding.evidence["names"] == ["requests", "urllib3"]
+    assert [e["shadowed"][0]["version"] for e in finding.evidence["each"]] == ["2.28.1", "1.26.18"]
+    assert finding.message == (
+        f"requests 2.28.1, urllib3 1.26.18 in /{SYSTEM_SITE} are never imported: `import requests`, "
+        f"`import urllib3` in {SYSTEM} still get the copies in /{USER_SITE}."
+    )
+    assert finding.layer == 2
 
 
 def test_an_upgrade_in_place_shadows_nothing(tmp_path: Path) -> None:
@@ -247,10 +287,12 @@ def test_python3_from_a_venv_is_medium_when_unused_and_high_when_the_healthcheck
         f.subject: f
         for f in run(path_command_shadowed, tmp_path / "a", base, derived_image(base, steps, Env=[VENV_PATH]))
     }
-    assert sorted(unused) == ["python3"]  # the venv's python is a new name: it shadows nothing
-    assert unused["python3"].severity is Severity.MEDIUM
-    assert unused["python3"].evidence["before"]["path"] == "/usr/bin/python3"
-    assert unused["python3"].evidence["after"]["path"] == f"/{VENV}/bin/python3"
+    # one finding for the venv's bin directory; the venv's python is a new name: it shadows nothing
+    assert sorted(unused) == [f"/{VENV}/bin"]
+    (shadowed,) = unused.values()
+    assert shadowed.severity is Severity.MEDIUM and shadowed.evidence["commands"] == ["python3"]
+    assert shadowed.evidence["before"]["path"] == "/usr/bin/python3"
+    assert shadowed.evidence["after"]["path"] == f"/{VENV}/bin/python3"
     healthcheck = {"Test": ["CMD", "python3", "-c", "import airflow"]}
     derived = derived_image(base, steps, Env=[VENV_PATH], Healthcheck=healthcheck)
     (used,) = run(path_command_shadowed, tmp_path / "b", base, derived)
@@ -269,7 +311,9 @@ def test_a_command_used_through_env_shebang_is_high(tmp_path: Path) -> None:
     shadow = layer_tar([F("usr/local/bin/tabulate", b"#!/bin/sh\n", mode=0o755)])
     derived = Image(layers=[*base.layers, shadow], config=base.config)
     (finding,) = run(path_command_shadowed, tmp_path, base, derived)
-    assert finding.subject == "tabulate" and finding.severity is Severity.HIGH
+    # one finding for the directory whose file now wins, naming the command
+    assert finding.subject == "/usr/local/bin" and finding.severity is Severity.HIGH
+    assert finding.evidence["commands"] == ["tabulate"]
     assert finding.evidence["used_by"] == ["CMD runs report (#!/usr/bin/env tabulate)"]
     assert finding.layer == 2
 
@@ -283,7 +327,8 @@ def test_a_used_command_that_disappears_is_reported(tmp_path: Path) -> None:
     assert finding.subject == "airflow" and finding.severity is Severity.HIGH
     assert finding.evidence["after"] is None and finding.layer == 2
     assert finding.message == (
-        "airflow is no longer found on PATH (was /home/airflow/.local/bin/airflow), and CMD runs airflow."
+        "Running airflow fails with 'command not found' (CMD runs airflow): it is no longer on PATH "
+        "(was /home/airflow/.local/bin/airflow)."
     )
 
 
@@ -338,8 +383,7 @@ def test_a_removed_library_leaves_its_users_unresolved(tmp_path: Path, objects: 
     assert finding.evidence["before_package"] == "libfoo1"
     assert finding.layer == 1
     assert (
-        finding.message
-        == "/usr/bin/app needs libfoo.so.1, which no longer resolves (was /usr/lib/libfoo.so.1)."
+        finding.message == "Running /usr/bin/app fails: libfoo.so.1 not found (it was /usr/lib/libfoo.so.1)."
     )
 
 
@@ -350,7 +394,8 @@ def test_a_new_object_that_never_loaded_is_medium(tmp_path: Path, objects: Objec
     (finding,) = run(library_unresolved, tmp_path, base, derived)
     assert finding.severity is Severity.MEDIUM and finding.evidence["before"] is None
     assert finding.message == (
-        "/usr/lib/plugins/plugin.so, new in the derived image, needs libmissing.so.1, which does not resolve."
+        "Loading /usr/lib/plugins/plugin.so fails: libmissing.so.1 not found (the object is new in the "
+        "derived image)."
     )
 
 

@@ -98,6 +98,12 @@ def test_root_owned_airflow_home_and_logs(tmp_path: Path) -> None:
     assert home.instruction == "RUN mkdir -p /opt/airflow/logs && chown root /opt/airflow"
     logs = found["/opt/airflow/logs"]
     assert logs.evidence["before"] is None and logs.evidence["after"]["mode"] == "0755"
+    # what stops working first, in Airflow's words where AIRFLOW_HOME tells them
+    assert home.message == (
+        "Files can no longer be written to /opt/airflow: it is now uid 0, gid 0, mode 0755, which the "
+        "runtime user uid 50000 (airflow) cannot write (the base's runtime user uid 50000 (airflow) could)."
+    )
+    assert logs.message.startswith("Task logs cannot be written to /opt/airflow/logs: layer 2 created it as ")
 
 
 def test_new_directory_owned_by_the_runtime_user_is_fine(tmp_path: Path) -> None:
@@ -229,36 +235,9 @@ def test_deleted_base_file_and_collapsed_directory(tmp_path: Path) -> None:
     assert package.evidence["examples"] == [f"/{SITE}/requests/__init__.py"]
 
 
-def test_pip_replacing_a_distribution_is_only_low(tmp_path: Path) -> None:
-    finding = only(check(BASE_FILE_DELETED, tmp_path, pairs.pinned_requests()))
-    assert finding.severity is Severity.LOW
-    assert finding.evidence["replaced_by"] == "requests-2.28.1.dist-info"
-
-
-def test_pip_replacing_an_egg_info_with_a_python_tag_is_only_low(tmp_path: Path) -> None:
-    # egg-info folders carry a Python tag after the version: foo-1.0-py3.11.egg-info names "foo"
-    def egg(version: str) -> F:
-        metadata = f"Metadata-Version: 1.1\nName: foo\nVersion: {version}\n".encode()
-        return F(f"{SITE}/foo-{version}-py3.11.egg-info/PKG-INFO", metadata, uid=UID)
-
-    base = pairs.base_image()
-    assert base.history is not None
-    base = Image(
-        layers=[*base.layers, layer_tar([egg("1.0")])],
-        config=base.config,
-        history=[*base.history, run("pip install --user foo==1.0")],
-    )
-    assert base.history is not None
-    upgrade = layer_tar([F(f"{SITE}/.wh.foo-1.0-py3.11.egg-info"), egg("2.0")])
-    derived = Image(
-        layers=[*base.layers, upgrade],
-        config=base.config,
-        history=[*base.history, run("pip install foo==2.0")],
-    )
-    finding = only(findings(BASE_FILE_DELETED, diff_context(tmp_path, base, derived)))
-    assert finding.subject == f"/{SITE}/foo-1.0-py3.11.egg-info"
-    assert finding.severity is Severity.LOW
-    assert finding.evidence["replaced_by"] == "foo-2.0-py3.11.egg-info"
+def test_pip_replacing_a_distribution_deletes_no_base_file(tmp_path: Path) -> None:
+    # its files are the version change's evidence (tests/unit/rules/test_pip_files.py)
+    assert check(BASE_FILE_DELETED, tmp_path, pairs.pinned_requests()) == []
 
 
 def test_ownership_change_of_a_base_directory(tmp_path: Path) -> None:

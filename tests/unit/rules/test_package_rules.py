@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from layerdiff.rules.commands import path_command_shadowed
+from layerdiff.rules.launch import entrypoint_provider_changed
 from layerdiff.rules.libraries import library_shadowed, library_unresolved
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.packages import (
@@ -48,6 +49,7 @@ ALL_RULES = (
     package_removed,
     package_added,
     package_upgraded,
+    entrypoint_provider_changed,
 )
 
 
@@ -115,25 +117,46 @@ def test_files_changed_outside_dpkg_are_reported_like_dpkg_verify(tmp_path: Path
         F("usr/lib/.wh.libfoo.so.1"),
     )
     found = by_subject(findings(package_file_modified, diff_context(tmp_path, base, derived)))
-    assert sorted(found) == ["libfoo1:/usr/lib/libfoo.so.1", "tool:/etc/tool.conf", "tool:/usr/bin/tool"]
-    binary = found["tool:/usr/bin/tool"]
+    # one finding per package, its conffiles apart
+    assert sorted(found) == ["libfoo1", "tool", "tool:conffiles"]
+    binary = found["tool"]
     assert binary.severity is Severity.HIGH and binary.layer == 1
     assert binary.evidence["dpkg_verify"] == "??5??????   /usr/bin/tool"
     assert binary.evidence["expected_md5"] == md5(TOOL)
     assert binary.evidence["before"]["sha256"] != binary.evidence["after"]["sha256"]
     assert binary.evidence["after"]["mode"] == "0755"  # as chmod takes it, like every mode in a report
     assert binary.message == (
-        "/usr/bin/tool of package tool was changed (its md5 differs from the package's) outside dpkg."
+        "Whatever uses /usr/bin/tool gets content tool did not install: /usr/bin/tool of package tool was "
+        "changed (its md5 differs from the package's) outside dpkg."
     )
-    deleted = found["libfoo1:/usr/lib/libfoo.so.1"]
+    deleted = found["libfoo1"]
     assert (
         deleted.severity is Severity.HIGH
         and deleted.evidence["dpkg_verify"] == "missing     /usr/lib/libfoo.so.1"
     )
     assert deleted.evidence["after"] is None
-    conffile = found["tool:/etc/tool.conf"]
+    conffile = found["tool:conffiles"]
     assert (
         conffile.severity is Severity.LOW and conffile.evidence["dpkg_verify"] == "??5?????? c /etc/tool.conf"
+    )
+
+
+def test_files_of_one_package_deleted_together_are_one_finding(tmp_path: Path) -> None:
+    libraries = {"/usr/lib/libbar.so.2": b"\x7fELF bar", "/usr/lib/libbar.so.2.1": b"\x7fELF bar 2.1"}
+    base = Image(
+        layers=[layer_tar([database(paragraph("libbar2", "2.1-1")), *package_files("libbar2", libraries)])],
+        config={"Cmd": ["tool"]},
+    )
+    derived = derived_image(base, F("usr/lib/.wh.libbar.so.2"), F("usr/lib/.wh.libbar.so.2.1"))
+    (finding,) = findings(package_file_modified, diff_context(tmp_path, base, derived))
+    assert finding.subject == "libbar2" and finding.severity is Severity.HIGH and finding.layer == 1
+    assert [f["dpkg_verify"] for f in finding.evidence["files"]] == [
+        "missing     /usr/lib/libbar.so.2",
+        "missing     /usr/lib/libbar.so.2.1",
+    ]
+    assert finding.message == (
+        "Programs that load libbar.so.2 fail to start: 2 files of package libbar2 were deleted "
+        "(/usr/lib/libbar.so.2, /usr/lib/libbar.so.2.1) outside dpkg."
     )
 
 
@@ -173,7 +196,8 @@ def test_a_dependency_removed_behind_apts_back_is_reported_like_apt_get_check(tm
     assert finding.evidence["apt_get_check"] == "app : Depends: libfoo1 (>= 1.0) but it is not installed"
     assert finding.evidence["reason"] == "missing" and finding.layer == 1
     assert finding.message == (
-        "deb package app 1.0 Depends: libfoo1 (>= 1.0), which is not met (not installed)."
+        "app may fail at run time: deb package app 1.0 Depends: libfoo1 (>= 1.0), which is not met "
+        "(not installed)."
     )
 
 
@@ -212,17 +236,25 @@ def database_changes(tmp_path_factory: pytest.TempPathFactory) -> RuleContext:
 def test_version_changes_from_the_dpkg_database(database_changes: RuleContext) -> None:
     (downgrade,) = findings(package_downgraded, database_changes)
     assert downgrade.severity is Severity.MEDIUM and downgrade.subject == "deb:libfoo1:amd64"
-    assert downgrade.message == "deb package libfoo1 was downgraded from 1.2-1 to 1.1-1."
+    assert downgrade.message == (
+        "Whatever uses libfoo1 now gets an older version, 1.1-1 instead of 1.2-1: deb package libfoo1 was "
+        "downgraded."
+    )
     assert downgrade.evidence["source"] == "deb database" and downgrade.layer == 1
     (removal,) = findings(package_removed, database_changes)
     assert removal.severity is Severity.MEDIUM and removal.subject == "deb:app:amd64"
-    assert removal.message == "deb package app 1.0 is no longer installed."
+    assert removal.message == "Whatever uses app fails: deb package app 1.0 is no longer installed."
     (addition,) = findings(package_added, database_changes)
     assert addition.severity is Severity.INFO and addition.subject == "deb:extra:amd64"
-    (upgrade,) = findings(package_upgraded, database_changes)
-    assert upgrade.severity is Severity.INFO and (upgrade.evidence["before"], upgrade.evidence["after"]) == (
-        "1.0",
-        "1.1",
+    # tool is what the image's CMD runs: its upgrade is entrypoint-provider-changed's one finding
+    assert findings(package_upgraded, database_changes) == []
+    (upgrade,) = findings(entrypoint_provider_changed, database_changes)
+    assert upgrade.severity is Severity.MEDIUM and upgrade.subject == "deb:tool:amd64"
+    assert (upgrade.evidence["before"], upgrade.evidence["after"]) == ("1.0", "1.1")
+    assert upgrade.evidence["version_change"]["source"] == "deb database"
+    assert upgrade.message == (
+        "The image runs another tool than its base: CMD's tool now comes from deb package tool 1.1, not 1.0 "
+        "(upgraded) as in the base."
     )
 
 
@@ -275,7 +307,11 @@ def test_sbom_downgrades_of_any_ecosystem_each_reported_once(tmp_path: Path, nee
     deb, pypi = found["deb:libfoo1:amd64"], found[f"pypi:requests:{site}"]
     assert deb.evidence["source"].startswith("syft ") and deb.layer == 4
     assert deb.evidence["purl_after"].startswith("pkg:deb/debian/libfoo1@1.1-1")
-    assert pypi.message == "pypi package requests was downgraded from 2.31.0 to 2.28.1."
+    assert pypi.message == (
+        f"Code using requests now gets an older version, 2.28.1 instead of 2.31.0: pypi package requests was "
+        f"downgraded in {site}, which deleted 1 file of 2.31.0."
+    )
+    assert pypi.evidence["removed"]["examples"] == [f"{site}/requests-2.31.0.dist-info/METADATA"]
     assert pypi.layer == 3 and pypi.instruction == "RUN pip install requests==2.28.1"
 
 
