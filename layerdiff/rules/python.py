@@ -13,6 +13,7 @@ from typing import Any
 
 from layerdiff.diff.changes import ConfigChange
 from layerdiff.diff.inventory import LostDistribution
+from layerdiff.fs.view import ImageFiles
 from layerdiff.inventory.collect import Inventory
 from layerdiff.inventory.commands import config_keyword
 from layerdiff.inventory.evidence import (
@@ -29,7 +30,7 @@ from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.python_start_loss import lost_at_start
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
-from layerdiff.text.words import counted, listed
+from layerdiff.text.words import NAMES_SHOWN, counted, listed
 
 # Config fields and variables that decide whose user site Python adds to sys.path.
 _USER_SITE_SETTINGS = (
@@ -171,8 +172,8 @@ def python_distribution_lost(context: RuleContext) -> Iterator[Finding]:
 
 def _loss_consequence(context: RuleContext, group: _LostGroup, affected: list[PythonLaunch]) -> str:
     """``airflow`` — the HEALTHCHECK — fails with ModuleNotFoundError ...: who fails, and on what."""
-    modules = [first_import_name(context.diff.base_files, i.distribution) for i in group.items]
-    names = listed([f"`{m}`" for m in dict.fromkeys(modules)])
+    modules = [i.distribution for i in group.items]
+    names = _imports(context.diff.base_files, modules, "`{}`")
     if affected:
         # a command that starts Python itself first; a shell script only may run python3
         launch = min(affected, key=lambda launch: launch.how.endswith(SHELL_GUESS))
@@ -182,12 +183,22 @@ def _loss_consequence(context: RuleContext, group: _LostGroup, affected: list[Py
             else ""
         )
         who = f"`{launch.word}` — the {config_keyword(launch.used_by)} —{more}"
+        if launch.how.endswith(SHELL_GUESS):
+            who = f"`python3` run by {who}"  # which commands a script runs is not known
     else:
         before = context.diff.base_inventory.python_env(group.environment)
         who = f"Python code run by {describe_environment(before) if before else group.environment}"
     if len(modules) == 1:
         return f"{who} fails with ModuleNotFoundError for {names}"
     return f"{who} fails with ModuleNotFoundError when it imports any of {names}"
+
+
+def _imports(files: ImageFiles, distributions: list[Distribution], form: str) -> str:
+    """The names code imports the distributions by, as a message lists them: only the RECORDs of those it
+    names are read (``a, b, c, d, e and 995 more``)."""
+    shown = list(dict.fromkeys(form.format(first_import_name(files, d)) for d in distributions[:NAMES_SHOWN]))
+    unread = len(distributions) - min(len(distributions), NAMES_SHOWN)
+    return listed(shown + [""] * unread, shown=len(shown))
 
 
 def _lost_groups(base: Inventory, derived: Inventory, lost: Iterable[LostDistribution]) -> list[_LostGroup]:
@@ -331,7 +342,7 @@ def _shadowed_finding(
 ) -> Finding:
     environment = context.diff.derived_inventory.python_env(key)
     files = context.diff.derived_files
-    imports = listed([f"`import {first_import_name(files, s.shadowing.winner)}`" for s in shadows])
+    imports = _imports(files, [s.shadowing.winner for s in shadows], "`import {}`")
     first = shadows[0]
     winner = first.shadowing.winner
     if changed and len(shadows) == 1:

@@ -156,9 +156,9 @@ def test_the_runtime_user_block_reads_as_documented(example: Report) -> None:
     block = [
         "HIGH      runtime-user-lost-write  /opt/airflow/logs",
         "  where   layer 5: RUN mkdir -p /opt/airflow/logs",
-        "  impact  /opt/airflow/logs was writable by the base's runtime user uid 50000",
-        "          (airflow) and is not writable by the derived runtime user uid 50000",
-        "          (airflow) (uid 0, gid 0, mode 0755).",
+        "  impact  Task logs can no longer be written to /opt/airflow/logs: it is now uid",
+        "          0, gid 0, mode 0755, which the runtime user uid 50000 (airflow) cannot",
+        "          write (the base's runtime user uid 50000 (airflow) could).",
     ]
     assert "\n".join(block) + "\n" in output
     assert "\n".join(block) in DOC.read_text()

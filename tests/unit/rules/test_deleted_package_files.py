@@ -10,6 +10,7 @@ from tests.support.imagebuilder import F
 from tests.support.rules import diff_context, findings
 from tests.unit.rules.test_package_rules import (
     APP_PARAGRAPH,
+    LIBFOO,
     TOOL_PARAGRAPH,
     base_image,
     database,
@@ -38,7 +39,18 @@ def test_a_package_purged_is_package_removed_not_a_pile_of_deleted_files(tmp_pat
     )
     context = diff_context(tmp_path, base, purged)
     assert findings(BASE_FILE_DELETED, context) == []
-    assert [f.subject for f in findings(package_removed, context)] == ["deb:libfoo1:amd64"]
+    (removal,) = findings(package_removed, context)
+    assert removal.subject == "deb:libfoo1:amd64"
+    # what dpkg deleted with the package is counted in its one finding
+    assert removal.evidence["removed"] == {
+        "files_removed": 1,
+        "bytes_removed": len(LIBFOO),
+        "examples": ["/usr/lib/libfoo.so.1"],
+    }
+    assert removal.message == (
+        "Whatever uses libfoo1 fails: deb package libfoo1 1.2-1 is no longer installed, which deleted 1 file "
+        "of 1.2-1."
+    )
 
 
 def test_files_no_package_owns_are_still_reported(tmp_path: Path) -> None:
