@@ -142,8 +142,8 @@ def test_dockerfile_paths_are_repository_relative_or_file_uris() -> None:
     assert file_uri("./docker//Dockerfile") == ("docker/Dockerfile", True)
     assert file_uri("Dockerfile") == ("Dockerfile", True)
     # absolute: GitHub turns a file: URI under the checkout into the repository path
-    assert file_uri("/home/runner/work/app/app/Dockerfile") == (
-        "file:///home/runner/work/app/app/Dockerfile",
+    assert file_uri("/srv/checkout/app/Dockerfile") == (
+        "file:///srv/checkout/app/Dockerfile",
         False,
     )
     assert file_uri("//srv/Dockerfile") == ("file:///srv/Dockerfile", False)
@@ -154,10 +154,10 @@ def test_dockerfile_paths_are_repository_relative_or_file_uris() -> None:
 
 
 def test_an_absolute_dockerfile_path_is_a_file_uri_without_a_base(saved_example: Report) -> None:
-    report = _located(saved_example, "/home/runner/work/app/app/Dockerfile")
+    report = _located(saved_example, "/srv/checkout/app/Dockerfile")
     results = _results(uploadable_sarif(render_sarif(report)))
     assert {json.dumps(_physical(r)["artifactLocation"]) for r in results} == {
-        json.dumps({"uri": "file:///home/runner/work/app/app/Dockerfile"})
+        json.dumps({"uri": "file:///srv/checkout/app/Dockerfile"})
     }
 
 
