@@ -14,6 +14,7 @@ from layerdiff.inventory.imports import extension_module
 from layerdiff.inventory.ldcache import LD_SO_CACHE
 from layerdiff.inventory.ldconfig import StaleEntry
 from layerdiff.inventory.libraries import Via
+from layerdiff.rules.lost_libraries import lost_packages
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
@@ -31,6 +32,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
     base = context.diff.base_inventory
     stale = _new_stale_entries(context)
     after_ldconfig = {e.soname: e.would_load for e in stale if e.hwcaps_subdirectory is None and e.would_load}
+    lost = lost_packages(context)
     for change in context.diff.inventory.libraries:
         if change.kind != "unresolved":
             continue
@@ -44,11 +46,14 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
             message = f"{fails}: {change.soname} not found ({needs}the object is new in the derived image)."
         else:
             message = f"{fails}: {change.soname} not found ({needs}it was {before.path})."
+        package = base.owner_of(before.real_path) if before is not None and before.real_path else None
+        owner = package.name if package is not None else None
+        cause = lost.get(owner) if owner is not None else None
+        if cause is not None:
+            message += f" {cause.sentence()}"
         fixed_by = after_ldconfig.get(change.soname)
         if fixed_by is not None:
             message += f" {LD_SO_CACHE} is stale: after ldconfig it would load {fixed_by}."
-        package = base.owner_of(before.real_path) if before is not None and before.real_path else None
-        owner = package.name if package is not None else None
         paths = [p for p in (before.real_path, before.path) if p] if before is not None else []
         yield library_unresolved.finding(
             context,
@@ -60,6 +65,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
                 "ldd": f"{change.soname} => not found",
                 "before": resolution_evidence(before, change.before_sha256),
                 "before_package": owner,
+                "cause": cause.evidence() if cause is not None else None,
                 "after": None,
                 "after_ldconfig": fixed_by,
                 "ld_library_path": _ld_library_path(context),

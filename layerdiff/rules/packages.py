@@ -17,6 +17,7 @@ from layerdiff.inventory.dpkg_verify import FileProblem
 from layerdiff.inventory.evidence import entry_evidence
 from layerdiff.inventory.ospkg_interface import BrokenDependency
 from layerdiff.rules.launch import provider_changes
+from layerdiff.rules.lost_libraries import DOCUMENTATION_DIRS, apt_get_check_line, lost_packages
 from layerdiff.rules.model import Finding, Rule, RuleContext
 from layerdiff.rules.registry import rule
 from layerdiff.rules.severity import Severity
@@ -24,17 +25,6 @@ from layerdiff.rules.version_changes import DATABASE_LOCATIONS, VersionChange, v
 from layerdiff.text.words import counted, listed
 
 _PROVIDER_KINDS = frozenset({"upgraded", "downgraded", "changed"})
-
-# Documentation nothing executes: deleting it is how images are slimmed (and how dpkg's path-exclude
-# leaves packages), not a way to break them.
-_DOCUMENTATION_DIRS = (
-    "/usr/share/doc/",
-    "/usr/share/man/",
-    "/usr/share/info/",
-    "/usr/share/locale/",
-    "/usr/share/lintian/",
-    "/usr/share/linda/",
-)
 
 
 # --- package-file-modified ----------------------------------------------------------------------------------
@@ -52,11 +42,15 @@ def package_file_modified(context: RuleContext) -> Iterator[Finding]:
     # many of the package's files it took.
     base_packages = {p.name: p for p in context.diff.base_inventory.os_packages if p.ecosystem == "deb"}
     derived_packages = {p.name: p for p in context.diff.derived_inventory.os_packages if p.ecosystem == "deb"}
+    # a library's files deleted with nothing else are the cause of its library-unresolved finding
+    explained = {name for name, lost in lost_packages(context).items() if lost.deleted}
     groups: dict[tuple[str, bool], list[FileProblem]] = {}
     for problem in context.diff.inventory.package_file_problems:
+        if problem.package in explained and not problem.conffile:
+            continue
         owner = base_packages.get(problem.package)
         owners = context.diff.base_inventory.owners_of(problem.path)
-        if owner is None or owner not in owners or problem.path.startswith(_DOCUMENTATION_DIRS):
+        if owner is None or owner not in owners or problem.path.startswith(DOCUMENTATION_DIRS):
             continue  # only what the base's packages installed; a package the derived image added is its own
         groups.setdefault((problem.package, problem.conffile), []).append(problem)
     for (name, conffiles), problems in sorted(groups.items()):
@@ -139,7 +133,11 @@ def _what_happened(problem: FileProblem) -> str:
     "instead of dpkg --force-depends or deleting files; reinstall the dependency in the version required.",
 )
 def os_package_dependency_broken(context: RuleContext) -> Iterator[Finding]:
+    # a dependency on a package whose loss left the dependent's own library unresolved is that finding's
+    explained = {id(broken) for lost in lost_packages(context).values() for broken in lost.dependents}
     for broken in context.diff.inventory.broken_dependencies:
+        if id(broken) in explained:
+            continue
         package = broken.package
         names = "|".join(ref.name for ref in broken.relation.alternatives)
         yield os_package_dependency_broken.finding(
@@ -158,7 +156,7 @@ def os_package_dependency_broken(context: RuleContext) -> Iterator[Finding]:
                 "relation": broken.relation.text,
                 "reason": broken.reason.value,
                 "installed": broken.installed_version,
-                "apt_get_check": f"{package.name} : {broken.field}: {broken.detail}",
+                "apt_get_check": apt_get_check_line(broken),
             },
             layer=context.layer_that_changed(*DATABASE_LOCATIONS.get(package.ecosystem, ())),
         )
@@ -178,6 +176,9 @@ def _change_findings(context: RuleContext, kinds: frozenset[str]) -> Iterator[tu
     then what the package manager did."""
     # a package providing what the image runs is entrypoint-provider-changed's finding
     claimed = {c.after.key for c in provider_changes(context)} if kinds & _PROVIDER_KINDS else set()
+    # a removal whose consequence is an unresolved library is that library-unresolved finding
+    removals = [lost.removed.key for lost in lost_packages(context).values() if lost.removed is not None]
+    claimed.update(removals if "removed" in kinds else ())
     for change in version_changes(context):
         if change.kind in kinds and change.key not in claimed:
             yield change, _change_message(change)

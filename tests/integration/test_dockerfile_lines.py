@@ -28,7 +28,7 @@ EXPECTED_LINES: dict[str, dict[tuple[str, str], int]] = {
     "derived-shadowlib": {("library-shadowed", "high"): 4},
     "derived-libcopy-noldconfig": {("library-cache-stale", "medium"): 4},
     "derived-libmove-noldconfig": {("library-unresolved", "high"): 4, ("library-cache-stale", "medium"): 4},
-    "derived-purge": {("os-package-dependency-broken", "high"): 4},
+    "derived-purge": {("library-unresolved", "high"): 4},
     # a RUN over four lines (continuations) is located at its first line and ends at its last
     "derived-oddnames": {("setuid-added", "high"): 6},
     # two stages: the setuid RUN of the final stage, not anything of the `tools` stage it copied from

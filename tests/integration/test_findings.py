@@ -22,7 +22,8 @@ EXPECTED = {
     "derived-root": {("runtime-user-root", "high"), ("python-distribution-lost", "high")},
     # requirements.txt copied in as root is a read-only file, which the runtime user never needed to write
     "derived-venv": {("python-distribution-lost", "high"), ("path-command-shadowed", "medium")},
-    "derived-nolib": {("library-unresolved", "high"), ("package-file-modified", "high")},
+    # libpq5's library deleted outside dpkg: one finding, the package's side is its cause
+    "derived-nolib": {("library-unresolved", "high")},
     "derived-shadowlib": {("library-shadowed", "high")},
     # moved without ldconfig: it no longer loads, and ldconfig would make it load again
     "derived-libmove-noldconfig": {("library-unresolved", "high"), ("library-cache-stale", "medium")},
@@ -30,11 +31,8 @@ EXPECTED = {
     "derived-creds": {("secret-in-image", "high"), ("secret-in-history", "high")},
     "derived-clobber": {("python-file-overwritten", "high"), ("python-file-modified", "high")},
     "derived-startup": {("python-startup-code", "high")},
-    "derived-purge": {
-        ("os-package-dependency-broken", "high"),
-        ("library-unresolved", "high"),
-        ("package-removed", "medium"),
-    },
+    # libpq5 purged with --force-depends: the removal and python3-psycopg2's unmet dependency are the cause
+    "derived-purge": {("library-unresolved", "high")},
     # reviewed against console-base, whose HEALTHCHECK runs a console script of the distribution it downgrades
     "derived-console": {("entrypoint-provider-changed", "medium")},
 }
@@ -91,6 +89,29 @@ def test_a_library_copied_without_ldconfig_shadows_nothing_yet(
         rule for rule, _, _ in found if rule == "library-shadowed"
     ]  # ld.so still loads the system one
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("scenario", "change"),
+    [("derived-purge", "removed"), ("derived-nolib", "files deleted or moved outside dpkg")],
+)
+def test_a_lost_library_package_is_the_cause_of_one_finding(
+    scenario: str, change: str, scenarios: dict[str, str], cache: Path
+) -> None:
+    _, doc = report(scenarios, scenario, cache)
+    (finding,) = doc["findings"]
+    assert finding["rule"] == "library-unresolved"
+    assert finding["message"].startswith("`import psycopg2` fails: libpq.so.5 not found")
+    cause = finding["evidence"]["cause"]
+    assert cause["package"] == "libpq5" and cause["change"] == change
+    if change == "removed":
+        # what `apt-get check` says inside the container (the oracle tests compare the two)
+        assert cause["apt_get_check"] == ["python3-psycopg2 : Depends: libpq5 (>= 10~~) but it is not installed"]
+    else:
+        assert sorted(cause["dpkg_verify"]) == [
+            "missing     /usr/lib/x86_64-linux-gnu/libpq.so.5",
+            "missing     /usr/lib/x86_64-linux-gnu/libpq.so.5.15",
+        ]
 
 
 def test_gate_on_real_images(scenarios: dict[str, str], cache: Path, tmp_path: Path) -> None:

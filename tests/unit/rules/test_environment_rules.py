@@ -382,8 +382,9 @@ def test_a_removed_library_leaves_its_users_unresolved(tmp_path: Path, objects: 
     assert finding.evidence["before"]["via"] == "default"
     assert finding.evidence["before_package"] == "libfoo1"
     assert finding.layer == 1
-    assert (
-        finding.message == "Running /usr/bin/app fails: libfoo.so.1 not found (it was /usr/lib/libfoo.so.1)."
+    assert finding.message == (
+        "Running /usr/bin/app fails: libfoo.so.1 not found (it was /usr/lib/libfoo.so.1). "
+        "/usr/lib/libfoo.so.1 of package libfoo1 was deleted or moved outside dpkg."
     )
 
 
