@@ -4,12 +4,14 @@ distribution) is the package's change, reported by the package rules."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
-from layerdiff.diff.changes import ChangeKind
+from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.fs.ancestry import top_most
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.evidence import entry_evidence
+from layerdiff.inventory.python_record import FileState
 from layerdiff.rules.file_findings import collapsed, file_finding, layer_evidence
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.pip_files import pip_removals
@@ -31,6 +33,7 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
     # What an OS package owns is judged by the package rules: package-removed when the package manager
     # removed it, package-file-modified when something else did. What pip deleted replacing or uninstalling
     # a distribution is that distribution's change (package-upgraded, -downgraded, -removed).
+    # What a distribution's RECORD lists and is now missing is python-file-modified's finding for it.
     owner_of = context.diff.base_inventory.owner_of
     by_pip = pip_removals(context)
     removed = {
@@ -41,6 +44,8 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
         and owner_of(c.path) is None
         and not c.path.startswith(_DPKG_INFO)
     }
+    for path in _recorded_deletions(context, removed):
+        del removed[path]
     for path, descendants in sorted(top_most(removed).items()):
         change = removed[path]
         assert change.before is not None
@@ -64,6 +69,36 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
             },
             layer=change.layer,
         )
+
+
+def _recorded_deletions(context: RuleContext, removed: dict[str, FileChange]) -> set[str]:
+    """The removed paths python-file-modified reports: files a distribution's RECORD lists that are gone,
+    and the directories (``rm -rf .../tests``) whose removed files all are."""
+    recorded = {p.path for p in context.diff.inventory.record_problems if p.state is not FileState.MODIFIED}
+    explained = recorded.intersection(removed)
+    holds_other: set[str] = set()
+    holds_recorded: set[str] = set()
+    for path, change in removed.items():
+        # directories and byte-code caches (RECORD lists .pyc without a digest) take no side
+        if (change.before is not None and change.before.type is EntryType.DIR) or "/__pycache__/" in path:
+            continue
+        marks = holds_recorded if path in explained else holds_other
+        parent = posixpath.dirname(path)
+        # bounded by the path's depth; stops where an ancestor was already marked the same way
+        while parent in removed and parent not in marks:
+            marks.add(parent)
+            parent = posixpath.dirname(parent)
+    dirs = holds_recorded - holds_other
+    # and what is below those directories: only recorded files, and directories holding nothing else
+    below = {path for path in removed if dirs and any(parent in dirs for parent in _ancestors(path))}
+    return explained | dirs | below
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    parent = posixpath.dirname(path)
+    while parent != "/":
+        yield parent
+        parent = posixpath.dirname(parent)
 
 
 def _consequence(entry: Entry, path: str) -> str:

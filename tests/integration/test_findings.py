@@ -106,7 +106,9 @@ def test_a_lost_library_package_is_the_cause_of_one_finding(
     assert cause["package"] == "libpq5" and cause["change"] == change
     if change == "removed":
         # what `apt-get check` says inside the container (the oracle tests compare the two)
-        assert cause["apt_get_check"] == ["python3-psycopg2 : Depends: libpq5 (>= 10~~) but it is not installed"]
+        assert cause["apt_get_check"] == [
+            "python3-psycopg2 : Depends: libpq5 (>= 10~~) but it is not installed"
+        ]
     else:
         assert sorted(cause["dpkg_verify"]) == [
             "missing     /usr/lib/x86_64-linux-gnu/libpq.so.5",

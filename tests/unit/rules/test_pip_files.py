@@ -9,6 +9,7 @@ from typing import Any
 from layerdiff.rules.deleted import BASE_FILE_DELETED
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.packages import package_downgraded, package_removed, package_upgraded
+from layerdiff.rules.python_integrity import python_file_modified
 from layerdiff.rules.severity import Severity
 from tests.support import pairs
 from tests.support.imagebuilder import F, Image, layer_tar
@@ -117,14 +118,12 @@ def test_pip_uninstall_is_package_removed_not_deleted_files(tmp_path: Path) -> N
 
 
 def test_deleting_an_installed_distributions_file_is_behind_pips_back(tmp_path: Path) -> None:
+    # one cause, one finding: the distribution whose RECORD lists the file, not a second base-file-deleted
     context = context_for(tmp_path, [F(f"{SITE}/requests/.wh.old.py")], "rm requests/old.py")
-    finding = only(findings(BASE_FILE_DELETED, context))
-    assert finding.subject == f"/{SITE}/requests/old.py" and finding.severity is Severity.MEDIUM
-    assert (
-        finding.message
-        == f"Opening /{SITE}/requests/old.py fails (No such file or directory): it was "
-        + ("deleted by layer 3.")
-    )
+    assert findings(BASE_FILE_DELETED, context) == []
+    finding = only(findings(python_file_modified, context))
+    assert finding.subject == f"/{SITE}:requests" and finding.evidence["files_deleted"] == 1
+    assert finding.evidence["files"][0]["path"] == f"/{SITE}/requests/old.py"
 
 
 def test_removing_the_whole_site_dir_is_behind_pips_back(tmp_path: Path) -> None:

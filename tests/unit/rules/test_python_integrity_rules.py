@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from layerdiff.rules.deleted import BASE_FILE_DELETED
 from layerdiff.rules.model import Finding, Rule
 from layerdiff.rules.python_integrity import python_file_modified, python_file_overwritten
 from layerdiff.rules.severity import Severity
@@ -138,3 +139,25 @@ def test_tests_and_docs_deleted_to_slim_the_image_are_low(tmp_path: Path) -> Non
     slim = layer_tar([F(f"{USER_SITE}/common/.wh.tests"), F(f"{USER_SITE}/common/.wh.README.md")])
     (finding,) = run(python_file_modified, tmp_path, image(layer), image(layer, slim))
     assert finding.severity is Severity.LOW and finding.evidence["files_deleted"] == 2
+
+
+def test_files_deleted_from_a_distribution_are_its_finding_not_base_file_deleted(tmp_path: Path) -> None:
+    """One cause, one finding: python-file-modified names the distribution; base-file-deleted stays silent,
+    for a module deleted by hand and for a whole tests/ directory deleted to slim the image."""
+    files = {**ALPHA, "common/tests/test_parse.py": b"def test(): ...\n"}
+    cache = F(f"{USER_SITE}/common/tests/__pycache__/test_parse.cpython-311.pyc", b"\x00", uid=50000)
+    layer = layer_tar([*installed(USER_SITE, "alpha", "1.0", files, uid=50000), cache])
+    delete = layer_tar([F(f"{USER_SITE}/common/.wh.parse.py"), F(f"{USER_SITE}/common/.wh.tests")])
+    context = diff_context(tmp_path, image(layer), image(layer, delete))
+    (modified,) = findings(python_file_modified, context)
+    assert modified.evidence["files_deleted"] == 2
+    assert findings(BASE_FILE_DELETED, context) == []
+
+
+def test_a_deleted_file_no_record_lists_is_still_base_file_deleted(tmp_path: Path) -> None:
+    extra = layer_tar([F(f"{USER_SITE}/common/local_settings.py", b"DEBUG = False\n", uid=50000)])
+    delete = layer_tar([F(f"{USER_SITE}/common/.wh.local_settings.py")])
+    context = diff_context(tmp_path, image(alpha(), extra), image(alpha(), extra, delete))
+    assert findings(python_file_modified, context) == []
+    (deleted,) = findings(BASE_FILE_DELETED, context)
+    assert deleted.subject == f"{SITE}/common/local_settings.py"
