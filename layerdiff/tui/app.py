@@ -51,6 +51,7 @@ Findings    s severity: all, high+, medium+, low+
             Enter show the file, package, library... it concerns
             a or space mark for approval  A mark all shown
             w write the approval record for the marked findings
+            r the evidence as the report's JSON (again: in words)
 Files       a added  d removed  m modified  t metadata: show/hide
             Enter or space open/close  right/l open  left/h close
             E open all  C close all
