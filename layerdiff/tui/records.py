@@ -133,7 +133,9 @@ def python_records(report: Report) -> list[Record]:
     (which says so), not also a removed one. One that is only hidden (USER root, another python3 on PATH)
     is never a removed distribution in the report: nothing was uninstalled."""
     python = report.inventory.python
-    uninstalled = {(lost.environment, lost.name) for lost in python.lost if lost.cause == "removed"}
+    uninstalled = {(c.environment, c.name) for c in python.distribution_changes if c.kind == "removed"}
+    uninstalled |= {(lost.environment, lost.name) for lost in python.lost if lost.cause == "removed"}
+    lost_names = {(lost.environment, lost.name) for lost in python.lost}
     records: list[Record] = []
     for broken in python.unsatisfied:
         records.append(
@@ -146,7 +148,7 @@ def python_records(report: Report) -> list[Record]:
             )
         )
     for lost in python.lost:
-        cause = "uninstalled" if lost.cause == "removed" else lost.cause
+        cause = "uninstalled" if (lost.environment, lost.name) in uninstalled else lost.cause
         records.append(
             _python_record(
                 "lost",
@@ -169,7 +171,7 @@ def python_records(report: Report) -> list[Record]:
             )
         )
     for change in python.distribution_changes:
-        if change.kind == "removed" and (change.environment, change.name) in uninstalled:
+        if change.kind == "removed" and (change.environment, change.name) in lost_names:
             continue  # its lost row says it was uninstalled
         old, new = change.before, change.after
         facts = {

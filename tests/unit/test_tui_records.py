@@ -335,18 +335,25 @@ def test_an_uninstalled_distribution_is_one_python_row(report: Report) -> None:
     """Lost because uninstalled is one row that says so, not also a removed row; a hidden one is only lost."""
     python = report.inventory.python
     environment = python.environments[0].key
-    gone = LostDistribution(environment, "six", "1.16.0", "/usr/lib/python3/dist-packages", "removed", None)
-    removal = DistributionChange(
-        environment, "six", "removed", Distribution("six", "1.16.0", "/usr/lib/python3/dist-packages"), None
+    site = "/usr/lib/python3/dist-packages"
+    gone = LostDistribution(environment, "six", "1.16.0", site, "removed", None)
+    # lost to python3 on PATH, and its environment gone from the image with it
+    moved = LostDistribution(environment, "idna", "3.6", site, "hidden", "python3 on PATH")
+    removals = tuple(
+        DistributionChange(environment, name, "removed", Distribution(name, version, site), None)
+        for name, version in (("six", "1.16.0"), ("idna", "3.6"))
     )
     changed = replace(
-        python, lost=(*python.lost, gone), distribution_changes=(*python.distribution_changes, removal)
+        python,
+        lost=(*python.lost, gone, moved),
+        distribution_changes=(*python.distribution_changes, *removals),
     )
     records = python_records(replace(report, inventory=replace(report.inventory, python=changed)))
-    six = [record for record in records if "six" in record.keys]
-    assert [record.group for record in six] == ["lost"]
-    assert "no longer imports (uninstalled)" in plain(six[0].detail())
-    assert len(records) == len(python.lost) + 1 + len(python.unsatisfied) + len(python.distribution_changes)
-    hidden = [record for record in records if record.group == "lost" and "six" not in record.keys]
+    for name in ("six", "idna"):
+        rows = [record for record in records if name in record.keys]
+        assert [record.group for record in rows] == ["lost"]
+        assert "no longer imports (uninstalled)" in plain(rows[0].detail())
+    assert len(records) == len(python.lost) + 2 + len(python.unsatisfied) + len(python.distribution_changes)
+    hidden = [record for record in records if record.group == "lost" and not {"six", "idna"} & record.keys]
     assert hidden and all("(hidden)" in plain(record.detail()) for record in hidden)
     assert not [record for record in records if record.group == "removed"]
