@@ -242,7 +242,11 @@ def _review_app_options(sub: argparse.ArgumentParser) -> None:
         default="approval.json",
         help="where the app writes an approval record (default: ./approval.json)",
     )
-    sub.add_argument("--reviewer", metavar="NAME", help="prefills the approval form (default: $USER)")
+    sub.add_argument(
+        "--reviewer",
+        metavar="NAME",
+        help="prefills the approval form (default: the --approval record's reviewer, else $USER)",
+    )
     sub.add_argument(
         "--key",
         metavar="PRIVATE.pem",

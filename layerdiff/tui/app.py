@@ -23,7 +23,7 @@ from layerdiff.atomic import write_atomically
 from layerdiff.errors import UsageError
 from layerdiff.report.wire import FileChange, Report
 from layerdiff.tui import links
-from layerdiff.tui.approve import ApprovalForm, ApprovalScreen
+from layerdiff.tui.approve import Accepted, ApprovalForm, ApprovalScreen, Draft
 from layerdiff.tui.cells import counted
 from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
@@ -51,6 +51,7 @@ Findings    s severity: all, high+, medium+, low+
             Enter show the file, package, library... it concerns
             a or space mark for approval  A mark all shown
             w write the approval record for the marked findings
+            r the evidence as the report's JSON (again: in words)
 Files       a added  d removed  m modified  t metadata: show/hide
             Enter or space open/close  right/l open  left/h close
             E open all  C close all
@@ -101,11 +102,13 @@ class ReviewApp(App[None]):
         super().__init__(ansi_color=ansi_color)
         self.report = report
         self.approval_output = approval_output
-        self.reviewer = reviewer
+        # --reviewer, else who signed off the earlier record, else the caller's $USER (see launch.py)
+        self.reviewer = reviewer or (approval.reviewer if approval is not None else "")
         self.approval = approval
         self.report_path = report_path
         self.signer = signer
         self._warned_unwritten = False  # q with unwritten marks warns once, then quits
+        self._draft: Draft | None = None  # the approval form as typed when it was last cancelled
         self._tree_builder: Worker[FileTree] | None = None
         self.sub_title = f"{report.derived.reference}  from  {report.base.reference}"
 
@@ -281,18 +284,36 @@ class ReviewApp(App[None]):
         pane = self.query_one(FindingsPane)
         # One record has one reviewer, reason and expiry: findings approved before are renewed under
         # them. The form says so, and proposes the earliest expiry they had, so none is silently extended.
-        carried = pane.approved - event.fingerprints
+        carried = self._still_approved(pane) - event.fingerprints
         expiries = [e for fp in carried if (e := pane.accepted[fp].expires) is not None]
+        expires = min(expiries, default=None)
+        draft = self._draft or Draft(
+            self.reviewer, "", expires.isoformat() if expires else "", str(self.approval_output)
+        )
+        accepts = [
+            Accepted(fp, finding.rule, finding.subject, renewed=fp in carried)
+            for fp in sorted(event.fingerprints | carried)
+            if (finding := pane.by_fingerprint.get(fp)) is not None
+        ]
         screen = ApprovalScreen(
-            len(event.fingerprints),
-            self.reviewer,
-            self.approval_output,
+            accepts,
+            draft,
             write=partial(self.write_approval, marked=event.fingerprints),
+            keep_draft=self._keep_draft,
             protected=self.report_path,
-            carried=len(carried),
-            expires=min(expiries, default=None),
+            signed_by=self.signer.keyid if self.signer is not None else None,
         )
         self.push_screen(screen)
+
+    def _keep_draft(self, draft: Draft) -> None:
+        """Cancel keeps what was typed for the next time the form opens, until a record is written."""
+        self._draft = draft
+
+    @staticmethod
+    def _still_approved(pane: FindingsPane) -> set[str]:
+        """The findings of this report an earlier record still approves: what a new record renews (a
+        fingerprint of a finding the report no longer has cannot be accepted again)."""
+        return pane.approved & set(pane.by_fingerprint)
 
     async def action_quit(self) -> None:
         marked = self.query_one(FindingsPane).marked
@@ -311,7 +332,7 @@ class ReviewApp(App[None]):
         """Write the record `layerdiff approve` writes, for the marked findings and any still approved
         before; what went wrong, if anything."""
         pane = self.query_one(FindingsPane)
-        accepted = marked | pane.approved
+        accepted = marked | self._still_approved(pane)
         try:
             statement = build_statement(
                 self.report, form.reviewer, form.reason, form.expires, datetime.now(UTC), only=accepted
@@ -324,6 +345,7 @@ class ReviewApp(App[None]):
         except UsageError as exc:  # also what write_atomically says when the file cannot be written
             return str(exc)
         self.reviewer, self.approval_output = form.reviewer, form.output
+        self._draft = None  # the next record starts from this one's reviewer and file, with a new reason
         pane.record_approved(accepted, Acceptance(form.reviewer, form.reason, form.expires))
         signed = f", signed with {self.signer.keyid}" if self.signer is not None else ", unsigned"
         self.notify(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -40,68 +41,113 @@ def parse_form(reviewer: str, reason: str, expires: str, output: str) -> Approva
     return ApprovalForm(reviewer.strip(), reason.strip(), until, Path(output.strip()))
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What the form holds, as typed: kept for the session when the form is cancelled."""
+
+    reviewer: str
+    reason: str
+    expires: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A finding the record will accept, as the form lists it."""
+
+    fingerprint: str
+    rule: str
+    subject: str
+    renewed: bool  # approved before, renewed under this record's reviewer, reason and expiry
+
+
+FIELDS = ("reviewer", "reason", "expires", "output")
+REQUIRED = ("reviewer", "reason", "output")  # the expiry is optional
+
+
 class ApprovalScreen(ModalScreen[ApprovalForm | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
     DEFAULT_CSS = """
     ApprovalScreen { align: center middle; }
     ApprovalScreen > Vertical {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
         padding: 0 1; border: solid $accent; background: $surface;
     }
-    ApprovalScreen Label { margin-top: 1; }
-    ApprovalScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    ApprovalScreen #approval-fields { height: auto; margin-top: 1; }
+    ApprovalScreen .field { height: 1; }
+    ApprovalScreen .field Label { width: 21; }
+    ApprovalScreen Input { width: 1fr; border: none; height: 1; padding: 0 1; background: $boost; }
     ApprovalScreen Input:focus { border: none; background: $primary 30%; }
+    ApprovalScreen #approval-accepts { height: auto; max-height: 6; margin-top: 1; }
+    ApprovalScreen #approval-signing { margin-top: 1; color: $text-muted; }
     ApprovalScreen #approval-error { color: $error; height: auto; }
-    ApprovalScreen Horizontal { height: auto; margin-top: 1; }
+    ApprovalScreen Horizontal.buttons { height: auto; margin-top: 1; }
     """
 
     def __init__(
         self,
-        count: int,
-        reviewer: str,
-        output: Path,
+        accepts: Sequence[Accepted],
+        draft: Draft,
         write: Callable[[ApprovalForm], str | None],
+        keep_draft: Callable[[Draft], None],
         protected: Path | None = None,
-        carried: int = 0,
-        expires: date | None = None,
+        signed_by: str | None = None,
     ) -> None:
-        """``write`` writes the record and returns what went wrong, if anything: the form stays open
-        then, with everything typed kept. ``protected`` (the report under review) is never written.
-        ``carried`` findings approved before go into the record too; ``expires`` prefills the expiry."""
+        """``accepts``: exactly the findings the record accepts (marked, and approved before: renewed);
+        ``draft`` fills the fields; ``write`` writes the record and returns what went wrong, if anything:
+        the form stays open then, with everything typed kept. Cancelling hands what was typed to
+        ``keep_draft``. ``protected`` (the report under review) is never written; ``signed_by``: the keyid
+        the record is signed with (None: unsigned)."""
         super().__init__()
-        self.count = count
-        self.carried = carried
-        self.default_expires = expires
-        self.default_reviewer = reviewer
-        self.default_output = output
+        self.accepts = list(accepts)
+        self.draft = draft
         self.write = write
+        self.keep_draft = keep_draft
         self.protected = protected
+        self.signed_by = signed_by
         self._replace_confirmed: Path | None = None
 
     def compose(self) -> ComposeResult:
+        marked = sum(not a.renewed for a in self.accepts)
+        carried = len(self.accepts) - marked
         with Vertical():
-            title = f"Approve {counted(self.count, 'finding')} for this derived image"
-            if self.carried:
+            title = f"Approve {counted(marked, 'finding')} for this derived image"
+            if carried:
                 title += (
-                    f"\nand renew {self.carried} approved before: the record gives them this reviewer,"
+                    f"\nand renew {carried} approved before: the record gives them this reviewer,"
                     " reason and expiry"
                 )
             yield Static(title)
-            yield Label("reviewer")
-            yield Input(self.default_reviewer, id="reviewer")
-            yield Label("reason")
-            yield Input(placeholder="why these findings are acceptable", id="reason")
-            yield Label("expires (YYYY-MM-DD, optional)")
-            yield Input(self.default_expires.isoformat() if self.default_expires else "", id="expires")
-            yield Label("write the record to")
-            yield Input(str(self.default_output), id="output")
+            with VerticalScroll(id="approval-accepts"):
+                yield Static(accepted_lines(self.accepts))
+            values = dict(
+                zip(
+                    FIELDS,
+                    (self.draft.reviewer, self.draft.reason, self.draft.expires, self.draft.output),
+                    strict=True,
+                )
+            )
+            hints = {
+                "reason": "why these findings are acceptable",
+                "expires": "YYYY-MM-DD, optional: the last day it counts",
+            }
+            with Vertical(id="approval-fields"):
+                for name, label in zip(
+                    FIELDS, ("reviewer", "reason", "expires", "write the record to"), strict=True
+                ):
+                    with Horizontal(classes="field"):
+                        yield Label(label)
+                        yield Input(values[name], placeholder=hints.get(name, ""), id=name)
+            yield Static(signing_line(self.signed_by), id="approval-signing")
             yield Static(id="approval-error")
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 yield Button("Write approval", variant="primary", id="write")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        # The first required field still empty; the reason (never prefilled) when all are given.
+        empty = [name for name in REQUIRED if not self.query_one(f"#{name}", Input).value.strip()]
+        self.query_one(f"#{(empty or ['reason'])[0]}", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -111,13 +157,13 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
         if event.button.id == "write":
             self.submit()
         else:
-            self.dismiss(None)
+            self.action_cancel()
+
+    def typed(self) -> Draft:
+        return Draft(*(self.query_one(f"#{name}", Input).value for name in FIELDS))
 
     def submit(self) -> None:
-        values = [
-            self.query_one(f"#{name}", Input).value for name in ("reviewer", "reason", "expires", "output")
-        ]
-        form = parse_form(*values)
+        form = parse_form(*(self.query_one(f"#{name}", Input).value for name in FIELDS))
         if isinstance(form, str):
             self.query_one("#approval-error", Static).update(form)
             return
@@ -137,4 +183,25 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
         return None
 
     def action_cancel(self) -> None:
+        self.keep_draft(self.typed())
         self.dismiss(None)
+
+
+def accepted_lines(accepts: Sequence[Accepted]) -> Text:
+    """Every fingerprint the record accepts, in the record's order, with the finding it stands for."""
+    text = Text()
+    text.append(f"the record accepts these {counted(len(accepts), 'fingerprint')}:\n", style="bold")
+    for accepted in sorted(accepts, key=lambda a: a.fingerprint):
+        text.append(f"{accepted.fingerprint}  ")
+        text.append(f"{accepted.rule} {accepted.subject}")  # image text, never markup
+        if accepted.renewed:
+            text.append("  (renewed)", style="dim")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def signing_line(keyid: str | None) -> str:
+    if keyid is None:
+        return "unsigned (layerdiff view --key KEY signs the records it writes)"
+    return f"signed with {keyid} (a DSSE envelope, as layerdiff approve --key writes)"

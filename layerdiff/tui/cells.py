@@ -46,17 +46,42 @@ _SEARCH_PATH = re.compile(r"/[^:]*(?::/[^:]*)+")
 
 
 def clip(cell: Cell, width: int = CLIP_WIDTH) -> Cell:
-    """A table cell cut to ``width``. A path keeps its end, where the distinguishing part is; a search
-    path (PATH's ``/a:/b:/c``) keeps its start, where entries put first change what is found."""
+    """A table cell cut to ``width``. A path (or a subject naming one) is shortened in the middle, keeping
+    its start and its end, where the distinguishing part is; a search path (PATH's ``/a:/b:/c``) keeps its
+    start, where entries put first change what is found; other text keeps its start."""
     if cell_width(cell) <= width:
         return cell
     if isinstance(cell, Text):
         cut = cell.copy()
         cut.truncate(width, overflow="ellipsis")
         return cut
-    if cell.startswith("/") and not _SEARCH_PATH.fullmatch(cell):
-        return "…" + cell[-(width - 1) :]
+    if _names_a_path(cell) and not _SEARCH_PATH.fullmatch(cell):
+        return shorten_middle(cell, width)
     return cell[: width - 1] + "…"
+
+
+def _names_a_path(cell: str) -> bool:
+    """A path, or a subject naming one (``pypi:requests:/home/...``); not a sentence that mentions one."""
+    slash = cell.find("/")
+    return slash == 0 or (slash > 0 and " " not in cell[:slash])
+
+
+def shorten_middle(value: str, width: int) -> str:
+    """``/usr/bin/p…hidden:python on PATH``: the start and the end of ``value`` around an ellipsis, the end
+    with two thirds of the room (a path's last components tell it from its neighbours). A subject's
+    parts before its path (``pypi:requests:``) stay whole when they take at most two thirds."""
+    if len(value) <= width:
+        return value
+    if width <= 1:
+        return "…"[:width]
+    room = width - 1  # the ellipsis takes one cell
+    prefix = value.find("/")
+    if 0 < prefix <= room * 2 // 3:
+        rest = room - prefix
+        head = prefix + rest // 3
+    else:
+        head = room // 3
+    return value[:head] + "…" + value[len(value) - (room - head) :]
 
 
 def cell_width(cell: Cell) -> int:

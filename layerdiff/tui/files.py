@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 from layerdiff.tui.cells import KIND_STYLE
 from layerdiff.tui.filefacts import detail_text
 from layerdiff.tui.filetree import KIND_INDEX, KINDS, FileTree
-from layerdiff.tui.tables import DETAIL_KEYS
+from layerdiff.tui.tables import DETAIL_KEYS, scroll_detail_by
 from layerdiff.tui.treeview import FileTreeView
 
 WIDE_LAYOUT_MIN_WIDTH = 120
@@ -104,7 +104,7 @@ class FilesPane(Container):
             detail.update("No changed path matches the kind toggles and the path filter.")
 
     def action_scroll_detail(self, lines: int) -> None:
-        self.query_one("#files-detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+        scroll_detail_by(self.query_one("#files-detail", VerticalScroll), lines)
 
     def action_zoom_detail(self) -> None:
         """Give the detail pane most of the room (again: back to the usual split)."""

@@ -3,7 +3,6 @@ they concern."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from textual.widgets import DataTable
 from layerdiff.approval import has_expired
 from layerdiff.report.wire import Finding
 from layerdiff.tui.cells import SEVERITIES, SEVERITY_STYLE
+from layerdiff.tui.evidence import evidence_text, raw_evidence
 from layerdiff.tui.records import Record
 from layerdiff.tui.tables import RecordsPane
 
@@ -46,20 +46,28 @@ class Acceptance:
         return f"approved by {self.reviewer}{until}: {self.reason}"
 
 
-def finding_detail(finding: Finding, status: str, approval: Text | None = None) -> Text:
+def finding_detail(finding: Finding, status: str, approval: Text | None = None, raw: bool = False) -> Text:
+    """The finding for the detail pane: what breaks first (the message), then where it comes from, the
+    evidence in words (``raw``: as the report's JSON), the fix and how to look it up."""
     text = Text()
     text.append(f"{finding.severity.upper()} {finding.rule}", style=SEVERITY_STYLE[finding.severity])
     if status:
         text.append(f"  [{status}]", style=_STATUS_STYLE[status])
-    text.append(f"\n{finding.title}\n", style="bold")
-    text.append(f"{finding.subject}\n\n")
-    text.append(f"{finding.message}\n\n")
+    text.append(f"\n{finding.message}\n\n", style="bold")
+    text.append(f"{finding.title}\n")
+    text.append("subject: ", style="bold")
+    text.append(f"{finding.subject}\n")
     if finding.instruction:
         text.append("caused by: ", style="bold")
         where = "" if finding.layer is None else f"layer {finding.layer}: "
-        text.append(f"{where}{finding.instruction}\n\n")
-    text.append("evidence\n", style="bold")
-    text.append(json.dumps(finding.evidence, indent=2, sort_keys=True) + "\n\n")
+        text.append(f"{where}{finding.instruction}\n")
+    if raw:
+        text.append("\nevidence, as in the report (r: in words)\n", style="bold")
+        text.append(raw_evidence(finding.evidence) + "\n\n")
+    else:
+        text.append("\nevidence (r: as JSON)\n", style="bold")
+        text.append_text(evidence_text(finding.evidence))
+        text.append("\n")
     text.append("fix: ", style="bold")
     text.append(f"{finding.remediation}\n")
     text.append(f"doc: {finding.doc}\nfingerprint: {finding.fingerprint}\n", style="dim")
@@ -70,13 +78,18 @@ def finding_detail(finding: Finding, status: str, approval: Text | None = None) 
     if approval is not None:
         text.append_text(approval)
         text.append("\n")
-    text.append("\nEnter: show what it concerns   a: mark for approval   w: write approval", style="dim")
+    text.append(
+        "\nEnter: show what it concerns   a: mark for approval   w: write approval   r: evidence as JSON",
+        style="dim",
+    )
     return text
 
 
 def _detail_now(finding: Finding, pane: FindingsPane) -> Text:
     fingerprint = finding.fingerprint
-    return finding_detail(finding, pane.status(fingerprint), pane.approval_note(fingerprint))
+    return finding_detail(
+        finding, pane.status(fingerprint), pane.approval_note(fingerprint), raw=pane.raw_evidence
+    )
 
 
 def finding_records(findings: Sequence[Finding], pane: FindingsPane) -> list[Record]:
@@ -105,6 +118,7 @@ class FindingsPane(RecordsPane):
         Binding("a,space", "toggle_mark", "mark"),
         Binding("A", "mark_all", "mark all shown", show=False),
         Binding("w", "write_approval", "approve"),
+        Binding("r", "toggle_raw_evidence", "raw evidence", show=False),
     ]
 
     class Jump(Message):
@@ -128,6 +142,7 @@ class FindingsPane(RecordsPane):
         self.accepted = dict(accepted)
         self.today = today
         self.marked: set[str] = set()
+        self.raw_evidence = False  # the detail pane shows the evidence as the report's JSON
         self.minimum: str | None = None  # severity filter: this and above
         self.by_fingerprint = {f.fingerprint: f for f in self.findings}
         self.waived = {f.fingerprint for f in self.findings if f.waived is not None}
@@ -192,6 +207,10 @@ class FindingsPane(RecordsPane):
         # Enter, or a click on the highlighted row: the table's own selection, taken as "show me".
         event.stop()
         self.action_jump()
+
+    def action_toggle_raw_evidence(self) -> None:
+        self.raw_evidence = not self.raw_evidence
+        self.show_detail(self.table.cursor_row)
 
     def action_jump(self) -> None:
         record = self.current()

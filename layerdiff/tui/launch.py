@@ -36,7 +36,12 @@ def open_review_app(
         approval=approval,
         report_path=report_path,
         approval_output=approval_output,
-        reviewer=reviewer or os.environ.get("USER") or os.environ.get("LOGNAME") or "",
+        # --reviewer, else the earlier record's reviewer, else who runs the app
+        reviewer=reviewer
+        or (approval.reviewer if approval is not None else None)
+        or os.environ.get("USER")
+        or os.environ.get("LOGNAME")
+        or "",
         # NO_COLOR (no-color.org): with the terminal's own palette Textual drops colour entirely.
         ansi_color="NO_COLOR" in os.environ,
         signer=signer,

@@ -20,7 +20,9 @@ from rich.text import Text
 from layerdiff.report.codec import JsonValue
 from layerdiff.report.wire import ConfigChange, Report
 from layerdiff.report.wire_inventory import CommandChange, LibraryChange
+from layerdiff.text.words import listed
 from layerdiff.tui.cells import Cell, kind_text
+from layerdiff.tui.evidence import phrase
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,20 @@ def fact_lines(title: str, rows: Sequence[tuple[str, Any]]) -> Text:
     for label, value in rows:
         if value in (None, "", [], {}):
             continue
-        value_text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        value_text = _in_words(value)
         if label:
             text.append(f"{label}: ", style="bold")
         text.append(f"{value_text}\n")
     return text
+
+
+def _in_words(value: Any) -> str:
+    """A fact as one phrase (layerdiff.tui.evidence), a list of them as its first few and a count."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return listed([_in_words(item) for item in value])
+    return phrase(value) or json.dumps(value, sort_keys=True)
 
 
 def before_after(rows: Sequence[tuple[str, Any, Any]]) -> Table:
@@ -116,8 +127,15 @@ def _bare_digest(digest: str | None) -> str | None:
 
 
 def python_records(report: Report) -> list[Record]:
-    """Problems first (broken requirements, lost and shadowed distributions), then distribution changes."""
+    """Problems first (broken requirements, lost and shadowed distributions), then distribution changes.
+
+    Each distribution counts once: one an environment lost because it was uninstalled is its lost row
+    (which says so), not also a removed one. One that is only hidden (USER root, another python3 on PATH)
+    is never a removed distribution in the report: nothing was uninstalled."""
     python = report.inventory.python
+    uninstalled = {(c.environment, c.name) for c in python.distribution_changes if c.kind == "removed"}
+    uninstalled |= {(lost.environment, lost.name) for lost in python.lost if lost.cause == "removed"}
+    lost_names = {(lost.environment, lost.name) for lost in python.lost}
     records: list[Record] = []
     for broken in python.unsatisfied:
         records.append(
@@ -130,18 +148,19 @@ def python_records(report: Report) -> list[Record]:
             )
         )
     for lost in python.lost:
+        cause = "uninstalled" if (lost.environment, lost.name) in uninstalled else lost.cause
         records.append(
             _python_record(
                 "lost",
                 lost.environment,
                 lost.name,
-                f"{lost.name} {lost.version} at {lost.location} no longer imports ({lost.cause})",
-                {"cause": lost.cause, "via": lost.via, "location": lost.location},
+                f"{lost.name} {lost.version} at {lost.location} no longer imports ({cause})",
+                {"cause": cause, "via": lost.via, "location": lost.location},
             )
         )
     for shadowed in python.shadowed:
         winner = shadowed.winner
-        hidden = ", ".join(f"{h.version} at {h.location}" for h in shadowed.hidden)
+        hidden = listed([f"{h.version} at {h.location}" for h in shadowed.hidden], shown=HIDDEN_SHOWN)
         records.append(
             _python_record(
                 "shadowed",
@@ -152,6 +171,8 @@ def python_records(report: Report) -> list[Record]:
             )
         )
     for change in python.distribution_changes:
+        if change.kind == "removed" and (change.environment, change.name) in lost_names:
+            continue  # its lost row says it was uninstalled
         old, new = change.before, change.after
         facts = {
             "version": _changed(old.version if old else None, new.version if new else None),
@@ -167,6 +188,9 @@ def python_records(report: Report) -> list[Record]:
             )
         )
     return records
+
+
+HIDDEN_SHOWN = 3  # hidden copies a shadowed row names; its detail lists them all
 
 
 def _changed(before: str | None, after: str | None) -> str:

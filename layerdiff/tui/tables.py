@@ -54,6 +54,12 @@ DETAIL_KEYS: list[BindingType] = [
 ]
 
 
+def scroll_detail_by(detail: VerticalScroll, lines: int) -> None:
+    """Scroll a detail pane now, not after the next refresh: key repeats arrive faster than the screen
+    refreshes, and each deferred scroll would start from the position before the others."""
+    detail.scroll_relative(y=lines, animate=False, immediate=True)
+
+
 class RecordsTable(DataTable[Any]):
     """Home and End go to the first and last row (in row mode DataTable's own only scroll sideways)."""
 
@@ -234,7 +240,7 @@ class RecordsPane(Vertical):
         self.table.action_cursor_up()
 
     def action_scroll_detail(self, lines: int) -> None:
-        self.query_one(".detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+        scroll_detail_by(self.query_one(".detail", VerticalScroll), lines)
 
     def action_clear_search(self) -> None:
         if self.needle:

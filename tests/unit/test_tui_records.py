@@ -13,7 +13,14 @@ from rich.text import Text
 
 from layerdiff.render.units import human_size
 from layerdiff.report.wire import ConfigChange, Finding, Report
-from layerdiff.report.wire_inventory import LibraryChange, OsPackages, Packages
+from layerdiff.report.wire_inventory import (
+    Distribution,
+    DistributionChange,
+    LibraryChange,
+    LostDistribution,
+    OsPackages,
+    Packages,
+)
 from layerdiff.tui.cells import clip, fit_widths
 from layerdiff.tui.links import CONFIG, FILES, LIBRARIES, PACKAGES, PYTHON, best_match, jump_target
 from layerdiff.tui.overview import overview
@@ -282,8 +289,15 @@ def test_best_match_prefers_the_row_naming_most_candidates() -> None:
     assert best_match(("six",), rows) is None
 
 
-def test_clip_keeps_the_end_of_paths() -> None:
-    assert clip("/" + "a" * 60 + "/tail.py", 20) == "…" + ("a" * 60 + "/tail.py")[-19:]
+def test_clip_shortens_paths_in_the_middle() -> None:
+    # the start says where it is, the end what it is: a suffix alone loses the first
+    path = "/home/airflow/.local/lib/python3.11/site-packages/requests/adapters.py"
+    assert clip(path, 31) == "/home/airf…requests/adapters.py"
+    subject = "pypi:requests:/home/airflow/.local/lib/python3.11/site-packages"
+    assert clip(subject, 32) == "pypi:requests:/home…ite-packages"
+    sentence = "requests 2.31.0 at /usr/lib/python3/dist-packages no longer imports"
+    assert clip(sentence, 30) == sentence[:29] + "…"  # a sentence keeps its start
+    assert all(len(clip(path, width)) == width for width in range(1, len(path)))
     assert clip("short") == "short"
     assert clip("x" * 60, 10) == "x" * 9 + "…"
 
@@ -291,7 +305,7 @@ def test_clip_keeps_the_end_of_paths() -> None:
 def test_clip_keeps_the_start_of_search_paths_and_cuts_styled_cells() -> None:
     # PATH's first entries decide what runs, so they are what a narrow column must keep.
     assert clip("/opt/venv/bin:/usr/local/bin:/usr/bin:/bin", 16) == "/opt/venv/bin:/…"
-    assert clip("/usr/bin/python3.11:responses:requests", 16) == "…ponses:requests"
+    assert clip("/usr/bin/python3.11:responses:requests", 16) == "/usr/…s:requests"
     cut = clip(Text("python-requirement-broken", style="red"), 10)
     assert isinstance(cut, Text) and cut.plain == "python-re…" and cut.style == "red"
 
@@ -315,3 +329,31 @@ def test_only_search_paths_are_split_at_colons(report: Report) -> None:
     (record,) = config_records(report)
     detail = plain(record.detail())
     assert "postgresql://db:5432/airflow" in detail and "entries, in search order" not in detail
+
+
+def test_an_uninstalled_distribution_is_one_python_row(report: Report) -> None:
+    """Lost because uninstalled is one row that says so, not also a removed row; a hidden one is only lost."""
+    python = report.inventory.python
+    environment = python.environments[0].key
+    site = "/usr/lib/python3/dist-packages"
+    gone = LostDistribution(environment, "six", "1.16.0", site, "removed", None)
+    # lost to python3 on PATH, and its environment gone from the image with it
+    moved = LostDistribution(environment, "idna", "3.6", site, "hidden", "python3 on PATH")
+    removals = tuple(
+        DistributionChange(environment, name, "removed", Distribution(name, version, site), None)
+        for name, version in (("six", "1.16.0"), ("idna", "3.6"))
+    )
+    changed = replace(
+        python,
+        lost=(*python.lost, gone, moved),
+        distribution_changes=(*python.distribution_changes, *removals),
+    )
+    records = python_records(replace(report, inventory=replace(report.inventory, python=changed)))
+    for name in ("six", "idna"):
+        rows = [record for record in records if name in record.keys]
+        assert [record.group for record in rows] == ["lost"]
+        assert "no longer imports (uninstalled)" in plain(rows[0].detail())
+    assert len(records) == len(python.lost) + 2 + len(python.unsatisfied) + len(python.distribution_changes)
+    hidden = [record for record in records if record.group == "lost" and not {"six", "idna"} & record.keys]
+    assert hidden and all("(hidden)" in plain(record.detail()) for record in hidden)
+    assert not [record for record in records if record.group == "removed"]

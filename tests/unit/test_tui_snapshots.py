@@ -33,6 +33,8 @@ SCREENS: dict[str, tuple[str, list[str]]] = {
     "config": ("example", ["7"]),
     "help": ("example", ["question_mark"]),
     "approval-form": ("example", ["s", "A", "w"]),
+    "evidence-json": ("example", ["r"]),
+    "evidence-library-zoomed": ("purge", ["z", "J", "J", "J"]),
 }
 
 
