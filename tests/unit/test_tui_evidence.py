@@ -47,6 +47,8 @@ EXPECTED: dict[str, list[str]] = {
         "after: none",
         "LD_LIBRARY_PATH: none in base or derived",
         "ld.so searches:",
+        "change: removed",
+        "apt-get check says (1):",
     ],
     "loader-env-changed": ["variable: LD_PRELOAD", "after: /usr/lib/libjemalloc.so.2"],
     "os-package-dependency-broken": ["relation: libpq5 (>= 10~~)", "apt-get check says: python3-psycopg2"],
