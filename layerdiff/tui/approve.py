@@ -190,7 +190,8 @@ class ApprovalScreen(ModalScreen[ApprovalForm | None]):
 def accepted_lines(accepts: Sequence[Accepted]) -> Text:
     """Every fingerprint the record accepts, in the record's order, with the finding it stands for."""
     text = Text()
-    text.append(f"the record accepts these {counted(len(accepts), 'fingerprint')}:\n", style="bold")
+    these = "this fingerprint" if len(accepts) == 1 else f"these {counted(len(accepts), 'fingerprint')}"
+    text.append(f"the record accepts {these}:\n", style="bold")
     for accepted in sorted(accepts, key=lambda a: a.fingerprint):
         text.append(f"{accepted.fingerprint}  ")
         text.append(f"{accepted.rule} {accepted.subject}")  # image text, never markup
