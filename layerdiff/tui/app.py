@@ -52,10 +52,8 @@ Findings    s severity: all, high+, medium+, low+
             Enter show the file, package, library... it concerns
             a or space mark for approval  A mark all shown
             w write the approval record for the marked findings
-Files       Tab layers / tree  (the tree shows the highlighted layer's
-            changes; at first every layer's)
-            u this layer only / all up to it  (also ctrl+l, ctrl+a)
-            f the findings of the highlighted layer
+Files       Tab layers / tree   u this layer only / all up to it
+            f the highlighted layer's findings
             a added  d removed  m modified  t metadata: show/hide
             Enter or space open/close  right/l open  left/h close
             E open all  C close all
