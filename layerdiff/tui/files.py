@@ -241,6 +241,7 @@ class FilesPane(Container):
         if table and table.first().cursor_row != self.layer_index:
             table.first().move_cursor(row=self.layer_index, animate=False)
         self.tree_view.layer_filter = self.shown_layers
+        self.file_tree.open_small_view(self.shown_layers)
         if refilter:
             self.tree_view.refilter()
 

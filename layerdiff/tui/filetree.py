@@ -365,6 +365,16 @@ class FileTree:
             for node in self._directories():
                 node.expanded = False
 
+    def open_small_view(self, layers: Layers) -> None:
+        """Open every directory leading to a change of ``layers`` when they made few (at most
+        EXPAND_LIMIT): a layer that changed a handful of files deep in a big directory shows them."""
+        if layers is None or sum(self.root.view_counts(layers)) > EXPAND_LIMIT:
+            return
+        for node in self.changed:
+            if node.layer in layers:
+                for ancestor in node.ancestors():
+                    ancestor.expanded = True
+
     def reveal(self, path: str) -> Node | None:
         """Expand every ancestor of ``path`` (in the search as well as outside it) so that its node is
         a row whenever its kind is enabled; None when the path is neither changed nor above a change."""

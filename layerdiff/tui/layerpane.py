@@ -18,8 +18,12 @@ from layerdiff.tui.layers import BASE, LayerEntry
 _COLUMNS = ("#", "size", "files", "findings", "instruction")
 
 
-def instruction_cell(entry: LayerEntry) -> str:
-    return f"{entry.instruction}  ({entry.source})" if entry.source else entry.instruction
+def instruction_cell(entry: LayerEntry, room: int) -> str:
+    """The instruction cut to ``room`` cells, its Dockerfile line kept whole: it finds the rest."""
+    if not entry.source:
+        return str(clip(entry.instruction, room))
+    source = f"  ({entry.source})"
+    return str(clip(entry.instruction, max(room - len(source), 8))) + source
 
 
 class LayerTable(DataTable[Any]):
@@ -67,7 +71,7 @@ class LayerTable(DataTable[Any]):
                 style="bold" if entry.findings else "",
                 justify="right",
             ),
-            Text(str(clip(instruction_cell(entry), room)) if room else instruction_cell(entry), style=style),
+            Text(instruction_cell(entry, room or len(entry.instruction)), style=style),
         )
 
     def _fill(self) -> None:

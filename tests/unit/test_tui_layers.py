@@ -16,8 +16,9 @@ from layerdiff.report.wire import DockerfileMap, DockerfileStep, Report
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.filefacts import subtree_counts
 from layerdiff.tui.files import FilesPane
-from layerdiff.tui.filetree import ALL_KINDS, FileTree
+from layerdiff.tui.filetree import ALL_KINDS, EXPAND_LIMIT, FileTree
 from layerdiff.tui.findings import FindingsPane
+from layerdiff.tui.layerpane import instruction_cell
 from layerdiff.tui.layers import BASE, LAYER, UNATTRIBUTED, layer_entries, layer_text, view_title
 from tests.unit.test_tui_files import CHANGES, change, paths
 
@@ -79,6 +80,24 @@ def test_a_layer_outside_the_reviewed_ones_counts_as_unattributed() -> None:
     assert files.root.view_counts(frozenset({None})) == [1, 1, 0, 0]
     assert paths(files.rows(ALL_KINDS, layers=frozenset({None}))) == ["/a", "/a/two", "/b"]
     assert files.is_visible(files.node("/a/one") or files.root, ALL_KINDS, frozenset({3}))
+
+
+def test_a_layer_of_few_changes_opens_the_directories_leading_to_them() -> None:
+    big = [change(f"/big/dir/f{n}", "added", 3) for n in range(EXPAND_LIMIT + 1)]
+    files = FileTree.from_changes([*big, change("/big/dir/new.cfg", "added", 4)])
+    directory = files.node("/big/dir")
+    assert directory is not None and not directory.expanded
+    files.open_small_view(frozenset({3}))  # too many to open them all
+    assert not directory.expanded
+    files.open_small_view(frozenset({4}))
+    assert directory.expanded
+    assert paths(files.rows(ALL_KINDS, layers=frozenset({4}))) == ["/big", "/big/dir", "/big/dir/new.cfg"]
+
+
+def test_the_instruction_cell_keeps_its_dockerfile_line() -> None:
+    entry = replace(layer_entries(example())[1], source="Dockerfile:12")
+    assert instruction_cell(entry, 27) == "RUN pip i…  (Dockerfile:12)"  # 27 cells
+    assert instruction_cell(replace(entry, source=None), 12) == "RUN pip ins…"
 
 
 # The layer pane's rows
