@@ -223,6 +223,8 @@ def _terminal_keys(terminal: Terminal) -> list[tuple[str, float]]:
         ),
     ]
     figures = []
+    # The tab focuses its tree once drawn: a Tab sent before then would be undone. Wait for a still screen.
+    terminal.wait_for("[x] added")
     for leading, key, shows, label in steps:
         for arguments in leading:
             terminal.tmux("send-keys", *arguments)
