@@ -240,3 +240,13 @@ def test_f_shows_the_findings_of_the_highlighted_layer() -> None:
         assert any("No finding comes from layer 4" in n.message for n in app._notifications)
 
     drive(steps, size=(160, 48))
+
+
+def test_a_click_on_a_layer_shows_its_changes() -> None:
+    async def steps(app: ReviewApp, pilot: Any, pane: FilesPane) -> None:
+        await pilot.click("#files-layers", offset=(2, 2))  # the header, the base, then layer 3
+        await pilot.pause()
+        assert layers_table(pane).cursor_row == 1 and "layer 3 only" in status(pane)
+        assert not any(path.startswith("/opt") for path in tree_paths(pane))
+
+    drive(steps, size=(160, 48))
