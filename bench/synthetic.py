@@ -91,7 +91,7 @@ def synthetic_changes(n: int, seed: int = 0) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     for serial, directory in enumerate(picks):
         name = f"{rng.choice(_STEMS)}_{serial}{rng.choice(_SUFFIXES)}"
-        changes.append(_change(rng, f"{directory}/{name}", rng.choices(kinds, weights)[0], 2 + serial % 4))
+        changes.append(_change(rng, f"{directory}/{name}", rng.choices(kinds, weights)[0], 3 + serial % 3))
     changes.sort(key=lambda change: change["path"])
     return changes
 

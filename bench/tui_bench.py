@@ -6,8 +6,10 @@ Model figures are the best of N runs: building the tree from the report's ``file
 the default view, the rows after turning one kind off, and a path search (the first one also lowers
 every path once). Widget figures come from a headless app hosting FilesPane at 160x48: the time from
 creating the app until the tree's first screen has been drawn (the tree is built in it), and from a few
-key presses until the tree has been redrawn. App figures follow the whole review app as `layerdiff view`
-runs it, headless: reading, checking and converting the saved report, the first screen, then a few keys.
+key presses until the tree has been redrawn (the kind toggles, then the layer pane: one layer's own
+changes, all up to it, another layer, and the same with every directory open). App figures follow the
+whole review app as `layerdiff view` runs it, headless: reading, checking and converting the saved
+report, the first screen, then a few keys.
 Terminal figures run the real command in tmux and read the screen, as a person sees it.
 """
 
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -30,12 +33,13 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widgets import Footer
 
-from bench.synthetic import synthetic_changes, synthetic_report
+from bench.synthetic import EXAMPLE_REPORT, synthetic_changes, synthetic_report
 from layerdiff.report.load import parse_report, report_problem
 from layerdiff.report.wire import FileChange, Report
 from layerdiff.tui.app import ReviewApp
 from layerdiff.tui.files import FilesPane
 from layerdiff.tui.filetree import ALL_KINDS, FileTree
+from layerdiff.tui.layers import LayerEntry, layer_entries, reviewed_positions
 from layerdiff.tui.treeview import FileTreeView
 from tests.support.terminal import Terminal
 
@@ -54,9 +58,14 @@ class _Host(App[None]):
     def __init__(self, changes: Sequence[FileChange]) -> None:
         super().__init__()
         self.changes = changes
+        # The saved example's layers (3 to 5), which the synthetic changes are attributed to.
+        example = Report.from_json(json.loads(EXAMPLE_REPORT.read_text()))
+        self.layers: list[LayerEntry] = layer_entries(replace(example, file_changes=tuple(changes)))
+        self.positions = reviewed_positions(example)
 
     def compose(self) -> ComposeResult:
-        yield FilesPane(FileTree.from_changes(self.changes), {2: "RUN pip install -r requirements.txt"})
+        tree = FileTree.from_changes(self.changes, self.positions)
+        yield FilesPane(tree, {3: "RUN pip install -r requirements.txt"}, self.layers)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,10 +98,25 @@ def widget_times(changes: Sequence[FileChange]) -> list[tuple[str, float]]:
                 for key, label in (
                     ("a", "key 'a' (added off) → tree redrawn"),
                     ("a", "key 'a' (added on) → tree redrawn"),
+                    ("tab", ""),
+                    ("up", "layer pane: up (layer 4 only) → tree redrawn"),
+                    ("u", "layer pane: 'u' (all up to layer 4) → redrawn"),
+                    ("up", "layer pane: up (all up to layer 3) → redrawn"),
+                    ("tab", ""),
                     ("E", "key 'E' (expand all) → tree redrawn"),
+                    ("tab", ""),
+                    ("down", "layer pane: down (up to layer 4), all expanded"),
+                    ("u", "layer pane: 'u' (layer 4 only), all expanded"),
+                    ("down", "layer pane: down (layer 5 only), all expanded"),
+                    ("u", "layer pane: 'u' (all layers), all expanded"),
+                    ("tab", ""),
                     ("d", "key 'd' (removed off), all expanded → redrawn"),
                     ("end", "key 'end', all expanded → redrawn"),
                 ):
+                    if not label:  # moves the focus between the panes: nothing to redraw
+                        await pilot.press(key)
+                        await pilot.pause()
+                        continue
                     drawn.clear()
                     pressed = time.perf_counter()
                     await pilot.press(key)
@@ -123,7 +147,10 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
             figures = [("read and check the report, then first screen", time.perf_counter() - start)]
             steps: list[tuple[list[str], list[str], str]] = [
                 ([], ["3"], "key '3' → files tab shown"),
-                ([], ["d"], "files: key 'd' (removed off) → redrawn"),
+                (["tab"], ["up"], "files: layer pane up (layer 4 only)"),
+                ([], ["u"], "files: key 'u' (all up to layer 4)"),
+                ([], ["down"], "files: layer pane down (all layers)"),
+                (["tab"], ["d"], "files: key 'd' (removed off) → redrawn"),
                 (["slash", *"core_1"], ["enter"], "files: Enter applies the path filter 'core_1'"),
                 ([], ["slash", "escape"], "files: filter cleared"),
                 (["2"], ["s"], "findings: key 's' (severity filter)"),
@@ -146,11 +173,14 @@ def app_times(report_path: Path) -> list[tuple[str, float]]:
 def terminal_times(report_path: Path, repeat: int) -> list[tuple[str, float]]:
     """`layerdiff view` in a real terminal (tmux, 160x48), medians of ``repeat`` runs: from launching the
     command until the findings are on screen, and from pressing 3 until the file tree is, once at once
-    (the tree is still being built in the background) and once after the reviewer read for 3 s."""
+    (the tree is still being built in the background) and once after the reviewer read for 3 s; then,
+    after the reading, from a key until its screen shows: a layer selected in the layer pane, the
+    aggregate up to it, and a path filter applied."""
     layerdiff = str(Path(sys.executable).with_name("layerdiff"))
     first: list[float] = []
     files_at_once: list[float] = []
     files_later: list[float] = []
+    later: dict[str, list[float]] = {}
     for run in range(repeat):
         for reading in (0.0, 3.0):
             terminal = Terminal(f"bench-{run}-{reading:.0f}", 160, 48)
@@ -165,13 +195,45 @@ def terminal_times(report_path: Path, repeat: int) -> list[tuple[str, float]]:
                 (files_later if reading else files_at_once).append(
                     terminal.first_seen(r"\[x\] added") - pressed
                 )
+                if reading:
+                    for label, seconds in _terminal_keys(terminal):
+                        later.setdefault(label, []).append(seconds)
             finally:
                 terminal.close()
     return [
         ("launch → findings on screen", statistics.median(first)),
         ("key '3' at once → file tree on screen", statistics.median(files_at_once)),
         ("key '3' after 3 s → file tree on screen", statistics.median(files_later)),
+        *((label, statistics.median(times)) for label, times in later.items()),
     ]
+
+
+def _terminal_keys(terminal: Terminal) -> list[tuple[str, float]]:
+    """On the Files tab: a key (after the keys that lead to it), and the time until the screen shows what
+    it does. Keys are tmux's send-keys arguments."""
+    steps: list[tuple[list[list[str]], str, str, str]] = [
+        ([["Tab"]], "Up", r"layer 4 only", "layer pane: Up → layer 4's own files on screen"),
+        ([], "u", r"layers 3 to 4", "key 'u' → all up to layer 4 on screen"),
+        ([], "Down", r"all layers", "layer pane: Down → every layer's files on screen"),
+        (
+            [["Tab"], ["/"], ["-l", "core_1"]],
+            "Enter",
+            r"/core_1 \d+ rows",
+            "path filter 'core_1', Enter → shown",
+        ),
+    ]
+    figures = []
+    # The tab focuses its tree once drawn: a Tab sent before then would be undone. Wait for a still screen.
+    terminal.wait_for("[x] added")
+    for leading, key, shows, label in steps:
+        for arguments in leading:
+            terminal.tmux("send-keys", *arguments)
+            time.sleep(0.3)
+        pressed = time.perf_counter()
+        terminal.tmux("send-keys", key)
+        figures.append((label, terminal.first_seen(shows) - pressed))
+        time.sleep(0.3)
+    return figures
 
 
 def main() -> None:
@@ -197,9 +259,15 @@ def main() -> None:
     search = best_of(args.repeat, lambda: (tree.rows(ALL_KINDS, "core_2"), tree.rows(ALL_KINDS, "core_1")))
     search /= 2
     tree.rows(ALL_KINDS)
+    one_layer, up_to = frozenset({4}), frozenset({3, 4})
+    layer_rows = len(tree.rows(ALL_KINDS, "", one_layer))
+    layer_view = best_of(args.repeat, lambda: tree.rows(ALL_KINDS, "", one_layer))
+    up_to_view = best_of(args.repeat, lambda: tree.rows(ALL_KINDS, "", up_to))
     tree.expand_all()
     expanded_rows = len(tree.rows(ALL_KINDS))
     expanded_view = best_of(args.repeat, lambda: tree.rows(toggled))
+    expanded_layer_rows = len(tree.rows(ALL_KINDS, "", one_layer))
+    expanded_layer = best_of(args.repeat, lambda: tree.rows(ALL_KINDS, "", one_layer))
     widget = widget_times(typed)
     scratch = Path(tempfile.mkdtemp(prefix="layerdiff-bench-"))
     try:
@@ -227,6 +295,9 @@ def main() -> None:
         (f"search, first ({search_rows} rows)", first_search),
         ("search, later", search),
         (f"rows(), all expanded, one kind off (of {expanded_rows})", expanded_view),
+        (f"rows(), one layer's own changes ({layer_rows} rows)", layer_view),
+        ("rows(), all up to a layer", up_to_view),
+        (f"rows(), all expanded, one layer ({expanded_layer_rows} rows)", expanded_layer),
         widget[0],
         ("  the same for a report of 10 changes", small_report_screen),
         *widget[1:],

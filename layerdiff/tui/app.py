@@ -28,6 +28,7 @@ from layerdiff.tui.cells import counted
 from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import Acceptance, FindingsPane
+from layerdiff.tui.layers import LAYER, layer_entries, reviewed_positions
 from layerdiff.tui.overview import overview
 from layerdiff.tui.packages import package_records
 from layerdiff.tui.records import config_records, environment_summary, library_records, python_records
@@ -52,7 +53,9 @@ Findings    s severity: all, high+, medium+, low+
             a or space mark for approval  A mark all shown
             w write the approval record for the marked findings
             r the evidence as the report's JSON (again: in words)
-Files       a added  d removed  m modified  t metadata: show/hide
+Files       Tab layers / tree   u this layer only / all up to it
+            f the highlighted layer's findings
+            a added  d removed  m modified  t metadata: show/hide
             Enter or space open/close  right/l open  left/h close
             E open all  C close all
 Mouse       tabs, rows, headers and buttons; the wheel scrolls
@@ -217,7 +220,7 @@ class ReviewApp(App[None]):
     def _file_tree(self) -> Worker[FileTree]:
         """The worker building the Files tab's tree, started on first use."""
         if self._tree_builder is None:
-            build = partial(_frozen_tree, self.report.file_changes)
+            build = partial(_frozen_tree, self.report.file_changes, reviewed_positions(self.report))
             self._tree_builder = self.run_worker(build, name="file tree", thread=True)
         return self._tree_builder
 
@@ -249,7 +252,7 @@ class ReviewApp(App[None]):
         built = self.query(FilesPane)  # another caller may have mounted it while this one waited
         if built:
             return built.first()
-        pane = FilesPane(tree, _instructions(self.report), id="files-pane")
+        pane = FilesPane(tree, _instructions(self.report), layer_entries(self.report), id="files-pane")
         await self.query_one("#files-slot", Vertical).mount(pane)
         return pane
 
@@ -279,6 +282,16 @@ class ReviewApp(App[None]):
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
             self.call_after_refresh(files.tree_view.focus)
+
+    def on_files_pane_layer_findings(self, event: FilesPane.LayerFindings) -> None:
+        entry = event.entry
+        if entry.kind != LAYER or not entry.findings:
+            self.notify(f"No finding comes from {entry.label}.", severity="information")
+            return
+        findings = self.query_one(FindingsPane)
+        findings.show_layer(entry.position)
+        self.query_one(TabbedContent).active = "findings"
+        self.call_after_refresh(findings.focus_table)
 
     def on_findings_pane_approval_requested(self, event: FindingsPane.ApprovalRequested) -> None:
         pane = self.query_one(FindingsPane)
@@ -365,8 +378,8 @@ _CHANGES_NOUN = {
 }
 
 
-def _frozen_tree(changes: Sequence[FileChange]) -> FileTree:
-    tree = FileTree.from_changes(changes)
+def _frozen_tree(changes: Sequence[FileChange], layers: frozenset[int]) -> FileTree:
+    tree = FileTree.from_changes(changes, layers)
     # The tree lives as long as the app: spare it the cyclic collector's full passes (see cli._review).
     gc.freeze()
     return tree

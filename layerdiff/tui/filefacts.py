@@ -12,7 +12,7 @@ from rich.text import Text
 from layerdiff.render.units import compact_size
 from layerdiff.report.wire import EntryState, FileChange
 from layerdiff.tui.cells import KIND_STYLE
-from layerdiff.tui.filetree import KINDS, Node
+from layerdiff.tui.filetree import KINDS, Layers, Node
 
 # The marker characters carry the kind on their own; colour only repeats it.
 KIND_MARKER = {"added": "+", "removed": "-", "modified": "~", "metadata": "*"}
@@ -65,12 +65,12 @@ def change_facts(change: FileChange) -> str:
     return " ".join(facts)
 
 
-def subtree_counts(node: Node, kinds: frozenset[str]) -> list[tuple[str, str]]:
-    """(kind, "+12") for each enabled kind with changes strictly below ``node``."""
+def subtree_counts(node: Node, kinds: frozenset[str], layers: Layers = None) -> list[tuple[str, str]]:
+    """(kind, "+12") for each enabled kind with changes strictly below ``node`` (in ``layers``)."""
     return [
         (kind, f"{KIND_MARKER[kind]}{count}")
         for kind in KINDS
-        if kind in kinds and (count := node.below(kind))
+        if kind in kinds and (count := node.below(kind, layers))
     ]
 
 
@@ -99,8 +99,10 @@ _DETAIL_FIELDS: tuple[tuple[str, tuple[str, ...], Callable[[EntryState], str]], 
 )
 
 
-def detail_text(node: Node | None, kinds: frozenset[str], instructions: Mapping[int, str]) -> Text:
-    """The detail pane's text for the highlighted node."""
+def detail_text(
+    node: Node | None, kinds: frozenset[str], instructions: Mapping[int, str], layers: Layers = None
+) -> Text:
+    """The detail pane's text for the highlighted node; the counts below it are those of ``layers``."""
     text = Text()
     if node is None:
         return text
@@ -121,9 +123,10 @@ def detail_text(node: Node | None, kinds: frozenset[str], instructions: Mapping[
         else:
             text.append(f"layer {layer}: ", style="bold")
             text.append(f"{instructions.get(layer) or '(no instruction recorded)'}\n")
-    counts = [f"{node.below(kind)} {kind}" for kind in KINDS if node.below(kind)]
+    below = {kind: node.below(kind, layers) for kind in KINDS}
+    counts = [f"{count} {kind}" for kind, count in below.items() if count]
     if counts:
-        hidden = [kind for kind in KINDS if node.below(kind) and kind not in kinds]
+        hidden = [kind for kind, count in below.items() if count and kind not in kinds]
         text.append("below: " + ", ".join(counts) + "\n")
         if hidden:
             text.append("hidden by the kind filter: " + ", ".join(hidden) + "\n", style="dim")

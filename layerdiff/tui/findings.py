@@ -19,7 +19,7 @@ from layerdiff.report.wire import Finding
 from layerdiff.tui.cells import SEVERITIES, SEVERITY_STYLE
 from layerdiff.tui.evidence import evidence_text, raw_evidence
 from layerdiff.tui.records import Record
-from layerdiff.tui.tables import RecordsPane
+from layerdiff.tui.tables import RecordsPane, SearchInput
 
 APPROVED, WAIVED, MARKED, EXPIRED = "approved", "waived", "marked", "expired"
 _STATUS_STYLE = {APPROVED: "bold green", WAIVED: "green", MARKED: "bold reverse", EXPIRED: "yellow"}
@@ -201,6 +201,14 @@ class FindingsPane(RecordsPane):
     def action_cycle_severity(self) -> None:
         order: list[str | None] = [None, "high", "medium", "low"]
         self.minimum = order[(order.index(self.minimum) + 1) % len(order)] if self.minimum in order else None
+        self.refresh_rows(self.current())
+
+    def show_layer(self, position: int | None) -> None:
+        """Only the findings of the layer at ``position`` (the group filter, `g` cycles on from it); the
+        severity filter and search are cleared, so that all of them show."""
+        self.group = f"layer {position}"
+        self.minimum, self.needle = None, ""
+        self.query_one(SearchInput).value = ""
         self.refresh_rows(self.current())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

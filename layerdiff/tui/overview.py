@@ -91,6 +91,7 @@ def layers_table(report: Report) -> Table:
         if comparison.extends_base
         else "derived layers (the derived image does not extend the base: all are reviewed)"
     )
+    title += "  (3: Files, layer by layer)"
     table = Table(title=title, title_justify="left", box=None, show_edge=False, pad_edge=False, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from layerdiff.tui.filefacts import KIND_MARKER, change_facts, subtree_counts
-from layerdiff.tui.filetree import ALL_KINDS, FileTree, Node, Row
+from layerdiff.tui.filetree import ALL_KINDS, FileTree, Layers, Node, Row
 
 
 class FileTreeView(ScrollView, can_focus=True):
@@ -82,6 +82,7 @@ class FileTreeView(ScrollView, can_focus=True):
         self.file_tree = tree
         self.kinds: frozenset[str] = ALL_KINDS
         self.needle = ""
+        self.layer_filter: Layers = None  # the layers whose changes are shown (the layer pane's choice)
         self.rows: list[Row] = tree.rows(self.kinds)
         self.cursor = 0
         self._on_change = on_change
@@ -107,7 +108,7 @@ class FileTreeView(ScrollView, can_focus=True):
         """Recompute the rows after a change of kinds, needle or expansion; keep the cursor on ``select``
         (by default the highlighted node), else on its nearest shown ancestor, else near where it was."""
         target = select or self.current
-        self.rows = self.file_tree.rows(self.kinds, self.needle)
+        self.rows = self.file_tree.rows(self.kinds, self.needle, self.layer_filter)
         self._update_virtual_size()
         index = None
         if target is not None:
@@ -239,7 +240,7 @@ class FileTreeView(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= len(self.rows):
             if index == 0:
-                message = "no changed paths" if not self.file_tree.changed else "nothing matches the filter"
+                message = self._empty_message()
                 style = base + self.get_component_rich_style("filetree--empty")
                 return Strip([Segment(f" {message}", style)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
@@ -250,6 +251,13 @@ class FileTreeView(ScrollView, can_focus=True):
             strip = Strip([Segment(text, cursor) for text, _, _ in segments])
             return strip.crop_extend(scroll_x, scroll_x + width, cursor)
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _empty_message(self) -> str:
+        if not self.file_tree.changed:
+            return "no changed paths"
+        if not self.file_tree.root.view_mask(self.layer_filter):
+            return "no changed files in the layers shown"
+        return "nothing matches the filter"
 
     def _row_segments(self, row: Row, base: Style) -> list[Segment]:
         node = row.node
@@ -269,7 +277,7 @@ class FileTreeView(ScrollView, can_focus=True):
         if node.change is not None and (facts := change_facts(node.change)):
             segments.append(Segment("  " + facts, base + style("filetree--facts")))
         if node.sorted:
-            counts = subtree_counts(node, self.kinds)
+            counts = subtree_counts(node, self.kinds, self.layer_filter)
             for position, (count_kind, label) in enumerate(counts):
                 gap = "  " if position == 0 else " "
                 segments.append(Segment(gap + label, base + style(f"filetree--{count_kind}")))

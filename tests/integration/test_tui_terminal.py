@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.support.terminal import Terminal
 pytestmark = pytest.mark.engine
 
 LAYERDIFF = str(Path(sys.executable).with_name("layerdiff"))
+SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,21 @@ def purge_report(scenarios: dict[str, str], tmp_path_factory: pytest.TempPathFac
         *("--format", "json", "--fail-on", "high", "-o", str(path), "--no-cache"),
     )
     assert result.code == 1, result.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def venv_report(scenarios: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """derived-venv with its Dockerfile: three layers (the venv, the requirements file, the install)."""
+    path = tmp_path_factory.mktemp("tui-layers") / "report.json"
+    result = run(
+        "diff",
+        f"docker:{scenarios['airflow-base']}",
+        f"docker:{scenarios['derived-venv']}",
+        *("--format", "json", "--sbom", "none", "-o", str(path), "--no-cache"),
+        *("--dockerfile", str(SCENARIOS / "derived-venv" / "Dockerfile")),
+    )
+    assert result.code in (0, 1), result.stderr
     return path
 
 
@@ -125,4 +142,46 @@ def test_diff_opens_the_app_on_a_terminal(scenarios: dict[str, str], terminal: T
     assert "PASS" in terminal.wait_for("PASS") and "Findings 0" in screen
     terminal.keys("3")
     assert "dags" in terminal.wait_for("dags")
+    terminal.keys("q")
+
+
+def test_a_reviewer_walks_the_layers_as_in_dive(venv_report: Path, terminal: Terminal) -> None:
+    report = json.loads(venv_report.read_text())
+    layers = [layer["position"] for layer in report["comparison"]["reviewed_layers"]]
+    assert len(layers) == 3
+    added = Counter(change["layer"] for change in report["file_changes"] if change["kind"] == "added")
+    lines = {
+        step["layer"]: step["line"] for step in report["dockerfile"]["steps"] if step["layer"] is not None
+    }
+    terminal.start([LAYERDIFF, "view", str(venv_report)], {"TERM": "xterm-256color"})
+    terminal.wait_for(f"of {len(report['findings'])} findings")
+
+    terminal.keys("3")
+    screen = terminal.wait_for("all layers")
+    assert f"{report['comparison']['shared_layers']} layers shared with" in screen, screen
+    assert f"[x] added {sum(added.values())}  " in screen
+
+    # From the last layer to the first, each with only the files it changed and its Dockerfile line
+    terminal.keys("Tab")
+    for position in reversed(layers[:-1]):
+        terminal.keys("Up")
+        screen = terminal.wait_for(f"layer {position} only")
+        assert f"[x] added {added[position]}  " in screen, screen
+        assert f"(Dockerfile:{lines[position]})" in screen
+    first, second, last = layers
+
+    # The aggregate: everything up to the highlighted layer, and the choice stays while moving
+    terminal.keys("u")
+    screen = terminal.wait_for(f"layer {first}  [x] added {added[first]}  ")
+    terminal.keys("Down")
+    screen = terminal.wait_for(f"layers {first} to {second}")
+    assert f"[x] added {added[first] + added[second]}  " in screen, screen
+    terminal.keys("Down")
+    terminal.wait_for("all layers")
+
+    # The findings of the last layer
+    from_last = sum(1 for finding in report["findings"] if finding["layer"] == last)
+    assert from_last
+    terminal.keys("f")
+    terminal.wait_for(f"{from_last} of {len(report['findings'])} findings, from layer {last}")
     terminal.keys("q")

@@ -27,6 +27,8 @@ SCREENS: dict[str, tuple[str, list[str]]] = {
     "findings-filtered": ("example", ["s", "o", "o", "o", "j"]),
     "files": ("example", ["3"]),
     "files-removed-only": ("example", ["3", "a", "m", "t", "j", "j"]),
+    "files-layer-own": ("example", ["3", "tab", "up"]),
+    "files-layer-up-to": ("example", ["3", "tab", "up", "u"]),
     "packages": ("purge", ["4"]),
     "libraries": ("purge", ["5"]),
     "python": ("example", ["6"]),
