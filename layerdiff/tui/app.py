@@ -11,11 +11,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from layerdiff.approval import Approval, build_statement, signed_record, statement_text
@@ -28,8 +29,9 @@ from layerdiff.tui.cells import counted
 from layerdiff.tui.files import WIDE_LAYOUT_MIN_WIDTH, FilesPane
 from layerdiff.tui.filetree import FileTree
 from layerdiff.tui.findings import Acceptance, FindingsPane
+from layerdiff.tui.layerpane import LayerTable
 from layerdiff.tui.layers import LAYER, layer_entries, reviewed_positions
-from layerdiff.tui.overview import overview
+from layerdiff.tui.overview import overview, warnings_text
 from layerdiff.tui.packages import package_records
 from layerdiff.tui.records import config_records, environment_summary, library_records, python_records
 from layerdiff.tui.tables import RecordsPane
@@ -53,6 +55,7 @@ Findings    s severity: all, high+, medium+, low+
             a or space mark for approval  A mark all shown
             w write the approval record for the marked findings
             r the evidence as the report's JSON (again: in words)
+Overview    Enter on a layer: the Files tab on its changes
 Files       Tab layers / tree   u this layer only / all up to it
             f the highlighted layer's findings
             a added  d removed  m modified  t metadata: show/hide
@@ -74,7 +77,8 @@ class ReviewApp(App[None]):
     # Screen classes by width: the tables put their detail pane below (narrow) or beside (wide) them.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_LAYOUT_MIN_WIDTH, "-wide")]  # noqa: RUF012 - textual types it so
     CSS = """
-    #overview-text { padding: 0 1; }
+    #overview-text, #overview-warnings { padding: 0 1; }
+    #overview-layers { height: auto; margin: 0 1; }
     #help {
         width: 72; max-width: 100%; height: auto; max-height: 100%; padding: 1 2;
         border: solid $accent; background: $surface; overflow-y: auto;
@@ -126,6 +130,11 @@ class ReviewApp(App[None]):
         with TabbedContent(initial="findings" if report.findings else "overview"):
             with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
                 yield Static(overview(report), id="overview-text")
+                # the Files tab's layer pane, as a list: Enter (or a click) opens Files on that layer
+                entries = layer_entries(report)
+                first = next((i for i, entry in enumerate(entries) if entry.kind == LAYER), 0)
+                yield LayerTable(entries, first, id="overview-layers")
+                yield Static(warnings_text(report), id="overview-warnings")
             with TabPane(f"Findings {len(report.findings)}", id="findings"):
                 yield FindingsPane(
                     report.findings, self._earlier_acceptances(), date.today(), id="findings-pane"
@@ -237,7 +246,9 @@ class ReviewApp(App[None]):
     async def _focus_active(self) -> None:
         active = self.query_one(TabbedContent).active
         if active == "overview":
-            self.query_one("#overview-scroll").focus()
+            layers = self.query_one("#overview-layers", LayerTable)
+            layers.focus()
+            self.call_after_refresh(layers.scroll_visible, animate=False)
         elif active == links.FILES:
             (await self.files_pane()).tree_view.focus()
         else:
@@ -282,6 +293,15 @@ class ReviewApp(App[None]):
         self.query_one(TabbedContent).active = target.tab
         if target.tab == links.FILES:
             self.call_after_refresh(files.tree_view.focus)
+
+    @on(DataTable.RowSelected, "#overview-layers")
+    async def open_layer(self, event: DataTable.RowSelected) -> None:
+        """A layer chosen on the Overview: the Files tab, on that layer's own changes."""
+        event.stop()
+        files = await self.files_pane()
+        files.show_layer(event.cursor_row)
+        self.query_one(TabbedContent).active = links.FILES
+        self.call_after_refresh(files.tree_view.focus)
 
     def on_files_pane_layer_findings(self, event: FilesPane.LayerFindings) -> None:
         entry = event.entry

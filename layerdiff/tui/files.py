@@ -259,6 +259,11 @@ class FilesPane(Container):
         event.stop()
         self.tree_view.focus()  # Enter on a layer: into its files
 
+    def show_layer(self, index: int) -> None:
+        """Chosen elsewhere (the Overview's layer list): the layer pane's row ``index``, its own changes."""
+        self._layer_chosen = True
+        self.select_layer(index, aggregate=False)
+
     def action_toggle_aggregate(self) -> None:
         self.action_aggregate(not self.aggregate)
 

@@ -1,4 +1,5 @@
-"""The Overview tab's content: verdict, counts, both images side by side, and the reviewed layers."""
+"""The Overview tab's content: verdict, counts, both images side by side, then (the app's layer list of
+``layerdiff.tui.layerpane``) the layers, and the warnings."""
 
 from __future__ import annotations
 
@@ -84,30 +85,20 @@ def images_table(report: Report) -> Table:
     return table
 
 
-def layers_table(report: Report) -> Table:
+def layers_title(report: Report) -> Text:
     comparison = report.comparison
     title = (
         f"derived layers after the {comparison.shared_layers} shared with the base"
         if comparison.extends_base
         else "derived layers (the derived image does not extend the base: all are reviewed)"
     )
-    title += "  (3: Files, layer by layer)"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False, pad_edge=False, expand=True)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("files", justify="right", no_wrap=True)
-    table.add_column("instruction", ratio=1, overflow="ellipsis", no_wrap=True)
-    for layer in comparison.reviewed_layers:
-        table.add_row(
-            str(layer.position),
-            human_size(layer.size),
-            str(layer.file_changes),
-            Text(layer.instruction or layer.created_by or "(unknown)"),
-        )
-    return table
+    text = Text(title)
+    text.append("  (Enter: its files)", style="dim")
+    return text
 
 
 def overview(report: Report) -> RenderableType:
+    """What is above the layer list: the verdict, the counts, both images side by side."""
     files = report.summary.file_changes
     config, packages = report.summary.config_changes, len(report.package_changes())
     changes = Text(
@@ -116,11 +107,14 @@ def overview(report: Report) -> RenderableType:
         f"{counted(packages, 'package change')}",
         style="dim",
     )
-    parts: list[RenderableType] = [verdict_line(report), changes, Text(), images_table(report), Text()]
-    parts.append(layers_table(report))
-    if report.warnings:
-        warnings = Text("\nwarnings\n", style="bold yellow")
-        for warning in report.warnings:
-            warnings.append(f"  {warning}\n")
-        parts.append(warnings)
-    return Group(*parts)
+    return Group(verdict_line(report), changes, Text(), images_table(report), layers_title(report))
+
+
+def warnings_text(report: Report) -> Text:
+    """What is below the layer list: the report's warnings (image text: never markup)."""
+    if not report.warnings:
+        return Text()
+    warnings = Text("\nwarnings\n", style="bold yellow")
+    for warning in report.warnings:
+        warnings.append(f"  {warning}\n")
+    return warnings

@@ -250,3 +250,24 @@ def test_a_click_on_a_layer_shows_its_changes() -> None:
         assert not any(path.startswith("/opt") for path in tree_paths(pane))
 
     drive(steps, size=(160, 48))
+
+
+def test_a_layer_chosen_on_the_overview_opens_its_files() -> None:
+    async def scenario() -> None:
+        app = ReviewApp(example())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("1")
+            await pilot.pause()
+            overview_layers = app.query_one("#overview-layers", DataTable)
+            assert overview_layers.has_focus and overview_layers.cursor_row == 1  # the first derived layer
+            await pilot.press("j", "enter")  # layer 4
+            await pilot.pause()
+            await pilot.pause()
+            assert app.query_one(TabbedContent).active == "files"
+            pane = await app.files_pane()
+            assert "layer 4 only" in status(pane) and "/opt/airflow/venv/pyvenv.cfg" in tree_paths(pane)
+            assert layers_table(pane).cursor_row == 2 and pane.tree_view.has_focus
+            await pilot.press("u")  # from there on as if chosen in the Files tab's own pane
+            assert "layers 3 to 4" in status(pane)
+
+    asyncio.run(scenario())
