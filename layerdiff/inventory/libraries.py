@@ -168,6 +168,38 @@ class Loader:
                 queue.append(_LoadedObject(found.path, dependency, origin, loader=requester))
         return tuple(results.values())
 
+    def walk(self, object_path: str, info: ElfInfo, name: str) -> tuple[str, ...]:
+        """Each place ld.so tries for ``name``, needed by the object at ``object_path``, in order, with what
+        it finds there (what ``LD_DEBUG=libs`` prints as ``trying file=``): ``"RUNPATH /opt/lib/libx.so.1:
+        no such file"``, ``"ld.so.cache: no entry"``. Bounded as ``resolve`` is; it stops where ld.so does."""
+        self._start(object_path)
+        subject = _LoadedObject(object_path, info, self._real_dir(object_path))
+        if "/" in name:
+            path = _expand(name, subject)
+            tried = path if path is not None and path.startswith("/") else name
+            return (f"{Via.PATH} {tried}: {self._outcome(tried, info)}",)
+        steps: list[str] = []
+        cache_lookup = self.cache.cache is not None
+        for via, candidate in self._candidates(name, subject, subject):
+            if cache_lookup and via in (Via.CACHE, Via.DEFAULT):
+                if via is Via.DEFAULT:
+                    steps.append(f"{LD_SO_CACHE}: no entry")
+                cache_lookup = False
+            outcome = self._outcome(candidate, info)
+            label = f"{LD_SO_CACHE} entry" if via is Via.CACHE else _WALK_LABELS.get(via, str(via))
+            steps.append(f"{label} {candidate}: {outcome}")
+            if outcome.startswith("loads"):
+                return tuple(steps)
+        if cache_lookup:  # nothing after the cache to try: its lookup was the last step
+            steps.append(f"{LD_SO_CACHE}: no entry")
+        return tuple(steps)
+
+    def _outcome(self, path: str, requester: ElfInfo) -> str:
+        found = self._probe(path, requester)
+        if found is not None:
+            return f"loads {found}"
+        return "no such file" if self._resolve(path) is None else "not an ELF object it can load"
+
     # -- search ---------------------------------------------------------------------------------------
 
     def _start(self, object_path: str) -> None:
@@ -272,6 +304,14 @@ class Loader:
     def _real_dir(self, path: str) -> str | None:
         real = self._resolve(path)
         return posixpath.dirname(real) if real is not None else None
+
+
+_WALK_LABELS = {
+    Via.RPATH: "RPATH",
+    Via.RUNPATH: "RUNPATH",
+    Via.LD_SO_CONF: "ld.so.conf directory",
+    Via.DEFAULT: "default directory",
+}
 
 
 def _in(name: str, directories: Iterator[tuple[Via, str]]) -> Iterator[tuple[Via, str]]:

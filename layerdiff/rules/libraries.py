@@ -9,11 +9,13 @@ import posixpath
 from collections.abc import Iterator
 
 from layerdiff.diff.inventory import LibraryChange
+from layerdiff.image.limits import Limits
+from layerdiff.image.model import ElfInfo
 from layerdiff.inventory.evidence import resolution_evidence
 from layerdiff.inventory.imports import extension_module
 from layerdiff.inventory.ldcache import LD_SO_CACHE
 from layerdiff.inventory.ldconfig import StaleEntry
-from layerdiff.inventory.libraries import Via
+from layerdiff.inventory.libraries import Loader, Via
 from layerdiff.rules.lost_libraries import lost_packages
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
@@ -33,6 +35,8 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
     stale = _new_stale_entries(context)
     after_ldconfig = {e.soname: e.would_load for e in stale if e.hwcaps_subdirectory is None and e.would_load}
     lost = lost_packages(context)
+    derived = context.diff.derived_files
+    loader = Loader(derived, context.diff.derived_inventory.env.get("LD_LIBRARY_PATH"), context.limits)
     for change in context.diff.inventory.libraries:
         if change.kind != "unresolved":
             continue
@@ -67,6 +71,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
                 "before_package": owner,
                 "cause": cause.evidence() if cause is not None else None,
                 "after": None,
+                "searched": _walked(loader, derived.elf(change.object), change, context.limits),
                 "after_ldconfig": fixed_by,
                 "ld_library_path": _ld_library_path(context),
             },
@@ -160,6 +165,13 @@ def _users(context: RuleContext, objects: list[str]) -> str:
     return (
         objects[0] if len(objects) == 1 else f"{objects[0]} and {counted(len(objects) - 1, 'other object')}"
     )
+
+
+def _walked(loader: Loader, info: ElfInfo | None, change: LibraryChange, limits: Limits) -> list[str]:
+    """Where ld.so looked in the derived image, in order, each with what it found (check with ls -l)."""
+    steps = list(loader.walk(change.object, info, change.soname)) if info is not None else []
+    items = limits.evidence_items
+    return steps if len(steps) <= items else [*steps[:items], f"... and {len(steps) - items} more"]
 
 
 def _module(context: RuleContext, path: str) -> str | None:

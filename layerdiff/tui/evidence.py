@@ -46,13 +46,14 @@ LABELS = {
     "removed_by_layer": "removed by layer",
     "requirement": "requires",
     "sys_path": "sys.path, searched in order",
+    "searched": "ld.so tried, in order",
     "user_site": "user site",
     "version_change": "version change",
     "writable_because": "writable because",
     "xattr_hex_after": "xattr after (hex)",
 }
 # Values that are search paths: listed entry by entry, numbered in search order.
-SEARCH_ORDER = frozenset({"sys_path"})
+SEARCH_ORDER = frozenset({"sys_path", "searched"})
 # The order ld.so looks for a DT_NEEDED name; `via` in a resolution says where it stopped.
 LIBRARY_SEARCH = (
     "the object's RPATH, LD_LIBRARY_PATH, its RUNPATH, /etc/ld.so.cache, then the default directories "
@@ -73,7 +74,7 @@ def evidence_text(evidence: JsonObject) -> Text:
     text = Text()
     fields = {key: value for key, value in evidence.items() if key not in SHOWN_ELSEWHERE}
     _object_fields(text, fields, indent=1, depth=0)
-    if "ld_library_path" in evidence and "soname" in evidence:
+    if "ld_library_path" in evidence and "soname" in evidence and not evidence.get("searched"):
         _line(text, 1, "ld.so searches", LIBRARY_SEARCH)
     return text
 

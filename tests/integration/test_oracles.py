@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from layerdiff.fs.tree import build_tree
@@ -9,6 +11,7 @@ from layerdiff.fs.view import TreeView
 from layerdiff.index.cache import IndexCache
 from layerdiff.inventory.collect import Inventory
 from layerdiff.inventory.ldconfig import ldconfig_abi, ldconfig_would_write
+from layerdiff.inventory.libraries import Loader
 from layerdiff.pipeline import inventory, load_image
 from layerdiff.sources.transports import open_source, parse_ref
 from tests.support.engine import engine_client
@@ -18,6 +21,7 @@ from tests.support.oracles import (
     apt_unmet,
     command_v,
     imports,
+    ld_so_tried,
     ldconfig_p,
     ldd,
     observe,
@@ -122,6 +126,37 @@ def test_library_resolution_agrees_with_ldd(
         # moved without ldconfig: the cache names the old path, and /usr/local/lib is not trusted
         "derived-libmove-noldconfig": None,
     }.get(scenario, libpq.path)
+
+
+# The CPU-specific subdirectories ld.so also tries in each trusted directory (glibc-hwcaps, and the legacy
+# tls and platform ones): layerdiff does not model CPU choices, so they are left out of the comparison.
+CPU_SUBDIRECTORY = re.compile(r"/(?:glibc-hwcaps/[^/]+|tls(?:/x86_64){0,2}|x86_64(?:/x86_64)?)/[^/]+$")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_search_walked_is_the_files_ld_so_tries(
+    scenario: str,
+    seen: dict[str, tuple[Inventory, dict[str, list[str]]]],
+    scenarios: dict[str, str],
+    cache: IndexCache,
+) -> None:
+    """library-unresolved's `searched` evidence: each file in the order LD_DEBUG=libs says ld.so tries it."""
+    inv, observed = seen[scenario]
+    source = open_source(parse_ref(f"docker:{scenarios[scenario]}"))
+    try:
+        image = load_image(source, cache)  # indexed by ``seen`` already
+    finally:
+        source.close()
+    view = TreeView(build_tree(image.indexes), image.indexes)
+    info = view.elf(PSYCOPG_EXTENSION)
+    assert info is not None
+    walked = Loader(view, inv.env.get("LD_LIBRARY_PATH")).walk(PSYCOPG_EXTENSION, info, "libpq.so.5")
+    ours = [m.group(1) for step in walked if (m := re.search(r" (/\S+): ", step))]
+    theirs = [path for path in ld_so_tried(observed, "libpq.so.5") if not CPU_SUBDIRECTORY.search(path)]
+    assert ours == theirs
+    assert walked[-1].endswith("no such file") == (
+        scenario in {"derived-nolib", "derived-purge", "derived-libmove-noldconfig"}
+    )
 
 
 KINDS = {0x0303: "libc6,x86-64", 0x0003: "libc6"}  # how ldconfig -p prints the flags

@@ -69,6 +69,9 @@ _SCRIPT = "\n".join(
         "echo '### command -v'",
         *[f'printf "%s=%s\\n" {name} "$(command -v {name})"' for name in COMMANDS],
         f"echo '### ldd'; ldd {PSYCOPG_EXTENSION} 2>&1",
+        # the files ld.so tries for each library, as LD_DEBUG=libs prints them
+        f"echo '### ld.so search'; LD_DEBUG=libs ldd {PSYCOPG_EXTENSION} 2>&1"
+        " | grep -E 'find library=|search cache=|trying file='",
         "echo '### import requests'; python3 -c 'import os, requests; "
         "print(os.path.dirname(os.path.dirname(requests.__file__)))' 2>&1",
         f"echo '### RECORD check'; python3 - <<'EOF' 2>&1{_RECORD_CHECK}EOF",
@@ -143,6 +146,19 @@ def ldd(observed: dict[str, list[str]], heading: str = "ldd") -> dict[str, str |
             target = rest.split(" (", 1)[0].strip()
             found[name.strip()] = None if target == "not found" else target
     return found
+
+
+def ld_so_tried(observed: dict[str, list[str]], soname: str) -> list[str]:
+    """The files ld.so tried for ``soname``, in order (``trying file=`` after ``find library=SONAME``)."""
+    tried: list[str] = []
+    searching = False
+    for line in observed["ld.so search"]:
+        text = line.split(":", 1)[1].strip() if ":" in line else line  # "11:\tfind library=..." -> text
+        if text.startswith("find library="):
+            searching = text.startswith(f"find library={soname} ")
+        elif searching and text.startswith("trying file="):
+            tried.append(text.removeprefix("trying file="))
+    return tried
 
 
 def record_check(observed: dict[str, list[str]]) -> set[str]:

@@ -381,6 +381,10 @@ def test_a_removed_library_leaves_its_users_unresolved(tmp_path: Path, objects: 
     assert finding.evidence["before"]["path"] == "/usr/lib/libfoo.so.1"
     assert finding.evidence["before"]["via"] == "default"
     assert finding.evidence["before_package"] == "libfoo1"
+    assert finding.evidence["searched"] == [  # no cache, no multiarch: glibc's own trusted directories
+        f"default directory {directory}/libfoo.so.1: no such file"
+        for directory in ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
+    ]
     assert finding.layer == 1
     assert finding.message == (
         "Running /usr/bin/app fails: libfoo.so.1 not found (it was /usr/lib/libfoo.so.1). "
