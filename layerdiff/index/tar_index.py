@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
-from typing import cast
 
 from layerdiff.errors import CorruptLayer
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
 from layerdiff.image.model import CredentialScan, ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
+from layerdiff.image.readahead import ReadAhead
 from layerdiff.image.streams import CHUNK, BudgetedReader, ByteBudget, ByteStream, DigestReader
 from layerdiff.image.tarstream import TarEntry, TarReader
 from layerdiff.index.capture import CaptureSpec, script_head
@@ -58,18 +58,21 @@ def index_layer(
     """
     budgets = [layer_budget(limits), *([image] if image is not None else [])]
     hashed = DigestReader(BudgetedReader(stream, budgets, what), expected_diff_id, what)
-    reader = TarReader(io.BufferedReader(cast(io.RawIOBase, hashed), CHUNK), what, limits.tar_header_bytes)
     layer = _LayerReader(what, capture, budgets)
-    count = 0
-    while (entry := reader.next()) is not None:
-        count += 1
-        if count > limits.layer_entries:
-            raise LimitExceeded(
-                what, "layer_entries", limits.layer_entries, f"more than {limits.layer_entries} entries"
-            )
-        _check_names(entry, what, limits.entry_path_bytes)
-        layer.add(reader, entry)
-    hashed.drain()
+    # read, decompressed and hashed in a thread beside this one, which parses and hashes the files
+    with ReadAhead(hashed) as ahead:
+        reader = TarReader(io.BufferedReader(ahead, CHUNK), what, limits.tar_header_bytes)
+        count = 0
+        while (entry := reader.next()) is not None:
+            count += 1
+            if count > limits.layer_entries:
+                raise LimitExceeded(
+                    what, "layer_entries", limits.layer_entries, f"more than {limits.layer_entries} entries"
+                )
+            _check_names(entry, what, limits.entry_path_bytes)
+            layer.add(reader, entry)
+        while ahead.read(CHUNK):  # to the end, where the digest is checked
+            pass
     return LayerIndex(
         diff_id=hashed.digest,
         tar_size=hashed.bytes_read,
@@ -79,6 +82,17 @@ def index_layer(
         elf=layer.elf,
         credentials=layer.credentials,
     )
+
+
+# Where no package manager installs files (Debian policy 9.1.2, the FHS): the user's and admin's own, and
+# scratch space. Their md5 (which only dpkg --verify reads) is not computed: md5 is the costliest hash here,
+# and these hold much of a Python image's bytes (/home/airflow/.local, /usr/local/lib/python3.X).
+_UNPACKAGED_PREFIXES = ("/home/", "/root/", "/usr/local/", "/tmp/", "/var/tmp/", "/run/", "/proc/", "/sys/")
+
+
+def packaged_location(path: str) -> bool:
+    """Whether a package manager may own ``path``, so that its md5 is worth computing."""
+    return not path.startswith(_UNPACKAGED_PREFIXES)
 
 
 def _check_names(member: TarEntry, what: str, limit: int) -> None:
@@ -181,10 +195,11 @@ class _LayerReader:
             "below; it is ignored"
         )
 
-    def _read_file(self, reader: TarReader, member: TarEntry, path: str) -> tuple[str, str]:
+    def _read_file(self, reader: TarReader, member: TarEntry, path: str) -> tuple[str, str | None]:
         """Hash the content; keep it when the inventory parses it, reduce it when it is an ELF object or a
         credential file."""
-        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        sha256 = hashlib.sha256()
+        md5 = hashlib.md5(usedforsecurity=False) if packaged_location(path) else None
         kept: list[bytes] | None = None
         first = True
         credentials = self.capture.wants_credentials(path, member.size)
@@ -199,7 +214,8 @@ class _LayerReader:
             if kept is not None:
                 kept.append(chunk)
             sha256.update(chunk)
-            md5.update(chunk)
+            if md5 is not None:
+                md5.update(chunk)
         if kept is not None:
             data = b"".join(kept)
             if is_elf_magic(data):
@@ -215,7 +231,7 @@ class _LayerReader:
                 self.contents[path] = self.capture.kept(path, plain)
             elif self.capture.wants_script(member.size, member.mode, data):
                 self.contents[path] = script_head(data)
-        return sha256.hexdigest(), md5.hexdigest()
+        return sha256.hexdigest(), md5.hexdigest() if md5 is not None else None
 
     def _read_sparse(self, reader: TarReader, member: TarEntry, path: str) -> str:
         """A sparse file's holes are never produced: its real size is charged to the byte budgets (what

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import tarfile
 
@@ -184,3 +185,22 @@ def test_the_indexer_does_not_import_the_inventory() -> None:
     ).stdout.split()
     assert "layerdiff.index.tar_index" in loaded
     assert not [name for name in loaded if name.startswith("layerdiff.inventory")]
+
+
+def test_md5_only_where_a_package_manager_may_have_installed_the_file() -> None:
+    # dpkg --verify is the md5's only reader; no package installs under /home, /root or /usr/local
+    content = b"print('hello')\n"
+    paths = ["usr/bin/tool", "etc/tool.conf", "opt/vendor/lib.so", "home/airflow/.local/lib/x.py"]
+    paths += ["root/.bashrc", "usr/local/lib/python3.11/dist-packages/x.py", "tmp/scratch"]
+    entries = index(layer_tar([F(path, content) for path in paths]))
+    digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    assert {path: entry.md5 for path, entry in entries.items() if entry.type is EntryType.FILE} == {
+        "/usr/bin/tool": digest,
+        "/etc/tool.conf": digest,
+        "/opt/vendor/lib.so": digest,
+        "/home/airflow/.local/lib/x.py": None,
+        "/root/.bashrc": None,
+        "/usr/local/lib/python3.11/dist-packages/x.py": None,
+        "/tmp/scratch": None,
+    }
+    assert all(entry.sha256 for entry in entries.values() if entry.type is EntryType.FILE)
