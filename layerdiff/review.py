@@ -98,12 +98,13 @@ def review(
         loaded = []
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
             if jobs is not None:
-                jobs.prepare(snapshot, source)  # an engine's export is then read once, for both
+                jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
                 loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
             if jobs is not None:
                 # syft unpacks an image's layers to disk: it starts on an image only once every layer
-                # passed our own bounded read (a bomb is refused first), and runs while the next is read
+                # passed our own bounded read (a bomb is refused first), and runs while the next is read;
+                # on an engine export copied for it (uncompressed, bounded) it may have started already
                 jobs.start(ref, snapshot)
         base_image, derived_image = loaded
         # the diff is made while syft still scans; only its package changes wait for the SBOMs

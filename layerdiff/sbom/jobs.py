@@ -1,11 +1,12 @@
 """syft runs in a worker thread, on each image once its layers passed the limits (while the next image is
 read); results are cached by image id. An image whose source exports it whole (the engine) is exported
-once: the indexer's read is copied to disk and syft scans that copy."""
+once, to disk: syft scans that copy as soon as it is written, while the indexer still reads it."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from layerdiff.sources.export_copy import ExportCopy
 
 
 class SbomJobs:
-    """One syft scan per image, started once the image is indexed and collected after both are (the cache
-    is only touched from the calling thread: SQLite connections do not cross threads)."""
+    """One syft scan per image, started once the image is indexed (or its export copied) and collected
+    after both are (the cache is only touched from the calling thread: SQLite connections do not cross
+    threads)."""
 
     def __init__(
         self, syft: Syft, cache: IndexCache, platform: str | None, limits: Limits = DEFAULT_LIMITS
@@ -36,10 +38,14 @@ class SbomJobs:
         self._jobs: dict[str, Future[str] | str] = {}
         self._running = RunningScans()
         self._copies: dict[str, ExportCopy] = {}  # by image id: exports copied for a scan, until removed
+        self._early: dict[str, Future[str]] = {}  # scans started on a finished copy, before start()
+        self._lock = threading.Lock()
 
-    def prepare(self, snapshot: ImageSnapshot, source: ImageSource) -> None:
+    def prepare(self, ref: ImageRef, snapshot: ImageSnapshot, source: ImageSource) -> None:
         """Before the image is indexed: when it will need a scan and its source exports it whole, have the
-        export copied as it is read, so that syft need not ask for it again."""
+        export copied to disk, and syft started on the copy once it is all there (an engine export holds
+        layers uncompressed, its bytes held to the image's limits: nothing in it expands), so that syft
+        need not ask for it again. A layer the indexer then refuses stops the review, and syft with it."""
         image_id = snapshot.image_id
         if image_id in self._jobs or image_id in self._copies:
             return
@@ -55,19 +61,31 @@ class SbomJobs:
         copy = ExportCopy(directory / "image.tar", self._limits, len(snapshot.layers), what)
         if source.copy_export(copy):
             self._copies[image_id] = copy
+            copy.when_complete(lambda: self._start_early(image_id, ref, copy))
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
+    def _start_early(self, image_id: str, ref: ImageRef, copy: ExportCopy) -> None:
+        # in the thread that wrote the copy; the pool refuses once the review is closing
+        future = self._pool.submit(self._scan, ref, copy)
+        with self._lock:
+            self._early[image_id] = future
+
     def start(self, ref: ImageRef, snapshot: ImageSnapshot) -> None:
+        """After the image is indexed (its copy, if any, then fully written): its scan, if not under way."""
         image_id = snapshot.image_id
-        if image_id not in self._jobs:
+        with self._lock:
+            early = self._early.pop(image_id, None)
+        if early is not None:
+            self._jobs[image_id] = early
+        elif image_id not in self._jobs:
             cached = self._cache.get_sbom(image_id, self.tool)
             if cached is not None:
                 self._jobs[image_id] = cached
                 return
             copy = self._copies.get(image_id)
             if copy is not None and not copy.complete:
-                _remove(copy)  # every layer came from the cache (nothing was exported), or the disk was full
+                _remove(copy)  # every layer came from the cache: nothing was exported
                 copy = None
             self._jobs[image_id] = self._pool.submit(self._scan, ref, copy)
 

@@ -18,7 +18,6 @@ import tarfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -31,7 +30,7 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor
 from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
-from layerdiff.sources.export_copy import ExportCopy
+from layerdiff.sources.export_copy import ExportCopy, file_chunks
 from layerdiff.sources.json_docs import replace_surrogates
 
 _LAYER_WRITING = {"RUN", "COPY", "ADD"}
@@ -138,8 +137,14 @@ class EngineSource(ImageSource):
         )
         if missing and skipped_but_wanted:
             # a copy of the export, made for syft, serves the second pass without asking the engine again
-            again = partial(_file_chunks, copy.path) if copy is not None and copy.complete else self._export
+            again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
             yield from self._pass(again, missing, set(), set(), skipped_but_wanted, None)
+
+    def _reread(self, copy: ExportCopy) -> Iterator[bytes]:
+        try:
+            return file_chunks(copy.path.open("rb"))
+        except OSError:  # syft finished and the copy is gone
+            return self._export()
 
     def _export(self) -> Iterator[bytes]:
         chunks: Iterator[bytes] = self.client.api.get_image(self._image_id or self.name, chunk_size=CHUNK)
@@ -155,43 +160,53 @@ class EngineSource(ImageSource):
         copy: ExportCopy | None,
     ) -> Iterator[LayerStream]:
         try:
-            chunks = IterStream(export_chunks())
-            raw: io.RawIOBase = chunks if copy is None else copy.tee(chunks)
+            chunks = export_chunks()
+            # with a copy for syft, the engine's stream goes to disk at its own pace and is read from there
+            raw: io.RawIOBase = IterStream(chunks) if copy is None else copy.fill(chunks)
             buffered = io.BufferedReader(raw, CHUNK)
-            export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
-            for member in export:
-                forget_members(export)
-                if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
-                    continue
-                content = export.extractfile(member)
-                if content is None:
-                    continue
-                what = f"{self.reference}: layer {member.name}"
-                if member.size in skip_sizes:
-                    hashed = DigestReader(content, None, what)
-                    hashed.drain()
-                    if hashed.digest in missing:
-                        skipped_but_wanted.add(member.size)
-                    continue
-                hashed = DigestReader(content, None, what)
-                yield LayerStream(None, hashed)
-                hashed.drain()
-                missing.discard(hashed.digest)
-            if copy is not None:
-                copy.finish(buffered)
+            try:
+                yield from self._layers(buffered, missing, skip_sizes, skipped_but_wanted, only_sizes)
+                while copy is not None and buffered.read(CHUNK):  # to the copy's end: syft may then start
+                    pass
+            finally:
+                if copy is not None and not copy.complete:
+                    copy.stop()
+                buffered.close()
         except docker.errors.APIError as exc:
             raise ImageError(f"{self.reference}: export failed ({_short(exc)})") from exc
         except (tarfile.TarError, requests.exceptions.RequestException) as exc:
             raise ImageError(f"{self.reference}: export stream broken ({_short(exc)})") from exc
 
+    def _layers(
+        self,
+        buffered: io.BufferedReader[io.RawIOBase],
+        missing: set[str],
+        skip_sizes: set[int],
+        skipped_but_wanted: set[int],
+        only_sizes: set[int] | None,
+    ) -> Iterator[LayerStream]:
+        export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
+        for member in export:
+            forget_members(export)
+            if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
+                continue
+            content = export.extractfile(member)
+            if content is None:
+                continue
+            what = f"{self.reference}: layer {member.name}"
+            if member.size in skip_sizes:
+                hashed = DigestReader(content, None, what)
+                hashed.drain()
+                if hashed.digest in missing:
+                    skipped_but_wanted.add(member.size)
+                continue
+            hashed = DigestReader(content, None, what)
+            yield LayerStream(None, hashed)
+            hashed.drain()
+            missing.discard(hashed.digest)
+
     def close(self) -> None:
         self.client.close()
-
-
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            yield chunk
 
 
 def _is_layer(member: tarfile.TarInfo) -> bool:

@@ -6,17 +6,19 @@ engine is in tests/integration/test_engine_export.py.
 
 from __future__ import annotations
 
-import io
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from layerdiff.errors import ToolError
 from layerdiff.image.limits import LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageRef
+from layerdiff.image.streams import ReadStream
 from layerdiff.index.cache import IndexCache
 from layerdiff.report.model import dumps
 from layerdiff.review import ReviewOptions, review
@@ -30,33 +32,76 @@ from tests.support import pairs
 from tests.support.imagebuilder import Image, sha256, write_docker_archive
 
 
-def test_the_copy_holds_every_byte_the_reader_saw_and_the_rest(tmp_path: Path) -> None:
+def _chunks(data: bytes, size: int = 1000) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def _read_all(stream: ReadStream) -> bytes:
+    parts = []
+    while part := stream.read(777):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def test_the_reader_sees_every_byte_and_syft_may_start_once_all_are_on_disk(tmp_path: Path) -> None:
     data = bytes(range(256)) * 40
     copy = ExportCopy(tmp_path / "image.tar", Limits(), 1, "export")
-    source = io.BytesIO(data)
-    teed = copy.tee(source)
-    assert teed.read(1000) == data[:1000]
-    assert not copy.complete
-    copy.finish(teed)  # what the reader left (the end-of-archive padding) is copied too
-    assert copy.complete and (tmp_path / "image.tar").read_bytes() == data
+    on_disk: list[bytes] = []
+    copy.when_complete(lambda: on_disk.append(copy.path.read_bytes()))
+    assert _read_all(copy.fill(_chunks(data))) == data
+    assert copy.complete and on_disk == [data]  # the callback ran before the reader saw the end
     copy.discard()
-    assert not (tmp_path / "image.tar").exists()
+    assert not copy.path.exists()
 
 
 def test_an_export_over_the_image_limit_is_refused_while_copying(tmp_path: Path) -> None:
-    limits = Limits(image_bytes=1000, json_bytes=10)
-    copy = ExportCopy(tmp_path / "image.tar", limits, 1, "docker:big: export")
-    teed = copy.tee(io.BytesIO(b"x" * 2000))
+    copy = ExportCopy(
+        tmp_path / "image.tar", Limits(image_bytes=1000, json_bytes=10), 1, "docker:big: export"
+    )
+    started: list[bool] = []
+    copy.when_complete(lambda: started.append(True))
     with pytest.raises(LimitExceeded, match="limit image-bytes"):
-        copy.finish(teed)
+        _read_all(copy.fill(_chunks(b"x" * 2000)))
+    assert not copy.complete and not started  # syft never sees it
 
 
-def test_a_copy_that_cannot_be_written_is_abandoned_not_an_error(tmp_path: Path) -> None:
+def test_the_engine_failing_mid_export_reaches_the_reader(tmp_path: Path) -> None:
+    def failing() -> Iterator[bytes]:
+        yield b"x" * 100
+        raise ConnectionError("engine went away")
+
+    copy = ExportCopy(tmp_path / "image.tar", Limits(), 1, "export")
+    with pytest.raises(ConnectionError, match="went away"):
+        _read_all(copy.fill(failing()))
+    assert not copy.complete
+
+
+def test_a_copy_that_cannot_be_written_is_a_tool_error(tmp_path: Path) -> None:
     copy = ExportCopy(tmp_path / "missing-directory" / "image.tar", Limits(), 1, "export")
-    teed = copy.tee(io.BytesIO(b"x" * 5000))
-    assert teed.read(100) == b"x" * 100  # the indexer reads on
-    copy.finish(teed)
-    assert not copy.complete  # so syft reads the image itself
+    with pytest.raises(ToolError, match="cannot copy the export for syft"):
+        copy.fill(_chunks(b"x" * 5000))
+
+
+def test_a_reader_that_gives_up_stops_the_export(tmp_path: Path) -> None:
+    asked = []
+    gate = threading.Event()
+
+    def endless() -> Iterator[bytes]:
+        while True:
+            asked.append(1)
+            gate.wait()
+            yield b"x" * 1000
+
+    copy = ExportCopy(tmp_path / "image.tar", Limits(), 1, "export")
+    reader = copy.fill(endless())
+    copy.stop()
+    gate.set()
+    ended: list[bytes] = []
+    waiting = threading.Thread(target=lambda: ended.append(reader.read(10)), daemon=True)
+    waiting.start()
+    waiting.join(timeout=10)
+    assert ended == [b""] and len(asked) == 1 and not copy.complete  # no chunk asked for after stopping
 
 
 class FakeApi:
@@ -181,7 +226,7 @@ def test_an_image_whose_layers_are_all_cached_is_scanned_by_syft_from_the_engine
     snapshot: ImageSnapshot = source.snapshot()
     load_image(source, cache, snapshot=snapshot)  # every layer cached now
     jobs, scanned = _jobs_with_recorded_scans(cache, monkeypatch)
-    jobs.prepare(snapshot, source)
+    jobs.prepare(ref, snapshot, source)
     load_image(source, cache, snapshot=snapshot)
     jobs.start(ref, snapshot)
     jobs.packages(snapshot)
@@ -199,7 +244,7 @@ def test_a_source_without_a_whole_image_export_makes_no_copy(
     source = open_source(ref)
     snapshot = source.snapshot()
     jobs, scanned = _jobs_with_recorded_scans(cache, monkeypatch)
-    jobs.prepare(snapshot, source)
+    jobs.prepare(ref, snapshot, source)
     jobs.start(ref, snapshot)
     jobs.packages(snapshot)
     jobs.close()
@@ -210,8 +255,9 @@ def test_a_source_without_a_whole_image_export_makes_no_copy(
 def test_a_review_that_stops_early_leaves_no_copy(engine: FakeApi, tmp_path: Path) -> None:
     cache = IndexCache(tmp_path / "cache")
     jobs = SbomJobs(Syft("syft", "1.0"), cache, None)
-    source = open_source(parse_ref("docker:pin:1"))
-    jobs.prepare(source.snapshot(), source)
+    ref = parse_ref("docker:pin:1")
+    source = open_source(ref)
+    jobs.prepare(ref, source.snapshot(), source)
     assert len(list((tmp_path / "cache" / "tmp").iterdir())) == 1
     jobs.close()
     assert not list((tmp_path / "cache" / "tmp").iterdir())
