@@ -10,7 +10,8 @@ back to back (which goes first alternates) as whole processes:
   ``syft scan docker:DERIVED`` alone (the goal: no slower, a ratio of at most 1.0);
 - diff ``--sbom none`` against the engine's export alone, ``docker save DERIVED | cat > /dev/null``.
 
-Each ratio is printed with its min, median and max over the pairs, with layerdiff's peak RSS.
+Each ratio is printed with its min, median and max over the pairs, with the peak RSS of the layerdiff
+run's largest process (syft's, when syft ran).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from tests.support.scenarios import build_all
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    peak_rss: int  # bytes, of the process (and the children it waited for: syft)
+    peak_rss: int  # bytes: the largest of the process and the children it waited for (syft)
 
 
 def timed(command: Sequence[str], shell: bool = False) -> Run:
@@ -133,7 +134,8 @@ def main() -> None:
     print(f"pair: {base} -> {derived}, base cached, engine source, {args.pairs} alternating pairs")
     for item in series:
         print(f"{item.label} / {item.reference_label}: {spread(item.ratios)}")
-        print(f"  layerdiff peak RSS: {max(item.rss) / 2**20:.0f} MiB (max over the pairs)")
+        # ru_maxrss of a waited-for process is its own or its largest child's: syft's, when it ran
+        print(f"  peak RSS of the layerdiff run's largest process: {max(item.rss) / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":
