@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -131,7 +132,7 @@ def compare(
     warnings += _inventory_warnings((base, base_inventory), (derived, derived_inventory))
     start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
-    return ImageDiff(
+    diff = ImageDiff(
         shared_layers=shared,
         extends_base=extends,
         base_layers=layer_infos(base),
@@ -144,18 +145,24 @@ def compare(
         base_inventory=base_inventory,
         derived_inventory=derived_inventory,
         inventory=diff_inventories(base_inventory, derived_inventory),
-        sbom_tool=sboms.tool if sboms else None,
+        sbom_tool=None,
         base_files=base_files,
         derived_files=derived_files,
-        packages=diff_packages(
-            sboms.base,
-            sboms.derived,
-            {layer.diff_id: layer.position for layer in derived.snapshot.layers},
-            first_reviewed,
-        )
-        if sboms
-        else (),
+        packages=(),
     )
+    return with_packages(diff, derived, sboms) if sboms else diff
+
+
+def with_packages(diff: ImageDiff, derived: LoadedImage, sboms: Sboms) -> ImageDiff:
+    """``diff`` with the package changes the SBOMs give: the rest of a diff does not wait for syft."""
+    first_reviewed = diff.shared_layers if diff.extends_base else 0
+    packages = diff_packages(
+        sboms.base,
+        sboms.derived,
+        {layer.diff_id: layer.position for layer in derived.snapshot.layers},
+        first_reviewed,
+    )
+    return dataclasses.replace(diff, sbom_tool=sboms.tool, packages=tuple(packages))
 
 
 def layer_infos(image: LoadedImage) -> tuple[LayerInfo, ...]:

@@ -22,7 +22,15 @@ from layerdiff.image.limits import Limits
 from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
-from layerdiff.pipeline import LoadedImage, ProgressHook, Sboms, compare, layer_infos, load_image
+from layerdiff.pipeline import (
+    LoadedImage,
+    ProgressHook,
+    Sboms,
+    compare,
+    layer_infos,
+    load_image,
+    with_packages,
+)
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
 from layerdiff.report.dockerfile_map import dockerfile_map, dockerfile_warnings
 from layerdiff.report.model import build_inspect, build_report
@@ -86,18 +94,24 @@ def review(
         images = [_argument(base), _argument(derived)]
         opened = [_open_image(image, options, limits, stack) for image in images]
         snapshots = [snapshot for _, _, snapshot in opened]
-        jobs = _sbom_jobs(options, cache, stack)
+        jobs = _sbom_jobs(options, cache, limits, stack)
         loaded = []
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
+            if jobs is not None:
+                jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
                 loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
             if jobs is not None:
                 # syft unpacks an image's layers to disk: it starts on an image only once every layer
-                # passed our own bounded read (a bomb is refused first), and runs while the next is read
+                # passed our own bounded read (a bomb is refused first), and runs while the next is read;
+                # on an engine export copied for it (uncompressed, bounded) it may have started already
                 jobs.start(ref, snapshot)
         base_image, derived_image = loaded
-        sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1])) if jobs else None
-    diff = compare(base_image, derived_image, sboms, limits)
+        # the diff is made while syft still scans; only its package changes wait for the SBOMs
+        diff = compare(base_image, derived_image, None, limits)
+        if jobs is not None:
+            sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1]))
+            diff = with_packages(diff, derived_image, sboms)
     findings = evaluate(
         RuleContext(diff, base_image.snapshot, derived_image.snapshot, derived_image.indexes, limits)
     )
@@ -195,12 +209,14 @@ def _cache(options: ReviewOptions, stack: ExitStack) -> IndexCache:
     return cache
 
 
-def _sbom_jobs(options: ReviewOptions, cache: IndexCache, stack: ExitStack) -> SbomJobs | None:
+def _sbom_jobs(
+    options: ReviewOptions, cache: IndexCache, limits: Limits, stack: ExitStack
+) -> SbomJobs | None:
     if not options.sbom:
         return None
     from layerdiff.sbom.jobs import SbomJobs
     from layerdiff.sbom.syft import find_syft
 
-    jobs = SbomJobs(find_syft(), cache, options.platform)
+    jobs = SbomJobs(find_syft(), cache, options.platform, limits)
     stack.callback(jobs.close)
     return jobs

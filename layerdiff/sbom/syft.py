@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from layerdiff.errors import ToolError
 from layerdiff.image.refs import ImageRef
+from layerdiff.sources.interface import SyftTarget
 from layerdiff.sources.transports import transport_of
 
 TIMEOUT = 1800
@@ -132,12 +133,17 @@ def scan(
     platform: str | None,
     scratch_parent: Path | None,
     running: RunningScans | None = None,
+    archive: Path | None = None,
 ) -> str:
-    """CycloneDX JSON for the image; ToolError when syft fails."""
+    """CycloneDX JSON for the image; ToolError when syft fails. ``archive`` is a ``docker save`` of the
+    same image already on disk (the engine's export, copied while it was indexed): syft reads that."""
     if scratch_parent is not None:
         scratch_parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="syft-", dir=scratch_parent) as scratch:
-        target = transport_of(ref).syft_target(ref, platform, Path(scratch))
+        if archive is not None:
+            target = SyftTarget(f"docker-archive:{archive}")
+        else:
+            target = transport_of(ref).syft_target(ref, platform, Path(scratch))
         command = [syft.path, "scan", target.source, "-o", "cyclonedx-json"]
         if platform:
             command += ["--platform", platform]

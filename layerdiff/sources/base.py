@@ -6,7 +6,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerdiff.errors import DigestMismatch, ImageError
 from layerdiff.image.limits import Limits
@@ -14,6 +14,9 @@ from layerdiff.image.model import HistoryEntry, ImageSnapshot, LayerDescriptor
 from layerdiff.image.streams import ByteStream
 from layerdiff.sources.json_docs import parse_json
 from layerdiff.sources.shapes import IMAGE_CONFIG, ListOf, Str, checked
+
+if TYPE_CHECKING:
+    from layerdiff.sources.export_copy import ExportCopy
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class ImageSource(ABC):
         ``cached_sizes`` (diff_id -> tar size of layers already indexed) lets a source that can only
         stream the whole image skip layers it recognises.
         """
+
+    def copy_export(self, copy: ExportCopy) -> bool:
+        """Copy the whole-image export this source streams to ``copy`` as it is read, for syft to scan;
+        False when the source has no such export (it reads blobs that syft can read as well)."""
+        return False
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and file handles."""

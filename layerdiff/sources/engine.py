@@ -1,9 +1,11 @@
 """``docker:NAME[:TAG|@DIGEST]``: an image in the Docker engine at ``DOCKER_HOST``, read through the SDK.
 
 The engine can only export a whole image (``docker save``), as one stream. Layers are indexed as the
-stream passes, never written to disk. Layers already in the index cache are recognised by their tar size
-and skipped after hashing; if a layer the cache did not know happens to share that size, a second pass
-over the export indexes it.
+stream passes, never extracted; when syft is to scan the image too, the stream is copied to a
+``docker-archive:`` file on its way (``export_copy``), so that the engine exports it once. Layers already
+in the index cache are recognised by their tar size and skipped after hashing; if a layer the cache did
+not know happens to share that size, a second pass over the export indexes it. The export is asked for by
+the image id inspected, so a tag moved meanwhile cannot swap the image.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import io
 import os
 import posixpath
 import tarfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import docker
@@ -27,6 +30,7 @@ from layerdiff.image.limits import DEFAULT_LIMITS, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor
 from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
+from layerdiff.sources.export_copy import ExportCopy, file_chunks
 from layerdiff.sources.json_docs import replace_surrogates
 
 _LAYER_WRITING = {"RUN", "COPY", "ADD"}
@@ -84,10 +88,16 @@ class EngineSource(ImageSource):
         self.reference = f"docker:{name}"
         # a bare argument may have been meant as a path: say that it is none either
         self._not_a_path = f"; and there is no file or directory {name!r}" if bare else ""
+        self._copy: ExportCopy | None = None
+        self._image_id: str | None = None  # once inspected: what is exported, should the tag move meanwhile
         try:
             self.client = connect()
         except EngineUnavailable as exc:
             raise EngineUnavailable(f"{exc}{self._not_a_path}") from exc
+
+    def copy_export(self, copy: ExportCopy) -> bool:
+        self._copy = copy  # the next export requested is copied (a second pass is not)
+        return True
 
     def snapshot(self) -> ImageSnapshot:
         try:
@@ -113,54 +123,87 @@ class EngineSource(ImageSource):
         warnings: list[str] = []
         config = replace_surrogates(config, f"{self.reference}: config", warnings)
         tags = replace_surrogates(attrs.get("RepoTags"), f"{self.reference}: RepoTags", warnings)
-        snapshot = build_snapshot(
-            self.reference, config, str(attrs["Id"]), manifest_digest, None, tags, warnings
-        )
-        return snapshot
+        self._image_id = str(attrs["Id"])
+        return build_snapshot(self.reference, config, self._image_id, manifest_digest, None, tags, warnings)
 
     def layer_streams(
         self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]
     ) -> Iterator[LayerStream]:
         missing = {layer.diff_id for layer in wanted}
         skipped_but_wanted: set[int] = set()  # sizes of skipped members that hashed to a missing layer
-        yield from self._pass(missing, set(cached_sizes.values()), skipped_but_wanted, None)
+        copy, self._copy = self._copy, None
+        yield from self._pass(
+            self._export, missing, set(cached_sizes.values()), skipped_but_wanted, None, copy
+        )
         if missing and skipped_but_wanted:
-            yield from self._pass(missing, set(), set(), skipped_but_wanted)
+            # a copy of the export, made for syft, serves the second pass without asking the engine again
+            again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
+            yield from self._pass(again, missing, set(), set(), skipped_but_wanted, None)
+
+    def _reread(self, copy: ExportCopy) -> Iterator[bytes]:
+        try:
+            return file_chunks(copy.path.open("rb"))
+        except OSError:  # syft finished and the copy is gone
+            return self._export()
+
+    def _export(self) -> Iterator[bytes]:
+        chunks: Iterator[bytes] = self.client.api.get_image(self._image_id or self.name, chunk_size=CHUNK)
+        return chunks
 
     def _pass(
         self,
+        export_chunks: Callable[[], Iterator[bytes]],
+        missing: set[str],
+        skip_sizes: set[int],
+        skipped_but_wanted: set[int],
+        only_sizes: set[int] | None,
+        copy: ExportCopy | None,
+    ) -> Iterator[LayerStream]:
+        try:
+            chunks = export_chunks()
+            # with a copy for syft, the engine's stream goes to disk at its own pace and is read from there
+            raw: io.RawIOBase = IterStream(chunks) if copy is None else copy.fill(chunks)
+            buffered = io.BufferedReader(raw, CHUNK)
+            try:
+                yield from self._layers(buffered, missing, skip_sizes, skipped_but_wanted, only_sizes)
+                while copy is not None and buffered.read(CHUNK):  # to the copy's end: syft may then start
+                    pass
+            finally:
+                if copy is not None and not copy.complete:
+                    copy.stop()
+                buffered.close()
+        except docker.errors.APIError as exc:
+            raise ImageError(f"{self.reference}: export failed ({_short(exc)})") from exc
+        except (tarfile.TarError, requests.exceptions.RequestException) as exc:
+            raise ImageError(f"{self.reference}: export stream broken ({_short(exc)})") from exc
+
+    def _layers(
+        self,
+        buffered: io.BufferedReader[io.RawIOBase],
         missing: set[str],
         skip_sizes: set[int],
         skipped_but_wanted: set[int],
         only_sizes: set[int] | None,
     ) -> Iterator[LayerStream]:
-        try:
-            chunks = self.client.api.get_image(self.name, chunk_size=CHUNK)
-            export = tarfile.open(
-                fileobj=io.BufferedReader(IterStream(chunks), CHUNK), mode="r|", bufsize=CHUNK
-            )
-            for member in export:
-                forget_members(export)
-                if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
-                    continue
-                content = export.extractfile(member)
-                if content is None:
-                    continue
-                what = f"{self.reference}: layer {member.name}"
-                if member.size in skip_sizes:
-                    hashed = DigestReader(content, None, what)
-                    hashed.drain()
-                    if hashed.digest in missing:
-                        skipped_but_wanted.add(member.size)
-                    continue
+        export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
+        for member in export:
+            forget_members(export)
+            if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
+                continue
+            content = export.extractfile(member)
+            if content is None:
+                continue
+            what = f"{self.reference}: layer {member.name}"
+            if member.size in skip_sizes:
                 hashed = DigestReader(content, None, what)
-                yield LayerStream(None, hashed)
                 hashed.drain()
-                missing.discard(hashed.digest)
-        except docker.errors.APIError as exc:
-            raise ImageError(f"{self.reference}: export failed ({_short(exc)})") from exc
-        except (tarfile.TarError, requests.exceptions.RequestException) as exc:
-            raise ImageError(f"{self.reference}: export stream broken ({_short(exc)})") from exc
+                if hashed.digest in missing:
+                    skipped_but_wanted.add(member.size)
+                continue
+            hashed = DigestReader(content, None, what)
+            yield LayerStream(None, hashed)
+            hashed.drain()
+            missing.discard(hashed.digest)
 
     def close(self) -> None:
         self.client.close()
