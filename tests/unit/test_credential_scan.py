@@ -108,9 +108,9 @@ def test_hostile_content_is_scanned_in_linear_time() -> None:
         ("/root/.pgpass", "\\" * 900_000),
         ("/opt/k.pem", "-----BEGIN PRIVATE KEY-----" * 30_000),
     ):
-        started = time.monotonic()
+        started = time.process_time()
         scan_credentials(path, text.encode())
-        assert time.monotonic() - started < 5, path
+        assert time.process_time() - started < 5, path
 
 
 def test_undecodable_bytes_are_read_as_what_they_are() -> None:

@@ -353,9 +353,9 @@ def test_canonical_history_lines(created_by: str, keyword: str, text: str) -> No
 def test_long_histories_and_files_finish_quickly() -> None:
     dockerfile = parse_dockerfile("FROM x\n" + "".join(f"RUN step {i}\nUSER u{i}\n" for i in range(4000)))
     history = entries([f"/bin/sh -c step {i}" for i in range(20_000)])
-    started = time.monotonic()
+    started = time.process_time()
     matches = match_history(dockerfile, history)
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
     assert len(matches) == len(history)
     assert [match.line for match in matches[:3]] == [2, 4, 6]
     assert all(match.confidence == "none" for match in matches[ALIGNED_ENTRIES:])
@@ -364,9 +364,9 @@ def test_long_histories_and_files_finish_quickly() -> None:
 def test_hostile_history_text_is_bounded() -> None:
     dockerfile = parse_dockerfile("FROM x\nENV A=$X B=$Y C=$Z\n" * 400)
     line = "ENV A=" + "a" * 2_000_000
-    started = time.monotonic()
+    started = time.process_time()
     matches = match_history(dockerfile, [HistoryEntry(line, empty_layer=True)] * 400)
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
     assert {match.confidence for match in matches} <= {"likely", "none"}
 
 

@@ -382,9 +382,9 @@ def test_every_scenario_dockerfile_parses_with_its_lines(scenario: str) -> None:
 
 
 def finishes_quickly(text: str, expected: str, seconds: float = 3.0) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     assert expected in error_of(text)
-    assert time.monotonic() - started < seconds
+    assert time.process_time() - started < seconds
 
 
 def test_a_hundred_thousand_instructions() -> None:

@@ -52,9 +52,9 @@ def test_resolving_a_target_of_200k_parts_is_linear_once_the_limit_is_raised(
 ) -> None:
     limits = Limits(symlink_target_bytes=1 << 20)
     view = view_of(F("etc/hostname", b"x"), F("link", kind="symlink", link=DOT_PARTS), limits=limits)
-    started = time.monotonic()
+    started = time.process_time()
     assert view.resolve("/link") == "/etc/hostname"
-    assert time.monotonic() - started < 1  # the quadratic walk took minutes
+    assert time.process_time() - started < 1  # the quadratic walk took minutes
     run = review(
         tmp_path,
         capsys,
@@ -217,9 +217,9 @@ def test_a_description_of_a_million_lines_is_read_in_linear_time() -> None:
     paragraph = (
         b"Package: doc\nStatus: install ok installed\nVersion: 1\nDescription: x\n" + b" more\n" * 1_000_000
     )
-    started = time.monotonic()
+    started = time.process_time()
     (package,) = dpkg.parse_status(paragraph)
-    assert time.monotonic() - started < 5  # joining line by line was quadratic
+    assert time.process_time() - started < 5  # joining line by line was quadratic
     assert package.name == "doc"
 
 
@@ -321,9 +321,9 @@ def test_replacing_thousands_of_distributions_takes_linear_work(
     count = 3000
     base = Image([layer_tar([*PYTHON, *(dist(i, 1) for i in range(count))])])
     upgrade = [F(f"{SITE}/.wh.d{i}-1.dist-info") for i in range(count)] + [dist(i, 2) for i in range(count)]
-    started = time.monotonic()
+    started = time.process_time()
     run = review(tmp_path, capsys, Image([*base.layers, layer_tar(upgrade)]), base=base)
-    assert time.monotonic() - started < 6  # it took 6.4 s with 3000, and four times that with twice as many
+    assert time.process_time() - started < 6  # it took 6.4 s with 3000, and four times that with twice as many
     assert run.code == 0, run.err
     # each replacement is its distribution's one finding, the old metadata counted in its evidence
     assert [f for f in run.report["findings"] if f["rule"] == "base-file-deleted"] == []
@@ -389,9 +389,9 @@ def test_a_path_naming_one_directory_200k_times_lists_it_once(
     tools = [F(f"usr/bin/tool{i}", b"#!/bin/sh\n", mode=0o755) for i in range(500)]
     path = ":".join(["/usr/bin", "/usr/../usr/bin"] * 100_000)
     derived = Image([*BASE.layers, layer_tar(tools)], config={"Env": [f"PATH={path}"]})
-    started = time.monotonic()
+    started = time.process_time()
     run = review(tmp_path, capsys, derived)
-    assert time.monotonic() - started < 5  # 200,000 listings of 500 names took 36 s
+    assert time.process_time() - started < 5  # 200,000 listings of 500 names took 36 s
     assert run.code == 0, run.err
 
 

@@ -40,9 +40,9 @@ RECURSIVE_VIEW = database(
 
 def skipped(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     """The warning for the rpm database ``data``: it must give no packages."""
-    started = time.monotonic()
+    started = time.process_time()
     scan = read_os_packages({RPMDB: data}, limits)
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     assert scan.packages == []
     (warning,) = scan.warnings
     assert warning.startswith(f"{RPMDB}: not read, so its rpm packages are left out: ")

@@ -145,12 +145,12 @@ def test_a_sparse_file_is_read_without_its_holes(
 
 def test_a_sparse_file_of_a_terabyte_is_refused_at_once_and_its_zeros_are_never_hashed() -> None:
     bomb = old_gnu_sparse(b"var/huge", 1 << 40, [(0, b"x"), ((1 << 40) - 1, b"y")])
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(LimitExceeded, match="the layer decompresses to more than 64GiB"):
         index(bomb)
     allowed = index(bomb, limits(layer_bytes=2 << 40, image_bytes=2 << 40))
     assert allowed.entries[0].size == 1 << 40
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_a_sparse_map_is_bounded_like_any_special_header() -> None:
@@ -208,7 +208,7 @@ def test_a_decompression_bomb_stops_at_the_layer_budget_not_at_its_end(compressi
     blob = pack(zeros) + b"".join(pack(bytes(1 << 20)) for _ in range(256))
     blob += packer.flush() if packer else zpacker.flush()
     assert len(blob) < 1 << 20
-    started = time.monotonic()
+    started = time.process_time()
     tracemalloc.start()
     stream = decompressed(io.BytesIO(blob), "img layer 1")
     with pytest.raises(
@@ -218,7 +218,7 @@ def test_a_decompression_bomb_stops_at_the_layer_budget_not_at_its_end(compressi
         index_layer(stream, None, "img layer 1", CAPTURE, limits(layer_bytes=MiB))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert time.monotonic() - started < 1 and peak < 16 * MiB
+    assert time.process_time() - started < 1 and peak < 16 * MiB
 
 
 def test_the_image_budget_is_shared_by_its_layers() -> None:

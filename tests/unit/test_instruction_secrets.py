@@ -87,6 +87,6 @@ def test_hostile_history_lines_are_searched_in_linear_time() -> None:
         "Authorization: " * 60_000,
         "A=" * 300_000,
     ):
-        started = time.monotonic()
+        started = time.process_time()
         redact_text(text)
-        assert time.monotonic() - started < 5, text[:20]
+        assert time.process_time() - started < 5, text[:20]
