@@ -323,7 +323,7 @@ def test_replacing_thousands_of_distributions_takes_linear_work(
     upgrade = [F(f"{SITE}/.wh.d{i}-1.dist-info") for i in range(count)] + [dist(i, 2) for i in range(count)]
     started = time.process_time()
     run = review(tmp_path, capsys, Image([*base.layers, layer_tar(upgrade)]), base=base)
-    assert time.process_time() - started < 6  # it took 6.4 s with 3000, and four times that with twice as many
+    assert time.process_time() - started < 6  # 6.4 s with 3000, and four times that with twice as many
     assert run.code == 0, run.err
     # each replacement is its distribution's one finding, the old metadata counted in its evidence
     assert [f for f in run.report["findings"] if f["rule"] == "base-file-deleted"] == []
