@@ -19,6 +19,7 @@ from layerdiff.report.boundary import clean_report
 from layerdiff.report.codec import copy_json
 from layerdiff.report.dockerfile_map import locate
 from layerdiff.report.inventory import inventory_section, packages_section
+from layerdiff.report.json_text import report_text
 from layerdiff.report.wire import (
     Comparison,
     DockerfileMap,
@@ -172,8 +173,8 @@ def file_change(change: FileChange, shared: dict[Any, Any]) -> wire.FileChange:
 
 
 def dumps(report: Report | Inspection) -> str:
-    """The JSON text of a report (or an inspection): sorted keys, two-space indent."""
-    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The JSON text of a report (or an inspection): sorted keys, two-space indent (see json_text)."""
+    return report_text(report)
 
 
 def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> Inspection:
