@@ -1,10 +1,12 @@
 """Where output goes: stdout, or a file replaced atomically. The new content goes to a temporary file beside
 the target, which is then renamed over it, so a crash or a kill never leaves a truncated report or approval
-in place of a good one."""
+in place of a good one. What is not a file — a device (``-o json=/dev/null``), a FIFO, ``/dev/stdout`` — is
+written to as it is, never replaced."""
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +15,9 @@ from layerdiff.errors import UsageError
 
 
 def write_atomically(path: Path, text: str) -> None:
+    if _not_a_file(path):
+        _write_in_place(path, text)
+        return
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -31,6 +36,23 @@ def write_atomically(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
         raise
+
+
+def _not_a_file(path: Path) -> bool:
+    """Whether ``path`` (its links followed) exists and is neither a regular file nor a directory."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_in_place(path: Path, text: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def write_output(output: str | None, text: str) -> None:

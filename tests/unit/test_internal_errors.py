@@ -95,6 +95,25 @@ def test_a_written_file_is_complete_and_has_the_usual_permissions(tmp_path: Path
     assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
+def test_what_is_not_a_file_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """-o json=/dev/null (or a FIFO, /dev/stdout) writes into it: renaming a file over it would put a
+    regular file in place of the device for everyone."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    atomic.write_atomically(fifo, "x" * 100_000)
+    reader.join(timeout=10)
+    assert received == ["x" * 100_000]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["fifo"]  # no temporary file left beside it
+
+
 def test_an_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot write"):
         atomic.write_atomically(tmp_path / "missing" / "out.json", "x")
