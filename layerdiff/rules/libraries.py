@@ -9,8 +9,6 @@ import posixpath
 from collections.abc import Iterator
 
 from layerdiff.diff.inventory import LibraryChange
-from layerdiff.image.limits import Limits
-from layerdiff.image.model import ElfInfo
 from layerdiff.inventory.evidence import resolution_evidence
 from layerdiff.inventory.imports import extension_module
 from layerdiff.inventory.ldcache import LD_SO_CACHE
@@ -35,8 +33,6 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
     stale = _new_stale_entries(context)
     after_ldconfig = {e.soname: e.would_load for e in stale if e.hwcaps_subdirectory is None and e.would_load}
     lost = lost_packages(context)
-    derived = context.diff.derived_files
-    loader = Loader(derived, context.diff.derived_inventory.env.get("LD_LIBRARY_PATH"), context.limits)
     for change in context.diff.inventory.libraries:
         if change.kind != "unresolved":
             continue
@@ -71,7 +67,7 @@ def library_unresolved(context: RuleContext) -> Iterator[Finding]:
                 "before_package": owner,
                 "cause": cause.evidence() if cause is not None else None,
                 "after": None,
-                "searched": _walked(loader, derived.elf(change.object), change, context.limits),
+                "searched": _walked(context, change),
                 "after_ldconfig": fixed_by,
                 "ld_library_path": _ld_library_path(context),
             },
@@ -167,11 +163,21 @@ def _users(context: RuleContext, objects: list[str]) -> str:
     )
 
 
-def _walked(loader: Loader, info: ElfInfo | None, change: LibraryChange, limits: Limits) -> list[str]:
+def _walked(context: RuleContext, change: LibraryChange) -> list[str]:
     """Where ld.so looked in the derived image, in order, each with what it found (check with ls -l)."""
-    steps = list(loader.walk(change.object, info, change.soname)) if info is not None else []
-    items = limits.evidence_items
+    info = context.diff.derived_files.elf(change.object)
+    if info is None:
+        return []
+    # made on the first unresolved library only, as it reads the image's ld.so.conf and cache again
+    loader = context.shared("derived_loader", _derived_loader)
+    steps = list(loader.walk(change.object, info, change.soname))
+    items = context.limits.evidence_items
     return steps if len(steps) <= items else [*steps[:items], f"... and {len(steps) - items} more"]
+
+
+def _derived_loader(context: RuleContext) -> Loader:
+    ld_library_path = context.diff.derived_inventory.env.get("LD_LIBRARY_PATH")
+    return Loader(context.diff.derived_files, ld_library_path, context.limits)
 
 
 def _module(context: RuleContext, path: str) -> str | None:
