@@ -128,6 +128,16 @@ def test_library_resolution_agrees_with_ldd(
     }.get(scenario, libpq.path)
 
 
+def merged_view(tag: str, cache: IndexCache) -> TreeView:
+    """The image's squashed filesystem, from the layer indexes ``seen`` cached."""
+    source = open_source(parse_ref(f"docker:{tag}"))
+    try:
+        image = load_image(source, cache)
+    finally:
+        source.close()
+    return TreeView(build_tree(image.indexes), image.indexes)
+
+
 # The CPU-specific subdirectories ld.so also tries in each trusted directory (glibc-hwcaps, and the legacy
 # tls and platform ones): layerdiff does not model CPU choices, so they are left out of the comparison.
 CPU_SUBDIRECTORY = re.compile(r"/(?:glibc-hwcaps/[^/]+|tls(?:/x86_64){0,2}|x86_64(?:/x86_64)?)/[^/]+$")
@@ -142,12 +152,7 @@ def test_the_search_walked_is_the_files_ld_so_tries(
 ) -> None:
     """library-unresolved's `searched` evidence: each file in the order LD_DEBUG=libs says ld.so tries it."""
     inv, observed = seen[scenario]
-    source = open_source(parse_ref(f"docker:{scenarios[scenario]}"))
-    try:
-        image = load_image(source, cache)  # indexed by ``seen`` already
-    finally:
-        source.close()
-    view = TreeView(build_tree(image.indexes), image.indexes)
+    view = merged_view(scenarios[scenario], cache)
     info = view.elf(PSYCOPG_EXTENSION)
     assert info is not None
     walked = Loader(view, inv.env.get("LD_LIBRARY_PATH")).walk(PSYCOPG_EXTENSION, info, "libpq.so.5")
@@ -186,12 +191,7 @@ def test_what_ldconfig_would_write_agrees_with_ldconfig(
     theirs: dict[tuple[str, str, str | None], str] = {}
     for soname, kind, hwcaps, path in ldconfig_p(observed, "ldconfig would write"):
         theirs.setdefault((soname, kind, hwcaps), path)  # the first of a name is the one ld.so takes
-    source = open_source(parse_ref(f"docker:{scenarios[scenario]}"))
-    try:
-        image = load_image(source, cache)  # indexed by ``seen`` already
-    finally:
-        source.close()
-    view = TreeView(build_tree(image.indexes), image.indexes)
+    view = merged_view(scenarios[scenario], cache)
     native = ldconfig_abi(view, [])
     assert native is not None  # Debian's /sbin/ldconfig
     written = ldconfig_would_write(view, inv.ld_so_conf_dirs, native)
