@@ -9,12 +9,15 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from layerdiff.errors import UsageError
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+    """``text`` (or its pieces, written as they come) in place of the file at ``path``."""
     if _not_a_file(path):
         _write_in_place(path, text)
         return
@@ -24,7 +27,7 @@ def write_atomically(path: Path, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            _write(handle, text)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -47,18 +50,23 @@ def _not_a_file(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def _write_in_place(path: Path, text: str) -> None:
+def _write(handle: TextIO, text: str | Iterable[str]) -> None:
+    for piece in (text,) if isinstance(text, str) else text:
+        handle.write(piece)
+
+
+def _write_in_place(path: Path, text: str | Iterable[str]) -> None:
     try:
         with path.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+            _write(handle, text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def write_output(output: str | None, text: str) -> None:
-    """``text`` to stdout (``output`` None or ``-``) or to the file ``output``."""
+def write_output(output: str | None, text: str | Iterable[str]) -> None:
+    """``text`` (or its pieces) to stdout (``output`` None or ``-``) or to the file ``output``."""
     if output is None or output == "-":
-        sys.stdout.write(text)
+        _write(sys.stdout, text)
         sys.stdout.flush()
     else:
         write_atomically(Path(output), text)

@@ -137,7 +137,7 @@ def compare(
         extends_base=extends,
         base_layers=layer_infos(base),
         derived_layers=layer_infos(derived),
-        file_changes=tuple(diff_trees(base_tree, derived_tree, first_reviewed)),
+        file_changes=diff_trees(base_tree, derived_tree, first_reviewed),
         config_changes=tuple(
             diff_config(base.snapshot.runtime_config, derived.snapshot.runtime_config, derived_history)
         ),

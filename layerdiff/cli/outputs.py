@@ -17,7 +17,7 @@ from typing import TypeVar
 from layerdiff.atomic import write_output
 from layerdiff.errors import UsageError
 from layerdiff.render.interface import OutputFormat, Presentation, file_width
-from layerdiff.render.registry import format_for_file, render
+from layerdiff.render.registry import format_for_file, render_pieces
 
 Document = TypeVar("Document")
 STDOUT = "-"
@@ -123,4 +123,4 @@ def write_outputs(
         shown = Presentation(
             color=terminal and "NO_COLOR" not in os.environ, width=None if terminal else file_width()
         )
-        write_output(output.path, render(formats, document, output.format, shown))
+        write_output(output.path, render_pieces(formats, document, output.format, shown))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,7 +21,7 @@ class ChangeKind(StrEnum):
     METADATA = "metadata"  # only mode, uid, gid or xattrs changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileChange:
     path: str
     kind: ChangeKind
@@ -57,7 +58,7 @@ class ImageDiff:
     extends_base: bool
     base_layers: tuple[LayerInfo, ...]
     derived_layers: tuple[LayerInfo, ...]
-    file_changes: tuple[FileChange, ...]
+    file_changes: Sequence[FileChange]  # sorted by path (layerdiff.diff.files.FileChanges)
     config_changes: tuple[ConfigChange, ...]
     warnings: tuple[str, ...]
     base_inventory: Inventory

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+from layerdiff.image.entry_table import EntryTable, type_code
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
 from layerdiff.image.model import Entry, EntryType, LayerIndex
 from layerdiff.image.paths import display
@@ -20,9 +21,96 @@ class Node:
     layer: int  # position of the layer that last wrote this path
 
 
+_ROW_BITS = 32
+_ROW_MASK = (1 << _ROW_BITS) - 1
+_DIR, _OPAQUE, _WHITEOUT, _FILE, _HARDLINK = map(
+    type_code, (EntryType.DIR, EntryType.OPAQUE, EntryType.WHITEOUT, EntryType.FILE, EntryType.HARDLINK)
+)
+Slot = int | Node  # a layer's row (layer << 32 | row), or a node the tree made itself
+
+
+class NodeMap(Mapping[str, Node]):
+    """The merged tree's paths, each held as the row of the layer that wrote it: a ``Node`` is made when a
+    path is read. The few nodes no layer row describes as they are (implied parent directories, hard links
+    resolved to their target's content) are kept as nodes."""
+
+    __slots__ = ("_slots", "tables")
+
+    def __init__(self, tables: list[EntryTable] | None = None, slots: dict[str, Slot] | None = None) -> None:
+        self.tables: list[EntryTable] = tables if tables is not None else []
+        self._slots: dict[str, Slot] = slots if slots is not None else {}
+
+    def copy(self) -> NodeMap:
+        return NodeMap(list(self.tables), dict(self._slots))
+
+    def _node(self, slot: Slot) -> Node:
+        if isinstance(slot, Node):
+            return slot
+        layer = slot >> _ROW_BITS
+        return Node(self.tables[layer].entry(slot & _ROW_MASK), layer)
+
+    def __getitem__(self, path: str) -> Node:
+        return self._node(self._slots[path])
+
+    def get(self, path: str, default: Node | None = None) -> Node | None:  # type: ignore[override]
+        slot = self._slots.get(path)
+        return self._node(slot) if slot is not None else default
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._slots
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slots)
+
+    def items(self) -> Iterator[tuple[str, Node]]:  # type: ignore[override]
+        node = self._node
+        for path, slot in self._slots.items():
+            yield path, node(slot)
+
+    def slot(self, path: str) -> Slot | None:
+        """Where ``path`` is held (compare two with ``==``: the same row of the same layer), for
+        ``node_at``."""
+        return self._slots.get(path)
+
+    def node_at(self, slot: Slot) -> Node:
+        return self._node(slot)
+
+    def slots(self) -> Iterator[tuple[str, Slot]]:
+        return iter(self._slots.items())
+
+    @staticmethod
+    def layer_at(slot: Slot) -> int:
+        return slot.layer if isinstance(slot, Node) else slot >> _ROW_BITS
+
+    def layer_of(self, path: str) -> int | None:
+        """The layer that last wrote ``path``, without making its node."""
+        slot = self._slots.get(path)
+        return self.layer_at(slot) if slot is not None else None
+
+    def is_dir(self, path: str) -> bool:
+        slot = self._slots.get(path)
+        if slot is None:
+            return False
+        if isinstance(slot, Node):
+            return slot.entry.type is EntryType.DIR
+        return self.tables[slot >> _ROW_BITS].type_codes[slot & _ROW_MASK] == _DIR
+
+    def put_row(self, path: str, layer: int, row: int) -> None:
+        self._slots[path] = layer << _ROW_BITS | row
+
+    def put_node(self, path: str, node: Node) -> None:
+        self._slots[path] = node
+
+    def remove(self, path: str) -> bool:
+        return self._slots.pop(path, None) is not None
+
+
 @dataclass
 class Tree:
-    nodes: dict[str, Node] = field(default_factory=dict)
+    nodes: NodeMap = field(default_factory=NodeMap)
     children: dict[str, set[str]] = field(default_factory=dict)
     removed_by: dict[str, int] = field(default_factory=dict)  # path -> layer whose whiteout removed it
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (layer position, message)
@@ -30,7 +118,7 @@ class Tree:
 
     def copy(self) -> Tree:
         return Tree(
-            nodes=dict(self.nodes),
+            nodes=self.nodes.copy(),
             children={k: set(v) for k, v in self.children.items()},
             removed_by=dict(self.removed_by),
             warnings=list(self.warnings),
@@ -44,18 +132,23 @@ class Tree:
         would refuse to create it, so no runtime could extract the layer.
         """
         position = self.layer_count
+        table = index.table
         _check_symlink_targets(index, position, limits.symlink_target_bytes)
         self.layer_count += 1
+        del self.nodes.tables[position:]
+        self.nodes.tables.append(table)
         self.warnings.extend((position, w) for w in index.warnings)
-        for entry in index.entries:
-            if entry.type is EntryType.OPAQUE:
-                for child in list(self.children.get(entry.path, ())):
+        codes, paths = table.type_codes, table.paths
+        for row, code in enumerate(codes):
+            if code == _OPAQUE:
+                path = paths[row]
+                for child in list(self.children.get(path, ())):
                     self._remove(child, position)
-            elif entry.type is EntryType.WHITEOUT:
-                self._remove(entry.path, position)
-        for entry in index.entries:
-            if entry.type not in (EntryType.OPAQUE, EntryType.WHITEOUT):
-                self._write(entry, position)
+            elif code == _WHITEOUT:
+                self._remove(paths[row], position)
+        for row, code in enumerate(codes):
+            if code not in (_OPAQUE, _WHITEOUT):
+                self._write(table, row, code, position)
                 if len(self.nodes) > limits.tree_nodes:  # implied parents count too
                     raise LimitExceeded(
                         f"layer {position}",
@@ -64,19 +157,28 @@ class Tree:
                         f"more than {limits.tree_nodes} paths",
                     )
 
-    def _write(self, entry: Entry, position: int) -> None:
-        existing = self.nodes.get(entry.path)
-        if existing is not None and existing.entry.type is EntryType.DIR and entry.type is not EntryType.DIR:
-            self._remove(entry.path, position)  # a non-directory replaces a directory and everything in it
-        if entry.type is EntryType.HARDLINK and entry.sha256 is None and entry.link is not None:
-            entry = self._resolve_hardlink(entry, position)
-        self._ensure_parents(entry.path, position)
-        self.nodes[entry.path] = Node(entry, position)
-        self.removed_by.pop(entry.path, None)
-        if entry.path != ROOT:
-            self.children.setdefault(posixpath.dirname(entry.path), set()).add(entry.path)
+    def _write(self, table: EntryTable, row: int, code: int, position: int) -> None:
+        path = table.paths[row]
+        if code != _DIR and self.nodes.is_dir(path):
+            self._remove(path, position)  # a non-directory replaces a directory and everything in it
+        self._ensure_parents(path, position)
+        link = table.link_of(row) if code == _HARDLINK else None
+        entry = table.entry(row) if link is not None else None
+        if (
+            entry is not None
+            and entry.sha256 is None
+            and (resolved := self._resolve_hardlink(entry, position))
+        ):
+            self.nodes.put_node(path, Node(resolved, position))
+        else:
+            self.nodes.put_row(path, position, row)
+        if self.removed_by:
+            self.removed_by.pop(path, None)
+        if path != ROOT:
+            self.children.setdefault(posixpath.dirname(path), set()).add(path)
 
-    def _resolve_hardlink(self, entry: Entry, position: int) -> Entry:
+    def _resolve_hardlink(self, entry: Entry, position: int) -> Entry | None:
+        """The link with its target's content, when the target (from a lower layer) is a file."""
         assert entry.link is not None
         target = self.nodes.get(entry.link)
         if target is None:
@@ -86,10 +188,10 @@ class Tree:
                     f"hard link {display(entry.path)} points to {display(entry.link)}, which does not exist",
                 )
             )
-            return entry
+            return None
         if target.entry.type is EntryType.FILE:
             return replace(entry, sha256=target.entry.sha256, size=target.entry.size)
-        return entry
+        return None
 
     def _ensure_parents(self, path: str, position: int) -> None:
         missing = []
@@ -100,8 +202,8 @@ class Tree:
                 break
             current = posixpath.dirname(current)
         for directory in reversed(missing):
-            self.nodes[directory] = Node(
-                Entry(path=directory, type=EntryType.DIR, mode=_IMPLICIT_DIR_MODE), position
+            self.nodes.put_node(
+                directory, Node(Entry(path=directory, type=EntryType.DIR, mode=_IMPLICIT_DIR_MODE), position)
             )
             if directory != ROOT:
                 self.children.setdefault(posixpath.dirname(directory), set()).add(directory)
@@ -112,7 +214,7 @@ class Tree:
         stack = [path]
         while stack:
             current = stack.pop()
-            if self.nodes.pop(current, None) is not None:
+            if self.nodes.remove(current):
                 self.removed_by[current] = position
             stack.extend(self.children.pop(current, ()))
         siblings = self.children.get(posixpath.dirname(path))

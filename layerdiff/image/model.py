@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from layerdiff.image.entry_table import EntryTable
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,20 @@ class CredentialScan:
 class LayerIndex:
     diff_id: str
     tar_size: int
-    entries: tuple[Entry, ...]
+    entries: Sequence[Entry]  # held as an EntryTable (layerdiff.image.entry_table), whatever it is given
     warnings: tuple[str, ...] = field(default=())
     contents: Mapping[str, bytes] = field(default_factory=dict)  # captured files, by path
     elf: Mapping[str, ElfInfo] = field(default_factory=dict)  # ELF objects, by path
     credentials: Mapping[str, CredentialScan] = field(default_factory=dict)  # credential files, by path
+
+    def __post_init__(self) -> None:
+        from layerdiff.image.entry_table import EntryTable
+
+        object.__setattr__(self, "entries", EntryTable.of(self.entries))
+
+    @property
+    def table(self) -> EntryTable:
+        return cast("EntryTable", self.entries)
 
 
 def env_map(env: Sequence[str] | None) -> dict[str, str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
-from layerdiff.image.model import CredentialHit, CredentialScan, ElfInfo, Entry, EntryType, LayerIndex
+from layerdiff.image.entry_table import EntryTable
+from layerdiff.image.model import CredentialHit, CredentialScan, ElfInfo, LayerIndex
 from layerdiff.index.capture import CaptureSpec
 
 # Bump when the meaning or layout of a cached index changes; older rows are then ignored. Rows are also
@@ -21,8 +22,8 @@ from layerdiff.index.capture import CaptureSpec
 # 5: tar read as Go reads it (global PAX headers ignored, sparse holes unread); 6: /etc/ld.so.cache kept;
 # 7: credential files kept as where their credentials are (line, kind, setting), never their content;
 # 8: Python scripts keep the modules they import, and files declared as heads (Python start-up modules)
-# their first lines
-INDEX_FORMAT = 8
+# their first lines; 9: the entries in columns (layerdiff.image.entry_table), not a JSON row each
+INDEX_FORMAT = 9
 
 
 # Column definitions per table. Rows are disposable, so a table written with another layout (by an older
@@ -95,8 +96,13 @@ class IndexCache:
         if row is None:
             self.misses += 1
             return None
+        try:
+            index = _decode(diff_id, row[0], row[1], row[2])
+        except (ValueError, KeyError, struct.error, zlib.error):  # a damaged row: the layer is read again
+            self.misses += 1
+            return None
         self.hits += 1
-        return _decode(diff_id, row[0], row[1], row[2])
+        return index
 
     def put(self, index: LayerIndex, capture: CaptureSpec) -> None:
         """Keep ``index``, made while capturing what ``capture`` declares."""
@@ -137,38 +143,22 @@ class IndexCache:
 
 
 def _encode(index: LayerIndex) -> tuple[bytes, bytes]:
-    rows = [
-        [
-            e.path,
-            e.type.value,
-            e.mode,
-            e.uid,
-            e.gid,
-            e.size,
-            e.link,
-            e.sha256,
-            [list(x) for x in e.xattrs],
-            e.md5,
-        ]
-        for e in index.entries
-    ]
     elf = {path: asdict(info) for path, info in index.elf.items()}
     credentials = {
         path: [scan.format, [[hit.line, hit.kind, hit.setting] for hit in scan.hits], scan.omitted]
         for path, scan in index.credentials.items()
     }
-    document = {"entries": rows, "warnings": list(index.warnings), "elf": elf, "credentials": credentials}
-    payload = json.dumps(document).encode()
+    document = {"warnings": list(index.warnings), "elf": elf, "credentials": credentials}
+    facts = json.dumps(document).encode()
+    payload = struct.pack(">Q", len(facts)) + facts + index.table.pack()
     return zlib.compress(payload, 1), zlib.compress(_pack_contents(index.contents), 1)
 
 
 def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> LayerIndex:
-    data = json.loads(zlib.decompress(payload))
-    # a row holds an entry's fields in their order (see _encode)
-    entries = tuple(
-        Entry(path, EntryType(kind), mode, uid, gid, size, link, sha256, tuple(map(tuple, xattrs)), md5)
-        for path, kind, mode, uid, gid, size, link, sha256, xattrs, md5 in data["entries"]
-    )
+    unpacked = zlib.decompress(payload)
+    (facts_size,) = struct.unpack_from(">Q", unpacked)
+    data = json.loads(unpacked[8 : 8 + facts_size])
+    entries = EntryTable.unpack(memoryview(unpacked)[8 + facts_size :])
     elf = {
         path: ElfInfo(**{**info, **{k: tuple(info[k]) for k in ("needed", "rpath", "runpath")}})
         for path, info in data["elf"].items()

@@ -7,6 +7,7 @@ import io
 import posixpath
 
 from layerdiff.errors import CorruptLayer
+from layerdiff.image.entry_table import EntryTable
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits, utf8_size_over
 from layerdiff.image.model import CredentialScan, ElfInfo, Entry, EntryType, LayerIndex
 from layerdiff.image.paths import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, display, normalize
@@ -76,7 +77,7 @@ def index_layer(
     return LayerIndex(
         diff_id=hashed.digest,
         tar_size=hashed.bytes_read,
-        entries=tuple(layer.entries.values()),
+        entries=layer.entries,
         warnings=tuple(layer.warnings),
         contents=layer.contents,
         elf=layer.elf,
@@ -113,7 +114,10 @@ class _LayerReader:
         self.what = what
         self.capture = capture
         self.budgets = budgets
-        self.entries: dict[tuple[str, bool], Entry] = {}  # keyed by (path, is a whiteout/opaque marker)
+        self.entries = EntryTable()
+        # the row of each path, and of each path a whiteout or opaque marker names (kept apart)
+        self._rows: dict[str, int] = {}
+        self._marker_rows: dict[str, int] = {}
         self.contents: dict[str, bytes] = {}
         self.elf: dict[str, ElfInfo] = {}
         self.credentials: dict[str, CredentialScan] = {}
@@ -123,15 +127,19 @@ class _LayerReader:
         entry = self._entry(reader, member)
         if entry is None:
             return
-        key = (entry.path, entry.type in _MARKERS)
-        if key in self.entries and entry.type is not EntryType.DIR:
+        rows = self._marker_rows if entry.type in _MARKERS else self._rows
+        row = rows.get(entry.path)
+        if row is not None and entry.type is not EntryType.DIR:
             self.warnings.append(f"{display(entry.path)} appears more than once; the last entry wins")
         if entry.type is not EntryType.FILE:
             # a later non-file entry for the same path replaces whatever content was kept for it
             self.contents.pop(entry.path, None)
             self.elf.pop(entry.path, None)
             self.credentials.pop(entry.path, None)
-        self.entries[key] = entry
+        if row is None:
+            rows[entry.path] = self.entries.append(entry)
+        else:
+            self.entries.replace(row, entry)
 
     def _entry(self, reader: TarReader, member: TarEntry) -> Entry | None:
         path = normalize(member.name, self.what)
@@ -168,7 +176,8 @@ class _LayerReader:
             link = member.linkname
         elif kind is EntryType.HARDLINK:
             link = normalize(member.linkname, self.what)
-            target = self.entries.get((link, False))
+            target_row = self._rows.get(link)
+            target = self.entries.entry(target_row) if target_row is not None else None
             if target is not None and target.type is EntryType.FILE:
                 sha256, md5, size = target.sha256, target.md5, target.size
                 self._share_facts(link, path)

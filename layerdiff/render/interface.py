@@ -4,7 +4,7 @@ format is asked for (so ``--format json`` imports neither rich nor the CycloneDX
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -32,6 +32,8 @@ class OutputFormat(Generic[Document]):
     load: Callable[[Presentation], Callable[[Document], str]]
     # file name endings that mean this format in a bare `-o FILE` (".cdx.json" before ".json")
     extensions: tuple[str, ...] = field(default=())
+    # a renderer that hands the output out in pieces as it makes them (a report's JSON: hundreds of MB)
+    pieces: Callable[[Presentation], Callable[[Document], Iterable[str]]] | None = None
 
 
 def file_width() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +21,12 @@ def _json(shown: Presentation) -> Callable[[Report | Inspection], str]:
     from layerdiff.report.model import dumps
 
     return dumps
+
+
+def _json_pieces(shown: Presentation) -> Callable[[Report | Inspection], Iterable[str]]:
+    from layerdiff.report.json_text import report_pieces
+
+    return report_pieces
 
 
 def _table(shown: Presentation) -> Callable[[Report], str]:
@@ -64,7 +70,11 @@ REPORT_FORMATS: Mapping[str, OutputFormat[Report]] = {
     for f in (
         OutputFormat[Report]("table", "a summary and the findings, for people", _table, (".txt",)),
         OutputFormat[Report](
-            "json", "the versioned report (docs/report.md), for CI, `render` and `view`", _json, (".json",)
+            "json",
+            "the versioned report (docs/report.md), for CI, `render` and `view`",
+            _json,
+            (".json",),
+            _json_pieces,
         ),
         OutputFormat[Report](
             "markdown", "a pull-request comment that fits GitHub's limit", _markdown, (".md",)
@@ -137,3 +147,16 @@ def render(
     except KeyError:
         raise UsageError(f"unknown output format {fmt!r} (one of {', '.join(formats)})") from None
     return chosen.load(shown)(document)
+
+
+def render_pieces(
+    formats: Mapping[str, OutputFormat[_Document]],
+    document: _Document,
+    fmt: str,
+    shown: Presentation = PLAIN,
+) -> Iterable[str]:
+    """``render``'s text, in the pieces a format makes it in (one for most)."""
+    chosen = formats.get(fmt.lower())
+    if chosen is not None and chosen.pieces is not None:
+        return chosen.pieces(shown)(document)
+    return (render(formats, document, fmt, shown),)

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from layerdiff.lazy_sequence import MappedSequence
 from layerdiff.report.codec import Wire, field_shape
 from layerdiff.report.wire import ConfigChange, FileChange, ImageConfig
 from layerdiff.text.redaction import Redactor
@@ -88,7 +89,8 @@ def _cleaner(cls: type) -> _Clean:
             value = getattr(item, name)
             if value is not None:
                 cleaned = step(value, boundary)
-                if cleaned is not value and cleaned != value:
+                # a sequence made as it is read is cleaned as it is read: comparing would make every item
+                if cleaned is not value and (isinstance(cleaned, MappedSequence) or cleaned != value):
                     changes[name] = cleaned
         if special is not None:
             changes = special(item, changes, boundary)
@@ -114,7 +116,13 @@ def _field_cleaner(annotation: Any) -> _Clean | None:
         )
     if inner is None:
         return None
-    return lambda value, boundary: tuple([inner(v, boundary) for v in value])
+
+    def array(value: Any, boundary: _Boundary) -> Any:
+        if isinstance(value, MappedSequence):
+            return value.then(lambda item: inner(item, boundary))
+        return tuple([inner(v, boundary) for v in value])
+
+    return array
 
 
 def _config_change(item: ConfigChange, changes: dict[str, Any], boundary: _Boundary) -> dict[str, Any]:

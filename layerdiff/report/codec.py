@@ -2,8 +2,8 @@
 
 The mapping is fixed by the field types, so that a new field needs no conversion code:
 
-- every attribute is the JSON key of the same name; a field with a default (``path_hex``) is an optional key,
-  absent when the value is None;
+- every attribute is the JSON key of the same name; a field with a default (``path_hex``, a file change's
+  ``before``) is an optional key, absent when the value is its default (None, or an empty array);
 - a nested dataclass is a JSON object, ``tuple[X, ...]`` a JSON array, ``X | None`` a nullable value;
 - ``tuple[tuple[str, X], ...]`` is a JSON object kept as its pairs (extended attributes: one tuple instead
   of a dict per file entry);
@@ -95,8 +95,9 @@ def _class_encoder(cls: type) -> _Encode:
             value = names.variable()
             expression = _conversion(field.type, value, names, decoding=False)
             if _optional(field):
+                present = "is not None" if field.default is None else ""  # else: a tuple, absent when empty
                 optional.append(
-                    f"if ({value} := item.{field.name}) is not None: data[{field.name!r}] = {expression}"
+                    f"if ({value} := item.{field.name}) {present}: data[{field.name!r}] = {expression}"
                 )
             else:
                 required.append(f"{field.name!r}: {_nullable(value, f'item.{field.name}', expression)}")
@@ -106,7 +107,13 @@ def _class_encoder(cls: type) -> _Encode:
 
 
 def _field_decoding(field: dataclasses.Field[Any], names: "_Names") -> str:
-    source = f"data.get({field.name!r})" if _optional(field) else f"data[{field.name!r}]"
+    if not _optional(field):
+        source = f"data[{field.name!r}]"
+    elif field.default is None:
+        source = f"data.get({field.name!r})"
+    else:  # an array (or a JSON object of pairs) absent when empty
+        empty = "{}" if field_shape(field.type)[0] == "pairs" else "()"
+        source = f"data.get({field.name!r}, {empty})"
     value = names.variable()
     expression = _conversion(field.type, value, names, decoding=True)
     if field.metadata.get("shared"):
@@ -192,6 +199,8 @@ def field_shape(annotation: Any) -> tuple[str, Any]:
         return field_shape(members[0])
     if origin is Mapping:
         return "json", None
+    if origin is Sequence:  # read as a tuple; written from any sequence (one made as it is read)
+        return "array", get_args(annotation)[0]
     if origin is tuple:
         item, ellipsis = get_args(annotation)
         if ellipsis is not Ellipsis:

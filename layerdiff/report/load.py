@@ -25,6 +25,9 @@ from layerdiff.text.redaction import Redactor
 
 _KINDS = frozenset({"added", "removed", "modified", "metadata"})
 _STATE_FIELDS = ("type", "mode", "uid", "gid", "size", "link", "sha256", "xattrs")
+_REQUIRED_STATE_FIELDS = ("type", "mode", "uid", "gid", "size")  # the rest absent when null or empty
+# Schema 2 only made keys optional (and laid file changes out one a line): a 1.x report reads as 2.0.
+_READ_MAJORS = ("1", "2")
 _TYPES = frozenset({"file", "dir", "symlink", "hardlink", "char", "block", "fifo"})
 _MODE = re.compile(r"[0-7]{4}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -48,7 +51,8 @@ def parse_report(text: str, source: str) -> Report:
 
 
 def report_problem(report: Any) -> str | None:
-    """What makes ``report`` unusable as a diff report of this release's schema major version, or None."""
+    """What makes ``report`` unusable as a diff report of this release's schema major version (or of 1.x,
+    which it reads), or None."""
     if not isinstance(report, dict):
         return "the document is not a JSON object"
     version = report.get("schema_version")
@@ -57,7 +61,7 @@ def report_problem(report: Any) -> str | None:
         if "predicateType" in report:
             return "it is an in-toto Statement (an approval record?), not a report"
         return "it has no schema_version"
-    if not isinstance(version, str) or version.split(".", 1)[0] != major:
+    if not isinstance(version, str) or version.split(".", 1)[0] not in _READ_MAJORS:
         return f"schema_version {version!r}, expected {major}.x"
     changes = report.get("file_changes")
     if not isinstance(changes, list):
@@ -70,7 +74,7 @@ def report_problem(report: Any) -> str | None:
         problem = _file_change_problem(change)
         if problem is not None:
             return f"file_changes[{position}]: {problem}"
-    return _schema_problem({**report, "file_changes": []})
+    return _schema_problem({**report, "schema_version": SCHEMA_VERSION, "file_changes": []})
 
 
 def _schema_problem(report: Mapping[str, Any]) -> str | None:
@@ -94,19 +98,19 @@ def _file_change_problem(change: Any) -> str | None:
     layer = change.get("layer", ...)
     if layer is not None and (not isinstance(layer, int) or isinstance(layer, bool)):
         return "layer: expected an integer or null"
-    fields = change.get("fields")
+    fields = change.get("fields", [])
     if not isinstance(fields, list) or not all(name in _STATE_FIELDS for name in fields):
         return f"fields: expected an array of {', '.join(_STATE_FIELDS)}"
     path_hex = change.get("path_hex")
     if path_hex is not None and not (isinstance(path_hex, str) and _HEX.fullmatch(path_hex)):
         return "path_hex: expected hex digits"
     for side in ("before", "after"):
-        state = change.get(side, ...)
+        state = change.get(side)
         if state is None:
             continue
         if not isinstance(state, dict):
             return f"{side}: expected an object or null"
-        missing = [name for name in _STATE_FIELDS if name not in state]
+        missing = [name for name in _REQUIRED_STATE_FIELDS if name not in state]
         if missing:
             return f"{side}: missing {', '.join(missing)}"
         if not all(isinstance(state[name], int) for name in ("size", "uid", "gid")):
@@ -116,14 +120,17 @@ def _file_change_problem(change: Any) -> str | None:
             isinstance(state["mode"], str) and _MODE.fullmatch(state["mode"])
         ):
             return f"{side}: type must be one of {', '.join(sorted(_TYPES))} and mode four octal digits"
-        sha256 = state["sha256"]
+        sha256 = state.get("sha256")
         if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
             return f"{side}: sha256: expected 64 hex digits or null"
-        xattrs = state["xattrs"]
+        link = state.get("link")
+        if link is not None and not isinstance(link, str):
+            return f"{side}: link: expected a string or null"
+        xattrs = state.get("xattrs", {})
         if not isinstance(xattrs, dict) or not all(
             isinstance(v, str) and _HEX.fullmatch(v) for v in xattrs.values()
         ):
             return f"{side}: xattrs: expected an object of hex values"
-    if change["before"] is None and change["after"] is None:
+    if change.get("before") is None and change.get("after") is None:
         return "before and after are both null"
     return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import partial
 from importlib import resources
 from typing import Any
 
 from layerdiff import __version__
 from layerdiff.diff.changes import FileChange, ImageDiff, LayerInfo
+from layerdiff.diff.files import change_kinds_and_layers
 from layerdiff.image.model import Entry, ImageSnapshot
 from layerdiff.image.paths import display
+from layerdiff.lazy_sequence import MappedSequence
 from layerdiff.policy import DEFAULT_FAIL_ON, PolicyOutcome
 from layerdiff.policy import Waiver as PolicyWaiver
 from layerdiff.report import wire
@@ -41,7 +44,8 @@ from layerdiff.rules.model import Finding as RuleFinding
 from layerdiff.rules.severity import Severity
 from layerdiff.text.redaction import Redactor
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "2.0.0"
+INSPECT_SCHEMA_VERSION = "1.6.0"  # `inspect`'s output did not change with the report's 2.0
 TOOL = Tool("layerdiff", __version__)
 
 
@@ -64,8 +68,8 @@ def build_report(
     """``outcome``: the findings after the policy (none when rules were not run); ``dockerfile``: where the
     derived image's history entries are in its Dockerfile, when the review was given it; ``warnings``: the
     review's own, after the diff's."""
-    counts = Counter(change.kind.value for change in diff.file_changes)
-    per_layer = Counter(change.layer for change in diff.file_changes)
+    counts = Counter(kind.value for kind, _ in change_kinds_and_layers(diff.file_changes))
+    per_layer = Counter(layer for _, layer in change_kinds_and_layers(diff.file_changes))
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     shared: dict[Any, Any] = {}
     report = Report(
@@ -87,7 +91,7 @@ def build_report(
             FileChangeCounts(*(counts.get(kind, 0) for kind in ("added", "removed", "modified", "metadata"))),
             config_changes=len(diff.config_changes),
         ),
-        file_changes=tuple(file_change(change, shared) for change in diff.file_changes),
+        file_changes=MappedSequence(diff.file_changes, partial(file_change, shared=shared)),
         config_changes=tuple(
             wire.ConfigChange.from_attributes(c, before=copy_json(c.before), after=copy_json(c.after))
             for c in diff.config_changes
@@ -181,7 +185,7 @@ def build_inspect(image: ImageSnapshot, layers: tuple[LayerInfo, ...]) -> Inspec
     """One image on its own: identity, layers and runtime config (``layerdiff inspect``)."""
     config = image.runtime_config
     result = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": INSPECT_SCHEMA_VERSION,
         "tool": TOOL.to_json(),
         "image": image_summary(image, layers),
         "config": {

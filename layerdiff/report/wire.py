@@ -10,6 +10,7 @@ its two entry states are three small objects, and the values most of them share 
 changed fields) are one object each.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from layerdiff.report.codec import FORMATTED, SHARED, SHARED_FORMATTED, JsonObject, JsonValue, Wire
@@ -95,9 +96,10 @@ class EntryState(Wire):
     uid: int = field(metadata=SHARED)
     gid: int = field(metadata=SHARED)
     size: int
-    link: str | None
-    sha256: str | None = field(metadata=FORMATTED)
-    xattrs: tuple[tuple[str, str], ...]  # (name, hex value) pairs; a JSON object on the wire
+    # absent on the wire when None or empty (schema 2): a million entries need not say "null" each
+    link: str | None = None
+    sha256: str | None = field(default=None, metadata=FORMATTED)
+    xattrs: tuple[tuple[str, str], ...] = ()  # (name, hex value) pairs; a JSON object on the wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,10 @@ class FileChange(Wire):
     path: str  # absolute; undecodable bytes shown as \xNN escapes
     kind: str = field(metadata=SHARED_FORMATTED)  # added | removed | modified | metadata
     layer: int | None
-    fields: tuple[str, ...] = field(metadata=SHARED_FORMATTED)
-    before: EntryState | None
-    after: EntryState | None
+    # absent on the wire when empty or None (schema 2): an added file has no before, a removed one no after
+    fields: tuple[str, ...] = field(default=(), metadata=SHARED_FORMATTED)
+    before: EntryState | None = None
+    after: EntryState | None = None
     # the raw path bytes, when the path is not valid UTF-8 or had characters escaped
     path_hex: str | None = field(default=None, metadata=FORMATTED)
 
@@ -240,7 +243,8 @@ class Report(Wire):
     derived: ImageSummary
     comparison: Comparison
     summary: Summary
-    file_changes: tuple[FileChange, ...]
+    # a tuple when read from JSON; made a change at a time (layerdiff.report.lazy) when built from a diff
+    file_changes: Sequence[FileChange]
     config_changes: tuple[ConfigChange, ...]
     verdict: Verdict
     findings: tuple[Finding, ...]

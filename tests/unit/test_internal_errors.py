@@ -64,7 +64,7 @@ def test_a_crash_while_rendering_leaves_the_old_output(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(outputs, "render", _crash)
+    monkeypatch.setattr(outputs, "render_pieces", _crash)
     output = _good_output(tmp_path, monkeypatch, "report.sarif")
 
     assert main(["diff", *images, "--sbom", "none", "--format", "sarif", "-o", str(output)]) == 5

@@ -1,4 +1,5 @@
-"""The report's JSON text made a file change at a time is, byte for byte, the whole document's dumps."""
+"""The report's JSON text, made a file change at a time, is the whole document's dumps with each file change
+on one compact line (schema 2), byte for byte, and it is handed out in bounded pieces."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ from typing import Any
 import pytest
 
 from bench.synthetic import synthetic_changes, synthetic_report
-from layerdiff.report.json_text import report_text
+from layerdiff.report.json_text import report_pieces, report_text
 from layerdiff.report.wire import Report
 
 SAVED = Path(__file__).resolve().parents[1] / "data" / "review"
 
 
 def whole(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    document = report.to_json()
+    if not document["file_changes"]:
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    marker = "\0"  # no other string of a report holds a NUL as it is: the boundary escapes it
+    rest = json.dumps({**document, "file_changes": [marker]}, indent=2, sort_keys=True, ensure_ascii=False)
+    lines = ",\n    ".join(
+        json.dumps(change, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        for change in document["file_changes"]
+    )
+    return rest.replace(json.dumps(marker), lines) + "\n"
 
 
 @pytest.mark.parametrize("name", ["example.json", "purge.json"])
@@ -33,6 +43,10 @@ def test_odd_paths_and_many_changes_give_the_same_text() -> None:
     document["file_changes"][0] = odd
     report = Report.from_json(document)
     assert report_text(report) == whole(report)
+    assert json.loads(report_text(report)) == report.to_json()
+    pieces = list(report_pieces(report))
+    assert len(pieces) > 1 and max(map(len, pieces[1:-1])) < 70_000  # the first and last hold the rest
+    assert "".join(pieces) == report_text(report)
 
 
 def test_a_report_without_file_changes_is_the_plain_dumps() -> None:

@@ -31,6 +31,23 @@ def test_saved_reports_pass(saved: Report) -> None:
     assert parse_report((SAVED / "purge.json").read_text(), "purge.json").to_json() == saved
 
 
+def test_a_report_of_schema_1_reads_as_the_same_report(saved: Report) -> None:
+    """Schema 1 wrote every key of a file change, null or empty; 2 leaves those out and nothing else."""
+    older = copy.deepcopy(saved)
+    older["schema_version"] = "1.6.0"
+    for change in older["file_changes"]:
+        change.setdefault("fields", [])
+        for side in ("before", "after"):
+            state = change.setdefault(side, None)
+            if state is not None:
+                state.setdefault("link", None)
+                state.setdefault("sha256", None)
+                state.setdefault("xattrs", {})
+    assert report_problem(older) is None
+    read = parse_report(json.dumps(older), "older.json").to_json()
+    assert read == {**saved, "schema_version": "1.6.0"}
+
+
 def _without(key: str) -> Callable[[Report], None]:
     return lambda report: report.pop(key)
 
@@ -42,9 +59,14 @@ def _set_change(field: str, value: Any) -> Callable[[Report], None]:
     return mutate
 
 
+def _without_sides(report: Report) -> None:
+    for side in ("before", "after"):
+        report["file_changes"][1].pop(side, None)
+
+
 def _drop_state_field(name: str) -> Callable[[Report], None]:
     def mutate(report: Report) -> None:
-        change = next(c for c in report["file_changes"] if c["after"] is not None)
+        change = next(c for c in report["file_changes"] if c.get("after") is not None)
         del change["after"][name]
 
     return mutate
@@ -52,7 +74,7 @@ def _drop_state_field(name: str) -> Callable[[Report], None]:
 
 def _set_state(name: str, value: Any) -> Callable[[Report], None]:
     def mutate(report: Report) -> None:
-        change = next(c for c in report["file_changes"] if c["after"] is not None)
+        change = next(c for c in report["file_changes"] if c.get("after") is not None)
         change["after"][name] = value
 
     return mutate
@@ -66,16 +88,16 @@ BROKEN: dict[str, tuple[Callable[[Report], None], str]] = {
         lambda report: report["findings"][0].pop("severity"),
         "findings[0]: 'severity' is a required property",
     ),
-    "other major version": (lambda report: report.update(schema_version="2.0.0"), "expected 1.x"),
+    "other major version": (lambda report: report.update(schema_version="3.0.0"), "expected 2.x"),
     "file change of unknown kind": (_set_change("kind", "renamed"), "file_changes[1]: kind 'renamed'"),
     "file change path not a string": (_set_change("path", 7), "file_changes[1]: path"),
-    "file change without before": (
-        lambda report: report["file_changes"][1].pop("before"),
-        "file_changes[1]: before",
+    "file change without before or after": (
+        _without_sides,
+        "file_changes[1]: before and after are both null",
     ),
     "file change layer as text": (_set_change("layer", "3"), "file_changes[1]: layer"),
     "entry without uid": (_drop_state_field("uid"), "missing uid"),
-    "entry without xattrs": (_drop_state_field("xattrs"), "missing xattrs"),
+    "entry without mode": (_drop_state_field("mode"), "missing mode"),
     "changed fields not names": (_set_change("fields", [["size"]]), "file_changes[1]: fields"),
     "changed field unknown": (_set_change("fields", ["size\x1b[2J"]), "file_changes[1]: fields"),
     "path_hex not hex": (_set_change("path_hex", "zz"), "file_changes[1]: path_hex"),

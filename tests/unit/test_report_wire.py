@@ -57,7 +57,7 @@ def test_optional_keys_stay_absent_and_extended_attributes_are_pairs(
     documents: dict[str, dict[str, Any]],
 ) -> None:
     document = copy.deepcopy(documents["example.json"])
-    change = next(c for c in document["file_changes"] if c["after"] is not None)
+    change = next(c for c in document["file_changes"] if c.get("after") is not None)
     change["path_hex"] = "2f6fff"
     change["after"]["xattrs"] = {"security.capability": "0100000200200000", "user.a": "00"}
     dependency: dict[str, Any] = {

@@ -60,7 +60,7 @@ def test_every_file_source_reads_the_same_image(tmp_path: Path, compression: str
         )
     ]
     ids = {item.snapshot.image_id for item in loaded}
-    entries = {tuple(i.entries for i in item.indexes) for item in loaded}
+    entries = {tuple(tuple(i.entries) for i in item.indexes) for item in loaded}
     assert len(ids) == 1 and len(entries) == 1
 
 
