@@ -7,6 +7,7 @@ import pytest
 
 from layerdiff.diff.packages import diff_packages
 from layerdiff.index.cache import IndexCache
+from layerdiff.sbom import syft as syft_runner
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.jobs import SbomJobs
 from layerdiff.sbom.model import SbomPackage
@@ -88,7 +89,8 @@ def test_sboms_are_cached_by_image_id(layout: Path, tmp_path: Path) -> None:
     first.start(ref, snapshot)
     packages = first.packages(snapshot)
     first.close()
-    assert cache.get_sbom(snapshot.image_id, first.tool) is not None
+    assert cache.get_sbom(snapshot.image_id, first.cache_key) is not None
+    assert first.cache_key == f"{first.tool}; SYFT_FILE_METADATA_SELECTION=none"  # the settings it ran with
     second = SbomJobs(find_syft(), cache, None)
     second.start(ref, snapshot)
     assert second.packages(snapshot) == packages  # served from the cache: no scan was started
@@ -102,6 +104,29 @@ def test_reader_takes_syft_cyclonedx(layout: Path) -> None:
     (package,) = [p for p in read_cyclonedx(document, "test") if p.name == "requests"]
     assert package.purl == "pkg:pypi/requests@2.28.1" and package.layers and package.paths
     assert package.key == ("pypi", "requests", "", "/home/airflow/.local/lib/python3.11/site-packages")
+
+
+def test_scans_without_file_catalogers_find_the_same_packages(
+    layout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = parse_ref(f"oci:{layout}:pin")
+    lean = scan(find_syft(), ref, None, None)
+    monkeypatch.setattr(syft_runner, "SCAN_SETTINGS", {})  # syft as its defaults have it
+    plain = scan(find_syft(), ref, None, None)
+    packages = read_cyclonedx(lean, "lean")
+    assert packages == read_cyclonedx(plain, "plain")
+    assert any(p.name == "requests" and p.layers and p.paths for p in packages)
+
+
+def test_a_document_cached_under_other_syft_settings_is_not_used(layout: Path, tmp_path: Path) -> None:
+    cache = IndexCache(tmp_path / "cache")
+    ref = parse_ref(f"oci:{layout}:pin")
+    snapshot = open_source(ref).snapshot()
+    jobs = SbomJobs(find_syft(), cache, None)
+    cache.put_sbom(snapshot.image_id, jobs.tool, "not the document of these settings")
+    jobs.start(ref, snapshot)
+    assert any(p.name == "requests" for p in jobs.packages(snapshot))  # scanned, not read from the cache
+    jobs.close()
 
 
 def _package(name: str, version: str, layer: str, where: str = "", kind: str = "deb") -> SbomPackage:
