@@ -23,12 +23,16 @@ from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import (
+    BaseSide,
     LoadedImage,
     ProgressHook,
     Sboms,
+    base_side,
     compare,
     layer_infos,
     load_image,
+    plan_image,
+    read_layers,
     with_packages,
 )
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
@@ -95,12 +99,19 @@ def review(
         opened = [_open_image(image, options, limits, stack) for image in images]
         snapshots = [snapshot for _, _, snapshot in opened]
         jobs = _sbom_jobs(options, cache, limits, stack)
-        loaded = []
+        loaded: list[LoadedImage] = []
+        prepared: BaseSide | None = None
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
             if jobs is not None:
                 jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
-                loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
+                plan = plan_image(source, cache, limits, snapshot)
+            if loaded and plan.missing:
+                # the derived image's source is preparing its layers (an engine export takes a while to
+                # start): the base's tree and inventory are made meanwhile
+                prepared = base_side(loaded[0], limits)
+            with attributed_to(image.origin):
+                loaded.append(read_layers(plan, options.progress))
             if jobs is not None:
                 # syft unpacks an image's layers to disk: it starts on an image only once every layer
                 # passed our own bounded read (a bomb is refused first), and runs while the next is read;
@@ -108,7 +119,7 @@ def review(
                 jobs.start(ref, snapshot)
         base_image, derived_image = loaded
         # the diff is made while syft still scans; only its package changes wait for the SBOMs
-        diff = compare(base_image, derived_image, None, limits)
+        diff = compare(prepared or base_image, derived_image, None, limits)
         if jobs is not None:
             sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1]))
             diff = with_packages(diff, derived_image, sboms)

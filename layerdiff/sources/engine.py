@@ -3,9 +3,13 @@
 The engine can only export a whole image (``docker save``), as one stream. Layers are indexed as the
 stream passes, never extracted; when syft is to scan the image too, the stream is copied to a
 ``docker-archive:`` file on its way (``export_copy``), so that the engine exports it once. Layers already
-in the index cache are recognised by their tar size and skipped after hashing; if a layer the cache did
-not know happens to share that size, a second pass over the export indexes it. The export is asked for by
-the image id inspected, so a tag moved meanwhile cannot swap the image.
+in the index cache are recognised by their tar size and passed over unread by the hash: the export is asked
+for by the image id inspected (so a tag moved meanwhile cannot swap the image), and every layer that is
+indexed is hashed and known by its digest, never by its place. Should a wanted layer not turn up because
+it shares its size with a cached one, a second pass over the export hashes the members of those sizes.
+
+The engine prepares the whole export before its first byte (most of the time an export takes):
+``prefetch`` asks for it as soon as the image is known to need it, so that other work proceeds meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import io
 import os
 import posixpath
 import tarfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -90,6 +97,7 @@ class EngineSource(ImageSource):
         self._not_a_path = f"; and there is no file or directory {name!r}" if bare else ""
         self._copy: ExportCopy | None = None
         self._image_id: str | None = None  # once inspected: what is exported, should the tag move meanwhile
+        self._prefetched: Future[Iterator[bytes]] | None = None  # the export asked for ahead, until read
         try:
             self.client = connect()
         except EngineUnavailable as exc:
@@ -98,6 +106,21 @@ class EngineSource(ImageSource):
     def copy_export(self, copy: ExportCopy) -> bool:
         self._copy = copy  # the next export requested is copied (a second pass is not)
         return True
+
+    def prefetch(self, wanted: Sequence[LayerDescriptor]) -> None:
+        """Ask the engine for the export now, in a thread: it answers only once it has prepared all of it."""
+        if not wanted or self._prefetched is not None:
+            return
+        future: Future[Iterator[bytes]] = Future()
+
+        def request() -> None:
+            try:
+                future.set_result(self._request_export())
+            except BaseException as exc:  # raised where the export is read, as if asked for there
+                future.set_exception(exc)
+
+        self._prefetched = future
+        threading.Thread(target=request, name="engine-export", daemon=True).start()
 
     def snapshot(self) -> ImageSnapshot:
         try:
@@ -130,15 +153,19 @@ class EngineSource(ImageSource):
         self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]
     ) -> Iterator[LayerStream]:
         missing = {layer.diff_id for layer in wanted}
-        skipped_but_wanted: set[int] = set()  # sizes of skipped members that hashed to a missing layer
+        passed_over: set[int] = set()  # sizes of the members taken for cached layers, unhashed
         copy, self._copy = self._copy, None
-        yield from self._pass(
-            self._export, missing, set(cached_sizes.values()), skipped_but_wanted, None, copy
-        )
-        if missing and skipped_but_wanted:
-            # a copy of the export, made for syft, serves the second pass without asking the engine again
-            again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
-            yield from self._pass(again, missing, set(), set(), skipped_but_wanted, None)
+        cached = _Skip(set(cached_sizes.values()), passed_over)
+        yield from self._pass(self._export, missing, cached, None, copy)
+        if not (missing and passed_over):
+            return
+        # a wanted layer shares its size with a cached one: the members of those sizes are hashed to find
+        # it, then it is indexed (a copy of the export, made for syft, serves without asking the engine)
+        again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
+        holding: set[int] = set()
+        yield from self._pass(again, missing, _Skip(passed_over, holding, hashed=True), passed_over, None)
+        if holding:
+            yield from self._pass(again, missing, _Skip(set(), set()), holding, None)
 
     def _reread(self, copy: ExportCopy) -> Iterator[bytes]:
         try:
@@ -147,6 +174,10 @@ class EngineSource(ImageSource):
             return self._export()
 
     def _export(self) -> Iterator[bytes]:
+        prefetched, self._prefetched = self._prefetched, None
+        return prefetched.result() if prefetched is not None else self._request_export()
+
+    def _request_export(self) -> Iterator[bytes]:
         chunks: Iterator[bytes] = self.client.api.get_image(self._image_id or self.name, chunk_size=CHUNK)
         return chunks
 
@@ -154,8 +185,7 @@ class EngineSource(ImageSource):
         self,
         export_chunks: Callable[[], Iterator[bytes]],
         missing: set[str],
-        skip_sizes: set[int],
-        skipped_but_wanted: set[int],
+        skip: _Skip,
         only_sizes: set[int] | None,
         copy: ExportCopy | None,
     ) -> Iterator[LayerStream]:
@@ -165,9 +195,9 @@ class EngineSource(ImageSource):
             raw: io.RawIOBase = IterStream(chunks) if copy is None else copy.fill(chunks)
             buffered = io.BufferedReader(raw, CHUNK)
             try:
-                yield from self._layers(buffered, missing, skip_sizes, skipped_but_wanted, only_sizes)
-                while copy is not None and buffered.read(CHUNK):  # to the copy's end: syft may then start
-                    pass
+                yield from self._layers(buffered, missing, skip, only_sizes)
+                if copy is not None:
+                    copy.wait()  # the whole export on disk: syft may then start on it
             finally:
                 if copy is not None and not copy.complete:
                     copy.stop()
@@ -181,8 +211,7 @@ class EngineSource(ImageSource):
         self,
         buffered: io.BufferedReader[io.RawIOBase],
         missing: set[str],
-        skip_sizes: set[int],
-        skipped_but_wanted: set[int],
+        skip: _Skip,
         only_sizes: set[int] | None,
     ) -> Iterator[LayerStream]:
         export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
@@ -193,20 +222,32 @@ class EngineSource(ImageSource):
             content = export.extractfile(member)
             if content is None:
                 continue
-            what = f"{self.reference}: layer {member.name}"
-            if member.size in skip_sizes:
-                hashed = DigestReader(content, None, what)
+            if member.size in skip.sizes:
+                if not skip.hashed:
+                    skip.seen.add(member.size)  # the tar reader passes over its bytes
+                    continue
+                hashed = DigestReader(content, None, f"{self.reference}: layer {member.name}")
                 hashed.drain()
                 if hashed.digest in missing:
-                    skipped_but_wanted.add(member.size)
+                    skip.seen.add(member.size)
                 continue
-            hashed = DigestReader(content, None, what)
+            hashed = DigestReader(content, None, f"{self.reference}: layer {member.name}")
             yield LayerStream(None, hashed)
             hashed.drain()
             missing.discard(hashed.digest)
 
     def close(self) -> None:
         self.client.close()
+
+
+@dataclass(frozen=True)
+class _Skip:
+    """Members of these sizes are taken for cached layers and not indexed; ``seen`` collects the sizes
+    passed over, or with ``hashed`` only those whose digest is of a wanted layer."""
+
+    sizes: set[int]
+    seen: set[int]
+    hashed: bool = False
 
 
 def _is_layer(member: tarfile.TarInfo) -> bool:
