@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from layerdiff.diff.changes import ImageDiff, LayerInfo
@@ -69,8 +69,10 @@ def plan_image(
     limits: Limits = DEFAULT_LIMITS,
     snapshot: ImageSnapshot | None = None,
     capture: CaptureSpec = CAPTURE,
+    known: Mapping[str, LayerIndex] | None = None,
 ) -> ImagePlan:
-    """The layers the cache holds; the source is told which it will be asked for."""
+    """The layers the cache holds; the source is told which it will be asked for. ``known``: indexes
+    already at hand under the same capture (the base's, for the layers a derived image shares with it)."""
     snapshot = snapshot or source.snapshot()
     capture = capture.bounded(limits.captured_file_bytes)
     found: dict[str, LayerIndex] = {}
@@ -81,7 +83,7 @@ def plan_image(
     for layer in snapshot.layers:
         if layer.diff_id in found or any(m.diff_id == layer.diff_id for m in missing):
             continue
-        cached = cache.get(layer.diff_id, capture)
+        cached = (known or {}).get(layer.diff_id) or cache.get(layer.diff_id, capture)
         if cached is not None:
             what = f"{snapshot.reference} layer {layer.position}"
             layer_budget(limits).charge(cached.tar_size, what)

@@ -105,7 +105,8 @@ def review(
             if jobs is not None:
                 jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
-                plan = plan_image(source, cache, limits, snapshot)
+                known = {index.diff_id: index for index in loaded[0].indexes} if loaded else None
+                plan = plan_image(source, cache, limits, snapshot, known=known)
             if loaded and plan.missing:
                 # the derived image's source is preparing its layers (an engine export takes a while to
                 # start): the base's tree and inventory are made meanwhile

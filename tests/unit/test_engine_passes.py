@@ -133,3 +133,22 @@ def test_an_image_all_in_the_cache_asks_for_no_export(
     assert not plan.missing and len(api.exports) == 1
     read_layers(plan)
     assert len(api.exports) == 1
+
+
+def test_layers_at_hand_are_not_read_from_the_cache_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, derived = _distinct_sizes()
+    _engine(tmp_path, monkeypatch, {"base:1": base, "derived:1": derived})
+    cache = IndexCache(tmp_path / "cache")
+    loaded_base = load_image(open_source(parse_ref("docker:base:1")), cache)
+    asked: list[str] = []
+    real_get = cache.get
+    monkeypatch.setattr(
+        cache, "get", lambda diff_id, capture: asked.append(diff_id) or real_get(diff_id, capture)
+    )
+    known = {index.diff_id: index for index in loaded_base.indexes}
+    plan = plan_image(open_source(parse_ref("docker:derived:1")), cache, known=known)
+    assert asked == [sha256(derived.layers[2])]  # only the layer the base does not have
+    assert [layer.diff_id for layer in plan.missing] == asked
+    assert read_layers(plan).indexes[:2] == loaded_base.indexes
