@@ -15,10 +15,8 @@ The engine prepares the whole export before its first byte (most of the time an 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import posixpath
-import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -33,9 +31,10 @@ import requests.exceptions
 
 from layerdiff.errors import EngineUnavailable, ImageError, ImageNotFound
 from layerdiff.image.history import keyword
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor
-from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
+from layerdiff.image.streams import CHUNK, DigestReader, IterStream, ReadStream
+from layerdiff.image.tarstream import TarEntry, TarReader
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
 from layerdiff.sources.export_copy import ExportCopy, file_chunks
 from layerdiff.sources.json_docs import replace_surrogates
@@ -192,49 +191,49 @@ class EngineSource(ImageSource):
         try:
             chunks = export_chunks()
             # with a copy for syft, the engine's stream goes to disk at its own pace and is read from there
-            raw: io.RawIOBase = IterStream(chunks) if copy is None else copy.fill(chunks)
-            buffered = io.BufferedReader(raw, CHUNK)
+            # (read unbuffered: the tar reader asks for whole chunks, and a chunk passed over is not copied)
+            raw: ReadStream = IterStream(chunks) if copy is None else copy.fill(chunks)
             try:
-                yield from self._layers(buffered, missing, skip, only_sizes)
+                yield from self._layers(raw, missing, skip, only_sizes)
                 if copy is not None:
                     copy.wait()  # the whole export on disk: syft may then start on it
             finally:
                 if copy is not None and not copy.complete:
                     copy.stop()
-                buffered.close()
+                raw.close()
         except docker.errors.APIError as exc:
             raise ImageError(f"{self.reference}: export failed ({_short(exc)})") from exc
-        except (tarfile.TarError, requests.exceptions.RequestException) as exc:
+        except requests.exceptions.RequestException as exc:
             raise ImageError(f"{self.reference}: export stream broken ({_short(exc)})") from exc
 
     def _layers(
         self,
-        buffered: io.BufferedReader[io.RawIOBase],
+        raw: ReadStream,
         missing: set[str],
         skip: _Skip,
         only_sizes: set[int] | None,
     ) -> Iterator[LayerStream]:
-        export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
-        for member in export:
-            forget_members(export)
+        # the strict tar reader, as for an archive file: it passes over a member's bytes in whole chunks
+        export = TarReader(raw, f"{self.reference}: export", self.limits.tar_header_bytes)
+        for _ in range(self.limits.layer_entries):
+            member = export.next()
+            if member is None:
+                return
             if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
                 continue
-            content = export.extractfile(member)
-            if content is None:
+            if member.size in skip.sizes and not skip.hashed:
+                skip.seen.add(member.size)  # passed over when the next member is asked for
                 continue
+            hashed = DigestReader(_MemberData(export), None, f"{self.reference}: layer {member.name}")
             if member.size in skip.sizes:
-                if not skip.hashed:
-                    skip.seen.add(member.size)  # the tar reader passes over its bytes
-                    continue
-                hashed = DigestReader(content, None, f"{self.reference}: layer {member.name}")
                 hashed.drain()
                 if hashed.digest in missing:
                     skip.seen.add(member.size)
                 continue
-            hashed = DigestReader(content, None, f"{self.reference}: layer {member.name}")
             yield LayerStream(None, hashed)
             hashed.drain()
             missing.discard(hashed.digest)
+        raise LimitExceeded(f"{self.reference}: export", "layer_entries", self.limits.layer_entries)
 
     def close(self) -> None:
         self.client.close()
@@ -250,8 +249,19 @@ class _Skip:
     hashed: bool = False
 
 
-def _is_layer(member: tarfile.TarInfo) -> bool:
-    if not member.isfile():
+class _MemberData(ReadStream):
+    """The current member's bytes, as a stream."""
+
+    def __init__(self, export: TarReader) -> None:
+        super().__init__()
+        self._export = export
+
+    def read(self, size: int = -1) -> bytes:
+        return self._export.read(size if size is not None and size > 0 else CHUNK)
+
+
+def _is_layer(member: TarEntry) -> bool:
+    if member.type not in ("0", "7") or member.sparse is not None:
         return False  # duplicate layers are symlinks to their first copy
     name = member.name.lstrip("./")
     return posixpath.basename(name) == "layer.tar" or (
@@ -259,7 +269,7 @@ def _is_layer(member: tarfile.TarInfo) -> bool:
     )
 
 
-def _is_small_json(member: tarfile.TarInfo) -> bool:
+def _is_small_json(member: TarEntry) -> bool:
     # OCI-style exports keep manifests and configs next to layers; a tar is at least 1 KiB
     return member.size < 1024
 

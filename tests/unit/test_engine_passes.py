@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import pytest
 
 from layerdiff.errors import ImageError
-from layerdiff.image.streams import DigestReader
+from layerdiff.image.streams import DigestReader, IterStream
+from layerdiff.image.tarstream import TarReader
 from layerdiff.index.cache import IndexCache
 from layerdiff.inventory.collect import CAPTURE
 from layerdiff.pipeline import load_image, plan_image, read_layers
@@ -152,3 +153,25 @@ def test_layers_at_hand_are_not_read_from_the_cache_again(
     assert asked == [sha256(derived.layers[2])]  # only the layer the base does not have
     assert [layer.diff_id for layer in plan.missing] == asked
     assert read_layers(plan).indexes[:2] == loaded_base.indexes
+
+
+def test_a_chunk_read_whole_is_handed_on_uncopied_and_parts_are_read_in_order() -> None:
+    chunks = [b"a" * 10, b"b" * 5, b"", b"c" * 7]
+    stream = IterStream(iter(chunks))
+    first = stream.read(100)
+    assert first is chunks[0]  # the rest of a chunk: the chunk itself
+    assert stream.read(2) == b"bb" and stream.read(100) == b"bbb"
+    buffer = bytearray(4)
+    assert stream.readinto(buffer) == 4 and bytes(buffer) == b"cccc"
+    assert stream.read() == b"ccc" and stream.read(1) == b"" and stream.read() == b""
+
+
+def test_the_tar_reader_passes_over_a_member_given_in_short_reads() -> None:
+    archive = layer_tar([F("big", b"x" * 5000), F("small", b"y" * 10)])
+    pieces = [archive[i : i + 700] for i in range(0, len(archive), 700)]  # never whole blocks
+    reader = TarReader(IterStream(iter(pieces)), "test", 1 << 20)
+    big = reader.next()
+    assert big is not None and big.name == "big"
+    small = reader.next()  # the big one's data passed over
+    assert small is not None and small.name == "small" and reader.read(100) == b"y" * 10
+    assert reader.next() is None
