@@ -150,10 +150,15 @@ class BaseSide:
     inventory: Inventory
 
 
-def base_side(base: LoadedImage, limits: Limits = DEFAULT_LIMITS) -> BaseSide:
+def base_side(base: LoadedImage, limits: Limits = DEFAULT_LIMITS, early: bool = False) -> BaseSide:
+    """``early``: made while waiting for the derived image, so the base's package owners (which the rules
+    ask for the programs the image runs) are indexed now too."""
     tree = _tree(base, base.indexes, limits)
     files = TreeView(tree, base.indexes, limits)
-    return BaseSide(base, tree, files, _collect(base, files, limits))
+    side = BaseSide(base, tree, files, _collect(base, files, limits))
+    if early:
+        side.inventory.package_owners.prepare()
+    return side
 
 
 def compare(

@@ -40,7 +40,7 @@ from layerdiff.report.dockerfile_map import dockerfile_map, dockerfile_warnings
 from layerdiff.report.model import build_inspect, build_report
 from layerdiff.report.wire import DockerfileMap, PolicyInfo
 from layerdiff.rules.model import RuleContext
-from layerdiff.rules.registry import evaluate
+from layerdiff.rules.registry import all_rules, evaluate
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.platforms import check_platform, parse_platform
 from layerdiff.sources.transports import open_source, parse_ref
@@ -109,8 +109,9 @@ def review(
                 plan = plan_image(source, cache, limits, snapshot, known=known)
             if loaded and plan.missing:
                 # the derived image's source is preparing its layers (an engine export takes a while to
-                # start): the base's tree and inventory are made meanwhile
-                prepared = base_side(loaded[0], limits)
+                # start): the base's tree and inventory are made meanwhile, and the rule catalog loaded
+                prepared = base_side(loaded[0], limits, early=True)
+                all_rules()
             with attributed_to(image.origin):
                 loaded.append(read_layers(plan, options.progress))
             if jobs is not None:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cyclonedx.model.bom import Bom
-from cyclonedx.model.component import Component
 from packageurl import PackageURL
 
 from layerdiff.errors import ToolError
 from layerdiff.image.json_depth import check_document_depth
 from layerdiff.sbom.model import SbomPackage, sbom_package
 
+if TYPE_CHECKING:
+    from cyclonedx.model.component import Component
+
 _LAYER = "syft:location:{}:layerID"
 _PATH = "syft:location:{}:path"
 
 
 def read_cyclonedx(text: str, what: str) -> list[SbomPackage]:
+    from cyclonedx.model.bom import Bom  # imported when a document is read: not before a review's export
+
     check_document_depth(text, what, ToolError)
     try:
         with warnings.catch_warnings():
