@@ -96,6 +96,26 @@ def plan_image(
     return ImagePlan(source, cache, snapshot, capture, limits, budget, found, tuple(missing))
 
 
+def prefetch_top(
+    source: ImageSource,
+    cache: IndexCache,
+    snapshot: ImageSnapshot,
+    limits: Limits = DEFAULT_LIMITS,
+    capture: CaptureSpec = CAPTURE,
+) -> dict[str, LayerIndex]:
+    """Tell ``source`` at once when the image's top layer is not cached (an image fresh from a build), so
+    that it may start preparing before the layers under it are looked up; the top layer's index, when it
+    is cached, for ``plan_image`` to take."""
+    if not snapshot.layers:
+        return {}
+    top = snapshot.layers[-1]
+    cached = cache.get(top.diff_id, capture.bounded(limits.captured_file_bytes))
+    if cached is None:
+        source.prefetch([top])
+        return {}
+    return {top.diff_id: cached}
+
+
 def read_layers(plan: ImagePlan, progress: ProgressHook | None = None) -> LoadedImage:
     """The image once the source gave the layers the cache did not hold."""
     snapshot, found, limits = plan.snapshot, dict(plan.found), plan.limits

@@ -32,6 +32,7 @@ from layerdiff.pipeline import (
     layer_infos,
     load_image,
     plan_image,
+    prefetch_top,
     read_layers,
     with_packages,
 )
@@ -101,11 +102,18 @@ def review(
         jobs = _sbom_jobs(options, cache, limits, stack)
         loaded: list[LoadedImage] = []
         prepared: BaseSide | None = None
+        with attributed_to(images[1].origin):
+            derived_top = prefetch_top(opened[1][1], cache, opened[1][2], limits)
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
             if jobs is not None:
                 jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
-                known = {index.diff_id: index for index in loaded[0].indexes} if loaded else None
+                # the derived image takes the layers it shares with the base from the base
+                known = (
+                    {**{index.diff_id: index for index in loaded[0].indexes}, **derived_top}
+                    if loaded
+                    else None
+                )
                 plan = plan_image(source, cache, limits, snapshot, known=known)
             if loaded and plan.missing:
                 # the derived image's source is preparing its layers (an engine export takes a while to

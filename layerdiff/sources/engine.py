@@ -236,6 +236,7 @@ class EngineSource(ImageSource):
         raise LimitExceeded(f"{self.reference}: export", "layer_entries", self.limits.layer_entries)
 
     def close(self) -> None:
+        self._prefetched = None  # an export asked for and never read (the review stopped) is dropped
         self.client.close()
 
 

@@ -13,7 +13,7 @@ from layerdiff.image.streams import DigestReader, IterStream
 from layerdiff.image.tarstream import TarReader
 from layerdiff.index.cache import IndexCache
 from layerdiff.inventory.collect import CAPTURE
-from layerdiff.pipeline import load_image, plan_image, read_layers
+from layerdiff.pipeline import load_image, plan_image, prefetch_top, read_layers
 from layerdiff.sources import engine as engine_module
 from layerdiff.sources.transports import open_source, parse_ref
 from tests.support import pairs
@@ -175,3 +175,21 @@ def test_the_tar_reader_passes_over_a_member_given_in_short_reads() -> None:
     small = reader.next()  # the big one's data passed over
     assert small is not None and small.name == "small" and reader.read(100) == b"y" * 10
     assert reader.next() is None
+
+
+def test_an_image_fresh_from_a_build_asks_for_its_export_before_its_other_layers_are_looked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, derived = _distinct_sizes()
+    _engine(tmp_path, monkeypatch, {"base:1": base, "derived:1": derived})
+    cache = IndexCache(tmp_path / "cache")
+    load_image(open_source(parse_ref("docker:base:1")), cache)
+    source = open_source(parse_ref("docker:derived:1"))
+    snapshot = source.snapshot()
+    assert prefetch_top(source, cache, snapshot) == {}
+    assert source._prefetched is not None  # type: ignore[attr-defined]
+    loaded = load_image(source, cache, snapshot=snapshot)
+    again = open_source(parse_ref("docker:derived:1"))
+    top = prefetch_top(again, cache, again.snapshot())
+    assert top == {loaded.indexes[2].diff_id: loaded.indexes[2]}  # cached now: taken, nothing asked for
+    assert again._prefetched is None  # type: ignore[attr-defined]
