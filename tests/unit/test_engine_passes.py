@@ -9,9 +9,11 @@ from typing import Any, ClassVar
 import pytest
 
 from layerdiff.errors import ImageError
+from layerdiff.image.model import LayerIndex
 from layerdiff.image.streams import DigestReader, IterStream
 from layerdiff.image.tarstream import TarReader
 from layerdiff.index.cache import IndexCache
+from layerdiff.index.capture import CaptureSpec
 from layerdiff.inventory.collect import CAPTURE
 from layerdiff.pipeline import load_image, plan_image, prefetch_top, read_layers
 from layerdiff.sources import engine as engine_module
@@ -145,9 +147,12 @@ def test_layers_at_hand_are_not_read_from_the_cache_again(
     loaded_base = load_image(open_source(parse_ref("docker:base:1")), cache)
     asked: list[str] = []
     real_get = cache.get
-    monkeypatch.setattr(
-        cache, "get", lambda diff_id, capture: asked.append(diff_id) or real_get(diff_id, capture)
-    )
+
+    def recorded(diff_id: str, capture: CaptureSpec) -> LayerIndex | None:
+        asked.append(diff_id)
+        return real_get(diff_id, capture)
+
+    monkeypatch.setattr(cache, "get", recorded)
     known = {index.diff_id: index for index in loaded_base.indexes}
     plan = plan_image(open_source(parse_ref("docker:derived:1")), cache, known=known)
     assert asked == [sha256(derived.layers[2])]  # only the layer the base does not have
