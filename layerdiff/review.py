@@ -99,11 +99,11 @@ def review(
         images = [_argument(base), _argument(derived)]
         opened = [_open_image(image, options, limits, stack) for image in images]
         snapshots = [snapshot for _, _, snapshot in opened]
+        with attributed_to(images[1].origin):
+            derived_top = prefetch_top(opened[1][1], cache, opened[1][2], limits)  # before syft is looked for
         jobs = _sbom_jobs(options, cache, limits, stack)
         loaded: list[LoadedImage] = []
         prepared: BaseSide | None = None
-        with attributed_to(images[1].origin):
-            derived_top = prefetch_top(opened[1][1], cache, opened[1][2], limits)
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
             if jobs is not None:
                 jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
