@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from layerdiff.diff.changes import ImageDiff, LayerInfo
@@ -102,11 +102,13 @@ def prefetch_top(
     snapshot: ImageSnapshot,
     limits: Limits = DEFAULT_LIMITS,
     capture: CaptureSpec = CAPTURE,
+    elsewhere: Collection[str] = (),
 ) -> dict[str, LayerIndex]:
     """Tell ``source`` at once when the image's top layer is not cached (an image fresh from a build), so
     that it may start preparing before the layers under it are looked up; the top layer's index, when it
-    is cached, for ``plan_image`` to take."""
-    if not snapshot.layers:
+    is cached, for ``plan_image`` to take. ``elsewhere``: diff_ids another image read first gives (a top
+    layer among them is not asked of this source)."""
+    if not snapshot.layers or snapshot.layers[-1].diff_id in elsewhere:
         return {}
     top = snapshot.layers[-1]
     cached = cache.get(top.diff_id, capture.bounded(limits.captured_file_bytes))

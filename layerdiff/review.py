@@ -100,7 +100,9 @@ def review(
         opened = [_open_image(image, options, limits, stack) for image in images]
         snapshots = [snapshot for _, _, snapshot in opened]
         with attributed_to(images[1].origin):
-            derived_top = prefetch_top(opened[1][1], cache, opened[1][2], limits)  # before syft is looked for
+            # before syft is looked for; a top layer the base has is the base's to give
+            base_layers = set(snapshots[0].diff_ids)
+            derived_top = prefetch_top(opened[1][1], cache, snapshots[1], limits, elsewhere=base_layers)
         jobs = _sbom_jobs(options, cache, limits, stack)
         loaded: list[LoadedImage] = []
         prepared: BaseSide | None = None

@@ -198,3 +198,14 @@ def test_an_image_fresh_from_a_build_asks_for_its_export_before_its_other_layers
     top = prefetch_top(again, cache, again.snapshot())
     assert top == {loaded.indexes[2].diff_id: loaded.indexes[2]}  # cached now: taken, nothing asked for
     assert again._prefetched is None  # type: ignore[attr-defined]
+
+
+def test_a_top_layer_the_base_gives_is_not_asked_of_the_derived_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, _ = _distinct_sizes()
+    api = _engine(tmp_path, monkeypatch, {"base:1": base, "same:1": base})
+    source = open_source(parse_ref("docker:same:1"))
+    snapshot = source.snapshot()
+    assert prefetch_top(source, IndexCache(None), snapshot, elsewhere=set(snapshot.diff_ids)) == {}
+    assert source._prefetched is None and not api.exports  # type: ignore[attr-defined]
