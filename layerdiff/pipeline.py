@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from layerdiff.diff.changes import ImageDiff, LayerInfo
@@ -17,7 +17,7 @@ from layerdiff.fs.view import TreeView
 from layerdiff.image.history import derived_history_start, instruction
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
-from layerdiff.image.streams import ByteStream
+from layerdiff.image.streams import ByteBudget, ByteStream
 from layerdiff.index.cache import IndexCache
 from layerdiff.index.capture import CaptureSpec
 from layerdiff.index.tar_index import image_budget, index_layer, layer_budget
@@ -45,6 +45,34 @@ def load_image(
 ) -> LoadedImage:
     """Every layer's index, from the cache or else from the source; ``capture`` says which file contents
     the indexes keep (by default, what the inventory's collectors read)."""
+    return read_layers(plan_image(source, cache, limits, snapshot, capture), progress)
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """An image's layers found in the cache and those its source is still to give (``load_image`` in two
+    steps, so that other work may proceed while a source prepares the missing ones)."""
+
+    source: ImageSource
+    cache: IndexCache
+    snapshot: ImageSnapshot
+    capture: CaptureSpec
+    limits: Limits
+    budget: ByteBudget
+    found: dict[str, LayerIndex]
+    missing: tuple[LayerDescriptor, ...]
+
+
+def plan_image(
+    source: ImageSource,
+    cache: IndexCache,
+    limits: Limits = DEFAULT_LIMITS,
+    snapshot: ImageSnapshot | None = None,
+    capture: CaptureSpec = CAPTURE,
+    known: Mapping[str, LayerIndex] | None = None,
+) -> ImagePlan:
+    """The layers the cache holds; the source is told which it will be asked for. ``known``: indexes
+    already at hand under the same capture (the base's, for the layers a derived image shares with it)."""
     snapshot = snapshot or source.snapshot()
     capture = capture.bounded(limits.captured_file_bytes)
     found: dict[str, LayerIndex] = {}
@@ -55,7 +83,7 @@ def load_image(
     for layer in snapshot.layers:
         if layer.diff_id in found or any(m.diff_id == layer.diff_id for m in missing):
             continue
-        cached = cache.get(layer.diff_id, capture)
+        cached = (known or {}).get(layer.diff_id) or cache.get(layer.diff_id, capture)
         if cached is not None:
             what = f"{snapshot.reference} layer {layer.position}"
             layer_budget(limits).charge(cached.tar_size, what)
@@ -64,9 +92,39 @@ def load_image(
         else:
             missing.append(layer)
     if missing:
-        wanted = {layer.diff_id for layer in missing}
+        source.prefetch(missing)
+    return ImagePlan(source, cache, snapshot, capture, limits, budget, found, tuple(missing))
+
+
+def prefetch_top(
+    source: ImageSource,
+    cache: IndexCache,
+    snapshot: ImageSnapshot,
+    limits: Limits = DEFAULT_LIMITS,
+    capture: CaptureSpec = CAPTURE,
+    elsewhere: Collection[str] = (),
+) -> dict[str, LayerIndex]:
+    """Tell ``source`` at once when the image's top layer is not cached (an image fresh from a build), so
+    that it may start preparing before the layers under it are looked up; the top layer's index, when it
+    is cached, for ``plan_image`` to take. ``elsewhere``: diff_ids another image read first gives (a top
+    layer among them is not asked of this source)."""
+    if not snapshot.layers or snapshot.layers[-1].diff_id in elsewhere:
+        return {}
+    top = snapshot.layers[-1]
+    cached = cache.get(top.diff_id, capture.bounded(limits.captured_file_bytes))
+    if cached is None:
+        source.prefetch([top])
+        return {}
+    return {top.diff_id: cached}
+
+
+def read_layers(plan: ImagePlan, progress: ProgressHook | None = None) -> LoadedImage:
+    """The image once the source gave the layers the cache did not hold."""
+    snapshot, found, limits = plan.snapshot, dict(plan.found), plan.limits
+    if plan.missing:
+        wanted = {layer.diff_id for layer in plan.missing}
         cached_sizes = {diff_id: index.tar_size for diff_id, index in found.items()}
-        for item in source.layer_streams(missing, cached_sizes):
+        for item in plan.source.layer_streams(plan.missing, cached_sizes):
             label = f"{snapshot.reference} layer {item.layer.position}" if item.layer else snapshot.reference
             stream = (
                 progress(label, item.layer.blob_size if item.layer else None, item.stream)
@@ -74,12 +132,12 @@ def load_image(
                 else item.stream
             )
             index = index_layer(
-                stream, item.layer.diff_id if item.layer else None, label, capture, limits, budget
+                stream, item.layer.diff_id if item.layer else None, label, plan.capture, limits, plan.budget
             )
             if index.diff_id in wanted:
                 found[index.diff_id] = index
-                cache.put(index, capture)
-        absent = [layer for layer in missing if layer.diff_id not in found]
+                plan.cache.put(index, plan.capture)
+        absent = [layer for layer in plan.missing if layer.diff_id not in found]
         if absent:
             raise ImageError(
                 f"{snapshot.reference}: layer {absent[0].position} ({absent[0].diff_id}) was not found"
@@ -103,50 +161,74 @@ class Sboms:
     derived: Sequence[SbomPackage]
 
 
+@dataclass(frozen=True)
+class BaseSide:
+    """What a diff needs of the base image alone: its merged tree, the view over it and its inventory
+    (made while the derived image is still being read, when it must wait for its source)."""
+
+    image: LoadedImage
+    tree: Tree
+    files: TreeView
+    inventory: Inventory
+
+
+def base_side(base: LoadedImage, limits: Limits = DEFAULT_LIMITS, early: bool = False) -> BaseSide:
+    """``early``: made while waiting for the derived image, so the base's package owners (which the rules
+    ask for the programs the image runs) are indexed now too."""
+    tree = _tree(base, base.indexes, limits)
+    files = TreeView(tree, base.indexes, limits)
+    side = BaseSide(base, tree, files, _collect(base, files, limits))
+    if early:
+        side.inventory.package_owners.prepare()
+    return side
+
+
 def compare(
-    base: LoadedImage, derived: LoadedImage, sboms: Sboms | None = None, limits: Limits = DEFAULT_LIMITS
+    base: LoadedImage | BaseSide,
+    derived: LoadedImage,
+    sboms: Sboms | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ImageDiff:
-    shared = shared_prefix(base.snapshot, derived.snapshot)
-    extends = shared == len(base.indexes) and shared > 0
-    base_tree = _tree(base, base.indexes, limits)
+    side = base if isinstance(base, BaseSide) else base_side(base, limits)
+    image = side.image
+    shared = shared_prefix(image.snapshot, derived.snapshot)
+    extends = shared == len(image.indexes) and shared > 0
     if extends:
-        derived_tree = _tree(derived, derived.indexes[shared:], limits, start=base_tree)
+        derived_tree = _tree(derived, derived.indexes[shared:], limits, start=side.tree)
         first_reviewed = shared
     else:
         derived_tree = _tree(derived, derived.indexes, limits)
         first_reviewed = 0
-    warnings = [*base.snapshot.warnings, *derived.snapshot.warnings]
+    warnings = [*image.snapshot.warnings, *derived.snapshot.warnings]
     warnings += [
         f"layer {layer}: {message}" for layer, message in derived_tree.warnings if layer >= first_reviewed
     ]
     if not extends:
         warnings.insert(
             0,
-            f"{derived.snapshot.reference} does not extend {base.snapshot.reference} "
-            f"(shared layers: {shared} of {len(base.indexes)}); the squashed filesystems are compared",
+            f"{derived.snapshot.reference} does not extend {image.snapshot.reference} "
+            f"(shared layers: {shared} of {len(image.indexes)}); the squashed filesystems are compared",
         )
-    base_files = TreeView(base_tree, base.indexes, limits)
     derived_files = TreeView(derived_tree, derived.indexes, limits)
-    base_inventory = _collect(base, base_files, limits)
     derived_inventory = _collect(derived, derived_files, limits)
-    warnings += _inventory_warnings((base, base_inventory), (derived, derived_inventory))
-    start = derived_history_start(base.snapshot.history, derived.snapshot.history, shared)
+    warnings += _inventory_warnings((image, side.inventory), (derived, derived_inventory))
+    start = derived_history_start(image.snapshot.history, derived.snapshot.history, shared)
     derived_history = list(enumerate(derived.snapshot.history))[start:]
     diff = ImageDiff(
         shared_layers=shared,
         extends_base=extends,
-        base_layers=layer_infos(base),
+        base_layers=layer_infos(image),
         derived_layers=layer_infos(derived),
-        file_changes=diff_trees(base_tree, derived_tree, first_reviewed),
+        file_changes=diff_trees(side.tree, derived_tree, first_reviewed),
         config_changes=tuple(
-            diff_config(base.snapshot.runtime_config, derived.snapshot.runtime_config, derived_history)
+            diff_config(image.snapshot.runtime_config, derived.snapshot.runtime_config, derived_history)
         ),
         warnings=tuple(warnings),
-        base_inventory=base_inventory,
+        base_inventory=side.inventory,
         derived_inventory=derived_inventory,
-        inventory=diff_inventories(base_inventory, derived_inventory),
+        inventory=diff_inventories(side.inventory, derived_inventory),
         sbom_tool=None,
-        base_files=base_files,
+        base_files=side.files,
         derived_files=derived_files,
         packages=(),
     )

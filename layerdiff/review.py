@@ -23,12 +23,17 @@ from layerdiff.image.model import ImageSnapshot
 from layerdiff.image.refs import ImageArgument, ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.pipeline import (
+    BaseSide,
     LoadedImage,
     ProgressHook,
     Sboms,
+    base_side,
     compare,
     layer_infos,
     load_image,
+    plan_image,
+    prefetch_top,
+    read_layers,
     with_packages,
 )
 from layerdiff.policy import FailOn, Policy, apply_policy, load_policy, policy_digest
@@ -36,7 +41,7 @@ from layerdiff.report.dockerfile_map import dockerfile_map, dockerfile_warnings
 from layerdiff.report.model import build_inspect, build_report
 from layerdiff.report.wire import DockerfileMap, PolicyInfo
 from layerdiff.rules.model import RuleContext
-from layerdiff.rules.registry import evaluate
+from layerdiff.rules.registry import all_rules, evaluate
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.platforms import check_platform, parse_platform
 from layerdiff.sources.transports import open_source, parse_ref
@@ -94,13 +99,31 @@ def review(
         images = [_argument(base), _argument(derived)]
         opened = [_open_image(image, options, limits, stack) for image in images]
         snapshots = [snapshot for _, _, snapshot in opened]
+        with attributed_to(images[1].origin):
+            # before syft is looked for; a top layer the base has is the base's to give
+            base_layers = set(snapshots[0].diff_ids)
+            derived_top = prefetch_top(opened[1][1], cache, snapshots[1], limits, elsewhere=base_layers)
         jobs = _sbom_jobs(options, cache, limits, stack)
-        loaded = []
+        loaded: list[LoadedImage] = []
+        prepared: BaseSide | None = None
         for image, (ref, source, snapshot) in zip(images, opened, strict=True):
             if jobs is not None:
                 jobs.prepare(ref, snapshot, source)  # an engine's export is then read once, for both
             with attributed_to(image.origin):
-                loaded.append(load_image(source, cache, options.progress, limits, snapshot=snapshot))
+                # the derived image takes the layers it shares with the base from the base
+                known = (
+                    {**{index.diff_id: index for index in loaded[0].indexes}, **derived_top}
+                    if loaded
+                    else None
+                )
+                plan = plan_image(source, cache, limits, snapshot, known=known)
+            if loaded and plan.missing:
+                # the derived image's source is preparing its layers (an engine export takes a while to
+                # start): the base's tree and inventory are made meanwhile, and the rule catalog loaded
+                prepared = base_side(loaded[0], limits, early=True)
+                all_rules()
+            with attributed_to(image.origin):
+                loaded.append(read_layers(plan, options.progress))
             if jobs is not None:
                 # syft unpacks an image's layers to disk: it starts on an image only once every layer
                 # passed our own bounded read (a bomb is refused first), and runs while the next is read;
@@ -108,7 +131,7 @@ def review(
                 jobs.start(ref, snapshot)
         base_image, derived_image = loaded
         # the diff is made while syft still scans; only its package changes wait for the SBOMs
-        diff = compare(base_image, derived_image, None, limits)
+        diff = compare(prepared or base_image, derived_image, None, limits)
         if jobs is not None:
             sboms = Sboms(jobs.tool, jobs.packages(snapshots[0]), jobs.packages(snapshots[1]))
             diff = with_packages(diff, derived_image, sboms)

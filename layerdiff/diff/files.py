@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Iterator, Sequence
 
 from layerdiff.diff.changes import ChangeKind, FileChange
 from layerdiff.fs.tree import NodeMap, Slot, Tree
@@ -68,6 +69,29 @@ class FileChanges(LazySequence[FileChange]):
     def __len__(self) -> int:
         return len(self.paths)
 
+    def select(
+        self, kinds: Collection[ChangeKind], after_mode: int, after_xattrs: bool
+    ) -> Iterator[FileChange]:
+        """``select_changes``, read from the rows: only the changes selected are made."""
+        codes = {_KIND_CODES[kind] for kind in kinds}
+        derived, after_slots, kind_codes = self._derived, self._after, self._kinds
+        for number in range(len(self.paths)):
+            if kind_codes[number] not in codes:
+                continue
+            if after_mode or after_xattrs:
+                after = after_slots[number]
+                if after is None:
+                    continue
+                if after_mode and not derived.mode_at(after) & after_mode:
+                    continue
+                if after_xattrs and not derived.has_xattrs_at(after):
+                    continue
+            yield self._make(number)
+
+    def find(self, path: str) -> FileChange | None:
+        number = bisect_left(self.paths, path)
+        return self._make(number) if number < len(self.paths) and self.paths[number] == path else None
+
     def _make(self, number: int) -> FileChange:
         before, after = self._before[number], self._after[number]
         return FileChange(
@@ -78,6 +102,35 @@ class FileChanges(LazySequence[FileChange]):
             self._derived.node_at(after).entry if after is not None else None,
             self._fields[number],
         )
+
+
+def select_changes(
+    changes: Sequence[FileChange],
+    kinds: Collection[ChangeKind] = tuple(ChangeKind),
+    after_mode: int = 0,
+    after_xattrs: bool = False,
+) -> Iterator[FileChange]:
+    """The changes of ``kinds`` whose after-state has any of the ``after_mode`` bits, and extended
+    attributes when ``after_xattrs``: what a rule looks at, without making the rest of a million changes."""
+    if isinstance(changes, FileChanges):
+        yield from changes.select(kinds, after_mode, after_xattrs)
+        return
+    for change in changes:
+        after = change.after
+        if change.kind not in kinds or ((after_mode or after_xattrs) and after is None):
+            continue
+        if after is not None and (
+            (after_mode and not after.mode & after_mode) or (after_xattrs and not after.xattrs)
+        ):
+            continue
+        yield change
+
+
+def find_change(changes: Sequence[FileChange], path: str) -> FileChange | None:
+    """The change of ``path``, if any (changes are sorted by path)."""
+    if isinstance(changes, FileChanges):
+        return changes.find(path)
+    return next((change for change in changes if change.path == path), None)
 
 
 def change_kinds_and_layers(changes: Sequence[FileChange]) -> Iterator[tuple[ChangeKind, int | None]]:

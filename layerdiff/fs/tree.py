@@ -81,6 +81,29 @@ class NodeMap(Mapping[str, Node]):
     def slots(self) -> Iterator[tuple[str, Slot]]:
         return iter(self._slots.items())
 
+    def files(self) -> Iterator[tuple[str, int, int]]:
+        """(path, layer, size) of each regular file, read from the rows without making their nodes."""
+        tables = self.tables
+        for path, slot in self._slots.items():
+            if isinstance(slot, Node):
+                if slot.entry.type is EntryType.FILE:
+                    yield path, slot.layer, slot.entry.size
+                continue
+            layer, row = slot >> _ROW_BITS, slot & _ROW_MASK
+            table = tables[layer]
+            if table.type_codes[row] == _FILE:
+                yield path, layer, table.sizes[row]
+
+    def mode_at(self, slot: Slot) -> int:
+        if isinstance(slot, Node):
+            return slot.entry.mode
+        return self.tables[slot >> _ROW_BITS].mode_of(slot & _ROW_MASK)
+
+    def has_xattrs_at(self, slot: Slot) -> bool:
+        if isinstance(slot, Node):
+            return bool(slot.entry.xattrs)
+        return self.tables[slot >> _ROW_BITS].has_xattrs(slot & _ROW_MASK)
+
     @staticmethod
     def layer_at(slot: Slot) -> int:
         return slot.layer if isinstance(slot, Node) else slot >> _ROW_BITS

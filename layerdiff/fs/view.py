@@ -75,11 +75,8 @@ class TreeView:
 
     def elf_objects(self) -> Iterator[tuple[str, ElfInfo]]:
         """Every regular file of the image that is an ELF object, with its loader facts."""
-        for path, node in self.tree.nodes.items():
-            if (
-                node.entry.type is EntryType.FILE
-                and (info := self._indexes[node.layer].elf.get(path)) is not None
-            ):
+        for path, layer, _ in self.tree.nodes.files():
+            if (info := self._indexes[layer].elf.get(path)) is not None:
                 yield path, info
 
     def _source(self, path: str) -> tuple[int, str] | None:

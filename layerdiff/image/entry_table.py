@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.lazy_sequence import LazySequence
@@ -142,6 +142,16 @@ class EntryTable(LazySequence[Entry]):
     def link_of(self, row: int) -> str | None:
         return self._links.get(row)
 
+    def mode_of(self, row: int) -> int:
+        return self._modes[row]
+
+    def has_xattrs(self, row: int) -> bool:
+        return row in self._xattrs
+
+    @property
+    def sizes(self) -> array[int]:
+        return self._sizes
+
     @property
     def type_codes(self) -> bytes | bytearray:
         """Each row's type as a small number: ``EntryType`` member ``type_code(kind)``."""
@@ -149,56 +159,51 @@ class EntryTable(LazySequence[Entry]):
 
     # -- as bytes, for the layer cache -------------------------------------------------------------------
 
-    def pack(self) -> bytes:
-        """The table as bytes (``unpack`` reads them): the columns as they are held, the paths in one text."""
-        joined = "\0".join(self.paths).encode("utf-8", "surrogateescape")  # NUL: no UTF-8 sequence spans it
-        lengths = array("I", map(len, self.paths))
+    def pack(self, write: Callable[[bytes | bytearray | memoryview], object]) -> None:
+        """The table as bytes (``unpack`` reads them), handed to ``write`` a piece at a time: the row count
+        and the columns' sizes, the columns as they are held, then the paths, each ended by a NUL (which no
+        path holds: tar names are C strings, and PAX names with a NUL are refused)."""
         sparse = {
             "md5": self._md5 is not None,
             "links": [[row, link] for row, link in self._links.items()],
             "xattrs": [[row, [list(pair) for pair in pairs]] for row, pairs in self._xattrs.items()],
         }
-        sections = [
-            json.dumps(sparse).encode("utf-8", "surrogateescape"),
-            joined,
-            lengths.tobytes(),
-            bytes(self._types),
-            self._modes.tobytes(),
-            self._uids.tobytes(),
-            self._gids.tobytes(),
-            self._sizes.tobytes(),
-            bytes(self._sha256),
-            bytes(self._md5 or b""),
+        held: list[bytes | bytearray | array[int]] = [json.dumps(sparse).encode("utf-8", "surrogateescape")]
+        held += [
+            self._types,
+            self._modes,
+            self._uids,
+            self._gids,
+            self._sizes,
+            self._sha256,
+            self._md5 or b"",
         ]
-        header = struct.pack(f"<{len(sections)}Q", *map(len, sections))
-        return header + b"".join(sections)
+        columns = [memoryview(column) for column in held]
+        write(struct.pack(_HEADER, len(self.paths), *(column.nbytes for column in columns)))
+        for column in columns:
+            write(column.cast("B"))
+        for start in range(0, len(self.paths), _PATHS_PER_PIECE):
+            piece = self.paths[start : start + _PATHS_PER_PIECE]
+            text = "\0".join(piece) + "\0"
+            if text.count("\0") != len(piece):
+                raise ValueError("a path holds a NUL")
+            write(text.encode("utf-8", "surrogateescape"))
 
     @classmethod
-    def unpack(cls, packed: bytes | memoryview) -> EntryTable:
-        view = memoryview(packed)
-        sizes = struct.unpack_from(f"<{_SECTIONS}Q", view)
-        offset = struct.calcsize(f"<{_SECTIONS}Q")
-        sections = []
-        for size in sizes:
-            sections.append(view[offset : offset + size])
-            offset += size
-        if offset != len(view):
-            raise ValueError("the packed entry table's length is not its sections'")
-        sparse_text, joined, lengths, types, modes, uids, gids, sizes_, sha256, md5 = sections
-        sparse = json.loads(str(sparse_text, "utf-8", "surrogateescape"))
-        rows = len(types)
-        expected = (len(lengths), len(modes), len(uids), len(gids), len(sizes_), len(sha256), len(md5))
-        widths = (4, 2, 8, 8, 8, _SHA256, _MD5 if sparse["md5"] else 0)
-        if expected != tuple(rows * width for width in widths):
+    def unpack(cls, read: Callable[[int], bytes]) -> EntryTable:
+        """The table ``pack`` wrote, from ``read(size)`` (up to ``size`` bytes; b"" at the end). A
+        ValueError when the bytes are not such a table."""
+        header = read(struct.calcsize(_HEADER))
+        if len(header) != struct.calcsize(_HEADER):
+            raise ValueError("the packed entry table is cut short")
+        rows, *sizes = struct.unpack(_HEADER, header)
+        md5_size = sizes[-1]
+        widths = (1, 2, 8, 8, 8, _SHA256, _MD5 if md5_size else 0)
+        if tuple(sizes[1:]) != tuple(rows * width for width in widths):
             raise ValueError("the packed entry table's columns disagree in length")
+        sparse_text, types, modes, uids, gids, sizes_, sha256, md5 = (_exactly(read, size) for size in sizes)
+        sparse = json.loads(str(sparse_text, "utf-8", "surrogateescape"))
         table = cls()
-        text = str(joined, "utf-8", "surrogateescape")
-        start = 0
-        path_lengths = array("I")
-        path_lengths.frombytes(lengths)
-        for length in path_lengths:
-            table.paths.append(text[start : start + length])
-            start += length + 1
         table._types = bytearray(types)
         for column, raw in (
             (table._modes, modes),
@@ -208,10 +213,26 @@ class EntryTable(LazySequence[Entry]):
         ):
             column.frombytes(raw)
         table._sha256 = bytearray(sha256)
-        table._md5 = bytearray(md5) if sparse["md5"] else None
+        del sha256
+        table._md5 = bytearray(md5) if md5_size else None
         table._links = {row: link for row, link in sparse["links"]}
         table._xattrs = {row: tuple((k, v) for k, v in pairs) for row, pairs in sparse["xattrs"]}
+        rest = b""
+        while piece := read(_PATH_BYTES_PER_READ):
+            *complete, rest = (rest + piece).split(b"\0")
+            table.paths.extend(name.decode("utf-8", "surrogateescape") for name in complete)
+        if rest or len(table.paths) != rows:
+            raise ValueError("the packed entry table's paths are not one per row")
         return table
 
 
-_SECTIONS = 10
+def _exactly(read: Callable[[int], bytes], size: int) -> bytes:
+    data = read(size)
+    if len(data) != size:
+        raise ValueError("the packed entry table is cut short")
+    return data
+
+
+_HEADER = "<9Q"  # rows, then the sizes of the sparse facts (JSON) and of the seven columns
+_PATHS_PER_PIECE = 4096
+_PATH_BYTES_PER_READ = 1 << 20

@@ -134,24 +134,35 @@ class BudgetedReader(ReadStream):
 
 
 class IterStream(ReadStream):
-    """A file-like view of an iterator of byte chunks (an HTTP body, the engine's export)."""
+    """A file-like view of an iterator of byte chunks (an HTTP body, the engine's export). A read that
+    takes the rest of a chunk gets the chunk itself, uncopied: passing over a large member of an export
+    costs no copy of its bytes."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         super().__init__()
         self._chunks: Iterator[bytes] = iter(chunks)
         self._pending = b""
+        self._offset = 0  # where the unread part of ``_pending`` starts
+
+    def read(self, size: int = -1) -> bytes:
+        while self._offset >= len(self._pending):
+            try:
+                self._pending, self._offset = next(self._chunks), 0
+            except StopIteration:
+                self._pending, self._offset = b"", 0
+                return b""
+        start = self._offset
+        end = len(self._pending) if size is None or size < 0 else min(len(self._pending), start + size)
+        self._offset = end
+        if start == 0 and end == len(self._pending):
+            return self._pending
+        return self._pending[start:end]
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer)
-        while not self._pending:
-            try:
-                self._pending = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
 
 def decompressed(raw: ByteStream, what: str) -> ByteStream:

@@ -137,9 +137,10 @@ class TarReader:
             self.position += size
             return True
         while size > 0:
-            data = self._read(min(size, CHUNK))
+            data = self._stream.read(min(size, CHUNK))  # what a read gives: nothing is joined to be dropped
             if not data:
                 return False
+            self.position += len(data)
             size -= len(data)
         return True
 

@@ -150,15 +150,19 @@ def _encode(index: LayerIndex) -> tuple[bytes, bytes]:
     }
     document = {"warnings": list(index.warnings), "elf": elf, "credentials": credentials}
     facts = json.dumps(document).encode()
-    payload = struct.pack(">Q", len(facts)) + facts + index.table.pack()
-    return zlib.compress(payload, 1), zlib.compress(_pack_contents(index.contents), 1)
+    # compressed as it is made: a million-entry table is never also whole as uncompressed bytes
+    compressor = zlib.compressobj(1)
+    pieces = [compressor.compress(struct.pack(">Q", len(facts)) + facts)]
+    index.table.pack(lambda data: pieces.append(compressor.compress(data)))
+    pieces.append(compressor.flush())
+    return b"".join(pieces), zlib.compress(_pack_contents(index.contents), 1)
 
 
 def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> LayerIndex:
-    unpacked = zlib.decompress(payload)
-    (facts_size,) = struct.unpack_from(">Q", unpacked)
-    data = json.loads(unpacked[8 : 8 + facts_size])
-    entries = EntryTable.unpack(memoryview(unpacked)[8 + facts_size :])
+    inflated = _Inflated(payload)
+    (facts_size,) = struct.unpack(">Q", inflated.read(8))
+    data = json.loads(inflated.read(facts_size))
+    entries = EntryTable.unpack(inflated.read)
     elf = {
         path: ElfInfo(**{**info, **{k: tuple(info[k]) for k in ("needed", "rpath", "runpath")}})
         for path, info in data["elf"].items()
@@ -176,6 +180,35 @@ def _decode(diff_id: str, tar_size: int, payload: bytes, contents: bytes) -> Lay
         elf=elf,
         credentials=credentials,
     )
+
+
+class _Inflated:
+    """The decompressed bytes of a zlib stream, made as they are read."""
+
+    def __init__(self, compressed: bytes) -> None:
+        self._decompressor = zlib.decompressobj()
+        self._input = memoryview(compressed)
+        self._buffer = bytearray()
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the end."""
+        while len(self._buffer) < size:
+            source: bytes | memoryview = self._decompressor.unconsumed_tail
+            if not source:
+                source, self._input = self._input[:_INFLATE_CHUNK], self._input[_INFLATE_CHUNK:]
+                if not source:
+                    break
+            self._buffer += self._decompressor.decompress(
+                source, max(size - len(self._buffer), _INFLATE_CHUNK)
+            )
+        view = memoryview(self._buffer)
+        data = view[:size].tobytes()
+        view.release()  # before the buffer is resized
+        del self._buffer[:size]
+        return data
+
+
+_INFLATE_CHUNK = 1 << 20
 
 
 def _pack_contents(contents: Mapping[str, bytes]) -> bytes:

@@ -23,6 +23,10 @@ class PackageOwners:
         self._first: dict[str, OsPackage] | None = None
         self._more: dict[str, list[OsPackage]] = {}  # the second and later packages listing a path
 
+    def prepare(self) -> None:
+        """Build the index now (while waiting for something else) rather than on the first question."""
+        self._index()
+
     def owner_of(self, path: str) -> OsPackage | None:
         """The first package (in database order) that lists ``path``; None when no package does."""
         return self._index().get(path)

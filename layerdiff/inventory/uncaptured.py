@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 
 from layerdiff.fs.view import TreeView
 from layerdiff.image.limits import Limits, format_amount
-from layerdiff.image.model import EntryType
 from layerdiff.image.paths import display
 from layerdiff.index.capture import Capture, CaptureSpec
 
@@ -28,11 +27,8 @@ def uncaptured_files(view: TreeView, readers: Sequence[tuple[Capture, str]], lim
     compiled = [
         (CaptureSpec([capture]), lost) for capture, lost in readers if capture.paths or capture.patterns
     ]
-    large = [
-        (path, node.entry)
-        for path, node in view.tree.nodes.items()
-        if node.entry.type is EntryType.FILE and node.entry.size > largest
-    ]
+    nodes = view.tree.nodes
+    large = [(path, nodes[path].entry) for path, _, size in nodes.files() if size > largest]
     for path, entry in sorted(large):
         for spec, lost in compiled:
             if spec.wants(path):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from layerdiff.diff.files import find_change
 from layerdiff.inventory.evidence import describe_user, user_evidence
 from layerdiff.inventory.users import RuntimeUser
 from layerdiff.rules.model import Finding, Rule, RuleContext
@@ -94,7 +95,7 @@ def _user_instruction(context: RuleContext) -> str | None:
     change = context.config_change("User")
     if change is not None and change.instruction is not None:
         return change.instruction
-    passwd = next((c for c in context.diff.file_changes if c.path == "/etc/passwd"), None)
+    passwd = find_change(context.diff.file_changes, "/etc/passwd")
     return context.instruction(passwd.layer) if passwd is not None else None
 
 

@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Iterator
 
 from layerdiff.diff.changes import ChangeKind, FileChange
+from layerdiff.diff.files import select_changes
 from layerdiff.fs.ancestry import top_most
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.evidence import entry_evidence
@@ -38,11 +39,8 @@ def BASE_FILE_DELETED(context: RuleContext) -> Iterator[Finding]:
     by_pip = pip_removals(context)
     removed = {
         c.path: c
-        for c in context.diff.file_changes
-        if c.kind is ChangeKind.REMOVED
-        and c.path not in by_pip
-        and owner_of(c.path) is None
-        and not c.path.startswith(_DPKG_INFO)
+        for c in select_changes(context.diff.file_changes, (ChangeKind.REMOVED,))
+        if c.path not in by_pip and owner_of(c.path) is None and not c.path.startswith(_DPKG_INFO)
     }
     for path in _recorded_deletions(context, removed):
         del removed[path]

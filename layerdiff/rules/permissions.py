@@ -12,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 
 from layerdiff.diff.changes import ChangeKind, FileChange
+from layerdiff.diff.files import select_changes
 from layerdiff.fs.ancestry import is_under, top_most
+from layerdiff.image.entry_table import type_code
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.capabilities import describe_capabilities, file_capabilities
 from layerdiff.inventory.evidence import (
@@ -43,6 +45,7 @@ _AIRFLOW_DIRS = {"logs": "Task logs", "dags": "DAG files", "plugins": "Plugins"}
 _SPECIAL_BITS = ((0o4000, "setuid"), (0o2000, "setgid"))
 _STICKY = 0o1000
 _WORLD_WRITABLE = 0o002
+_DIR_CODE = type_code(EntryType.DIR)
 
 
 # --- runtime-user-lost-write --------------------------------------------------------------------------------
@@ -168,16 +171,19 @@ def _unwritable_new_dirs(context: RuleContext, writable: Mapping[str, list[str]]
     # Directories only implied by deeper paths get root 0755 from the merge, but their owner is unknown:
     # builders always write every parent, so an implied one comes from a hand-made layer; don't guess.
     described = {
-        entry.path
+        path
         for position in reviewed_layers(context)
-        for entry in context.derived_indexes[position].entries
-        if entry.type is EntryType.DIR
+        for path, code in zip(
+            context.derived_indexes[position].table.paths,
+            context.derived_indexes[position].table.type_codes,
+            strict=True,
+        )
+        if code == _DIR_CODE
     }
     created = {
         change.path: change
-        for change in context.diff.file_changes
-        if change.kind is ChangeKind.ADDED
-        and change.path in described
+        for change in select_changes(context.diff.file_changes, (ChangeKind.ADDED,))
+        if change.path in described
         and change.after is not None
         and change.after.type is EntryType.DIR
         and any(is_under(change.path, root) and change.path != root for root in writable)
@@ -219,7 +225,8 @@ def _unwritable_new_dirs(context: RuleContext, writable: Mapping[str, list[str]]
     "`RUN chmod u-s,g-s /path` removes the bits.",
 )
 def SETUID_ADDED(context: RuleContext) -> Iterator[Finding]:
-    for change in context.diff.file_changes:
+    special = sum(bit for bit, _ in _SPECIAL_BITS)
+    for change in select_changes(context.diff.file_changes, after_mode=special):
         after, before = change.after, change.before
         if after is None or after.type not in FILE_TYPES:
             continue  # setgid on a directory only makes new files inherit its group
@@ -257,7 +264,7 @@ def SETUID_ADDED(context: RuleContext) -> Iterator[Finding]:
     "(`docker run --cap-add`, `securityContext.capabilities.add`).",
 )
 def CAPABILITY_ADDED(context: RuleContext) -> Iterator[Finding]:
-    for change in context.diff.file_changes:
+    for change in select_changes(context.diff.file_changes, after_xattrs=True):
         if change.after is None or change.after.type not in FILE_TYPES:
             continue
         after, before = file_capabilities(change.after), file_capabilities(change.before)
@@ -297,7 +304,7 @@ def CAPABILITY_ADDED(context: RuleContext) -> Iterator[Finding]:
 def WORLD_WRITABLE_ADDED(context: RuleContext) -> Iterator[Finding]:
     sensitive = _command_and_library_dirs(context)
     by_severity: dict[Severity, dict[str, tuple[FileChange, str | None]]] = defaultdict(dict)
-    for change in context.diff.file_changes:
+    for change in select_changes(context.diff.file_changes, after_mode=_WORLD_WRITABLE):
         after, before = change.after, change.before
         if after is None or (after.type not in FILE_TYPES and after.type is not EntryType.DIR):
             continue  # a symlink's mode is always 0777 and means nothing
@@ -368,10 +375,9 @@ _OWNERSHIP_FIELDS = ("uid", "gid", "mode")
 )
 def OWNERSHIP_CHANGED(context: RuleContext) -> Iterator[Finding]:
     by_layer: dict[int | None, dict[str, FileChange]] = defaultdict(dict)
-    for change in context.diff.file_changes:
+    for change in select_changes(context.diff.file_changes, (ChangeKind.METADATA,)):
         if (
-            change.kind is ChangeKind.METADATA
-            and set(_OWNERSHIP_FIELDS) & set(change.fields)
+            set(_OWNERSHIP_FIELDS) & set(change.fields)
             and change.after is not None
             and change.after.type is not EntryType.SYMLINK  # a symlink's owner and mode are not checked
         ):

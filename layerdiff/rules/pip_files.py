@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from layerdiff.diff.changes import ChangeKind, FileChange
+from layerdiff.diff.files import select_changes
 from layerdiff.image.model import Entry, EntryType
 from layerdiff.inventory.python import METADATA_SUFFIXES, Distribution, read_distribution, site_distributions
 from layerdiff.rules.model import RuleContext
@@ -54,7 +55,7 @@ def pip_removals(context: RuleContext) -> dict[str, PipRemoval]:
 
 
 def _pip_removals(context: RuleContext) -> dict[str, PipRemoval]:
-    removed = {c.path: c for c in context.diff.file_changes if c.kind is ChangeKind.REMOVED}
+    removed = {c.path: c for c in select_changes(context.diff.file_changes, (ChangeKind.REMOVED,))}
     derived_files = context.diff.derived_files
     owned: dict[str, PipRemoval] = {}
     successors: dict[str, dict[str, Distribution]] = {}  # site dir -> name -> the derived image's copy

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from layerdiff.fs.waste import WastedFile, wasted_files
-from layerdiff.image.model import EntryType
 from layerdiff.rules.file_findings import EXAMPLES, file_finding, layer_instruction
 from layerdiff.rules.model import Finding, RuleContext
 from layerdiff.rules.registry import rule
@@ -114,13 +113,13 @@ def cache_directory(path: str) -> tuple[str, str] | None:
 )
 def CACHE_LEFT_BEHIND(context: RuleContext) -> Iterator[Finding]:
     caches: dict[str, tuple[str, dict[int, list[int]]]] = {}  # directory -> (kind, layer -> file sizes)
-    for path, node in context.diff.derived_files.tree.nodes.items():
-        if node.layer < context.first_reviewed or node.entry.type is not EntryType.FILE:
+    for path, layer, size in context.diff.derived_files.tree.nodes.files():
+        if layer < context.first_reviewed:
             continue
         found = cache_directory(path)
         if found is not None:
             directory, kind = found
-            caches.setdefault(directory, (kind, defaultdict(list)))[1][node.layer].append(node.entry.size)
+            caches.setdefault(directory, (kind, defaultdict(list)))[1][layer].append(size)
     for directory, (kind, by_layer) in sorted(caches.items()):
         files = sum(len(sizes) for sizes in by_layer.values())
         total = sum(sum(sizes) for sizes in by_layer.values())

@@ -16,7 +16,7 @@ from layerdiff.image.refs import ImageRef
 from layerdiff.index.cache import IndexCache
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.model import SbomPackage
-from layerdiff.sbom.syft import RunningScans, Syft, scan
+from layerdiff.sbom.syft import RunningScans, Syft, sbom_cache_key, scan
 from layerdiff.sources.base import ImageSource
 from layerdiff.sources.export_copy import ExportCopy
 
@@ -30,7 +30,8 @@ class SbomJobs:
         self, syft: Syft, cache: IndexCache, platform: str | None, limits: Limits = DEFAULT_LIMITS
     ) -> None:
         self.syft = syft
-        self.tool = f"syft {syft.version}"
+        self.tool = f"syft {syft.version}"  # as the report names it
+        self.cache_key = sbom_cache_key(syft)
         self._cache = cache
         self._platform = platform
         self._limits = limits
@@ -49,7 +50,7 @@ class SbomJobs:
         image_id = snapshot.image_id
         if image_id in self._jobs or image_id in self._copies:
             return
-        cached = self._cache.get_sbom(image_id, self.tool)
+        cached = self._cache.get_sbom(image_id, self.cache_key)
         if cached is not None:
             self._jobs[image_id] = cached
             return
@@ -79,7 +80,7 @@ class SbomJobs:
         if early is not None:
             self._jobs[image_id] = early
         elif image_id not in self._jobs:
-            cached = self._cache.get_sbom(image_id, self.tool)
+            cached = self._cache.get_sbom(image_id, self.cache_key)
             if cached is not None:
                 self._jobs[image_id] = cached
                 return
@@ -101,7 +102,7 @@ class SbomJobs:
         job = self._jobs[snapshot.image_id]
         if isinstance(job, Future):
             document = job.result()
-            self._cache.put_sbom(snapshot.image_id, self.tool, document)
+            self._cache.put_sbom(snapshot.image_id, self.cache_key, document)
             self._jobs[snapshot.image_id] = document
         else:
             document = job

@@ -57,6 +57,9 @@ class ImageSource(ABC):
         stream the whole image skip layers it recognises.
         """
 
+    def prefetch(self, wanted: Sequence[LayerDescriptor]) -> None:  # noqa: B027 - optional hook
+        """``wanted`` will be asked for next: a source whose answer takes long to start may ask now."""
+
     def copy_export(self, copy: ExportCopy) -> bool:
         """Copy the whole-image export this source streams to ``copy`` as it is read, for syft to scan;
         False when the source has no such export (it reads blobs that syft can read as well)."""

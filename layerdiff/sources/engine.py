@@ -3,19 +3,24 @@
 The engine can only export a whole image (``docker save``), as one stream. Layers are indexed as the
 stream passes, never extracted; when syft is to scan the image too, the stream is copied to a
 ``docker-archive:`` file on its way (``export_copy``), so that the engine exports it once. Layers already
-in the index cache are recognised by their tar size and skipped after hashing; if a layer the cache did
-not know happens to share that size, a second pass over the export indexes it. The export is asked for by
-the image id inspected, so a tag moved meanwhile cannot swap the image.
+in the index cache are recognised by their tar size and passed over unread by the hash: the export is asked
+for by the image id inspected (so a tag moved meanwhile cannot swap the image), and every layer that is
+indexed is hashed and known by its digest, never by its place. Should a wanted layer not turn up because
+it shares its size with a cached one, a second pass over the export hashes the members of those sizes.
+
+The engine prepares the whole export before its first byte (most of the time an export takes):
+``prefetch`` asks for it as soon as the image is known to need it, so that other work proceeds meanwhile.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import posixpath
-import tarfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -26,9 +31,10 @@ import requests.exceptions
 
 from layerdiff.errors import EngineUnavailable, ImageError, ImageNotFound
 from layerdiff.image.history import keyword
-from layerdiff.image.limits import DEFAULT_LIMITS, Limits
+from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor
-from layerdiff.image.streams import CHUNK, DigestReader, IterStream, forget_members
+from layerdiff.image.streams import CHUNK, DigestReader, IterStream, ReadStream
+from layerdiff.image.tarstream import TarEntry, TarReader
 from layerdiff.sources.base import ImageSource, LayerStream, build_snapshot
 from layerdiff.sources.export_copy import ExportCopy, file_chunks
 from layerdiff.sources.json_docs import replace_surrogates
@@ -90,6 +96,7 @@ class EngineSource(ImageSource):
         self._not_a_path = f"; and there is no file or directory {name!r}" if bare else ""
         self._copy: ExportCopy | None = None
         self._image_id: str | None = None  # once inspected: what is exported, should the tag move meanwhile
+        self._prefetched: Future[Iterator[bytes]] | None = None  # the export asked for ahead, until read
         try:
             self.client = connect()
         except EngineUnavailable as exc:
@@ -98,6 +105,21 @@ class EngineSource(ImageSource):
     def copy_export(self, copy: ExportCopy) -> bool:
         self._copy = copy  # the next export requested is copied (a second pass is not)
         return True
+
+    def prefetch(self, wanted: Sequence[LayerDescriptor]) -> None:
+        """Ask the engine for the export now, in a thread: it answers only once it has prepared all of it."""
+        if not wanted or self._prefetched is not None:
+            return
+        future: Future[Iterator[bytes]] = Future()
+
+        def request() -> None:
+            try:
+                future.set_result(self._request_export())
+            except BaseException as exc:  # raised where the export is read, as if asked for there
+                future.set_exception(exc)
+
+        self._prefetched = future
+        threading.Thread(target=request, name="engine-export", daemon=True).start()
 
     def snapshot(self) -> ImageSnapshot:
         try:
@@ -130,15 +152,19 @@ class EngineSource(ImageSource):
         self, wanted: Sequence[LayerDescriptor], cached_sizes: Mapping[str, int]
     ) -> Iterator[LayerStream]:
         missing = {layer.diff_id for layer in wanted}
-        skipped_but_wanted: set[int] = set()  # sizes of skipped members that hashed to a missing layer
+        passed_over: set[int] = set()  # sizes of the members taken for cached layers, unhashed
         copy, self._copy = self._copy, None
-        yield from self._pass(
-            self._export, missing, set(cached_sizes.values()), skipped_but_wanted, None, copy
-        )
-        if missing and skipped_but_wanted:
-            # a copy of the export, made for syft, serves the second pass without asking the engine again
-            again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
-            yield from self._pass(again, missing, set(), set(), skipped_but_wanted, None)
+        cached = _Skip(set(cached_sizes.values()), passed_over)
+        yield from self._pass(self._export, missing, cached, None, copy)
+        if not (missing and passed_over):
+            return
+        # a wanted layer shares its size with a cached one: the members of those sizes are hashed to find
+        # it, then it is indexed (a copy of the export, made for syft, serves without asking the engine)
+        again = partial(self._reread, copy) if copy is not None and copy.complete else self._export
+        holding: set[int] = set()
+        yield from self._pass(again, missing, _Skip(passed_over, holding, hashed=True), passed_over, None)
+        if holding:
+            yield from self._pass(again, missing, _Skip(set(), set()), holding, None)
 
     def _reread(self, copy: ExportCopy) -> Iterator[bytes]:
         try:
@@ -147,6 +173,10 @@ class EngineSource(ImageSource):
             return self._export()
 
     def _export(self) -> Iterator[bytes]:
+        prefetched, self._prefetched = self._prefetched, None
+        return prefetched.result() if prefetched is not None else self._request_export()
+
+    def _request_export(self) -> Iterator[bytes]:
         chunks: Iterator[bytes] = self.client.api.get_image(self._image_id or self.name, chunk_size=CHUNK)
         return chunks
 
@@ -154,63 +184,85 @@ class EngineSource(ImageSource):
         self,
         export_chunks: Callable[[], Iterator[bytes]],
         missing: set[str],
-        skip_sizes: set[int],
-        skipped_but_wanted: set[int],
+        skip: _Skip,
         only_sizes: set[int] | None,
         copy: ExportCopy | None,
     ) -> Iterator[LayerStream]:
         try:
             chunks = export_chunks()
             # with a copy for syft, the engine's stream goes to disk at its own pace and is read from there
-            raw: io.RawIOBase = IterStream(chunks) if copy is None else copy.fill(chunks)
-            buffered = io.BufferedReader(raw, CHUNK)
+            # (read unbuffered: the tar reader asks for whole chunks, and a chunk passed over is not copied)
+            raw: ReadStream = IterStream(chunks) if copy is None else copy.fill(chunks)
             try:
-                yield from self._layers(buffered, missing, skip_sizes, skipped_but_wanted, only_sizes)
-                while copy is not None and buffered.read(CHUNK):  # to the copy's end: syft may then start
-                    pass
+                yield from self._layers(raw, missing, skip, only_sizes)
+                if copy is not None:
+                    copy.wait()  # the whole export on disk: syft may then start on it
             finally:
                 if copy is not None and not copy.complete:
                     copy.stop()
-                buffered.close()
+                raw.close()
         except docker.errors.APIError as exc:
             raise ImageError(f"{self.reference}: export failed ({_short(exc)})") from exc
-        except (tarfile.TarError, requests.exceptions.RequestException) as exc:
+        except requests.exceptions.RequestException as exc:
             raise ImageError(f"{self.reference}: export stream broken ({_short(exc)})") from exc
 
     def _layers(
         self,
-        buffered: io.BufferedReader[io.RawIOBase],
+        raw: ReadStream,
         missing: set[str],
-        skip_sizes: set[int],
-        skipped_but_wanted: set[int],
+        skip: _Skip,
         only_sizes: set[int] | None,
     ) -> Iterator[LayerStream]:
-        export = tarfile.open(fileobj=buffered, mode="r|", bufsize=CHUNK)
-        for member in export:
-            forget_members(export)
+        # the strict tar reader, as for an archive file: it passes over a member's bytes in whole chunks
+        export = TarReader(raw, f"{self.reference}: export", self.limits.tar_header_bytes)
+        for _ in range(self.limits.layer_entries):
+            member = export.next()
+            if member is None:
+                return
             if not _is_layer(member) or (only_sizes is not None and member.size not in only_sizes):
                 continue
-            content = export.extractfile(member)
-            if content is None:
+            if member.size in skip.sizes and not skip.hashed:
+                skip.seen.add(member.size)  # passed over when the next member is asked for
                 continue
-            what = f"{self.reference}: layer {member.name}"
-            if member.size in skip_sizes:
-                hashed = DigestReader(content, None, what)
+            hashed = DigestReader(_MemberData(export), None, f"{self.reference}: layer {member.name}")
+            if member.size in skip.sizes:
                 hashed.drain()
                 if hashed.digest in missing:
-                    skipped_but_wanted.add(member.size)
+                    skip.seen.add(member.size)
                 continue
-            hashed = DigestReader(content, None, what)
             yield LayerStream(None, hashed)
             hashed.drain()
             missing.discard(hashed.digest)
+        raise LimitExceeded(f"{self.reference}: export", "layer_entries", self.limits.layer_entries)
 
     def close(self) -> None:
+        self._prefetched = None  # an export asked for and never read (the review stopped) is dropped
         self.client.close()
 
 
-def _is_layer(member: tarfile.TarInfo) -> bool:
-    if not member.isfile():
+@dataclass(frozen=True)
+class _Skip:
+    """Members of these sizes are taken for cached layers and not indexed; ``seen`` collects the sizes
+    passed over, or with ``hashed`` only those whose digest is of a wanted layer."""
+
+    sizes: set[int]
+    seen: set[int]
+    hashed: bool = False
+
+
+class _MemberData(ReadStream):
+    """The current member's bytes, as a stream."""
+
+    def __init__(self, export: TarReader) -> None:
+        super().__init__()
+        self._export = export
+
+    def read(self, size: int = -1) -> bytes:
+        return self._export.read(size if size is not None and size > 0 else CHUNK)
+
+
+def _is_layer(member: TarEntry) -> bool:
+    if member.type not in ("0", "7") or member.sparse is not None:
         return False  # duplicate layers are symlinks to their first copy
     name = member.name.lstrip("./")
     return posixpath.basename(name) == "layer.tar" or (
@@ -218,7 +270,7 @@ def _is_layer(member: tarfile.TarInfo) -> bool:
     )
 
 
-def _is_small_json(member: tarfile.TarInfo) -> bool:
+def _is_small_json(member: TarEntry) -> bool:
     # OCI-style exports keep manifests and configs next to layers; a tar is at least 1 KiB
     return member.size < 1024
 

@@ -59,6 +59,15 @@ class ExportCopy:
         threading.Thread(target=self._write_all, args=(chunks, target), daemon=True).start()
         return _Follower(self, source)
 
+    def wait(self) -> None:
+        """Until the whole export is on disk (the reader need not read it to its end); raises what stopped
+        the writing."""
+        with self._changed:
+            while not self._done:
+                self._changed.wait()
+            if self._error is not None:
+                raise self._error
+
     def stop(self) -> None:
         """The reader gave up (an error): stop asking the engine for more."""
         with self._changed:

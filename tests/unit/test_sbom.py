@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from layerdiff.diff.packages import diff_packages
+from layerdiff.errors import ToolError
 from layerdiff.index.cache import IndexCache
+from layerdiff.sbom import syft as syft_runner
 from layerdiff.sbom.cyclonedx import read_cyclonedx
 from layerdiff.sbom.jobs import SbomJobs
 from layerdiff.sbom.model import SbomPackage
@@ -88,7 +90,8 @@ def test_sboms_are_cached_by_image_id(layout: Path, tmp_path: Path) -> None:
     first.start(ref, snapshot)
     packages = first.packages(snapshot)
     first.close()
-    assert cache.get_sbom(snapshot.image_id, first.tool) is not None
+    assert cache.get_sbom(snapshot.image_id, first.cache_key) is not None
+    assert first.cache_key == f"{first.tool}; SYFT_FILE_METADATA_SELECTION=none"  # the settings it ran with
     second = SbomJobs(find_syft(), cache, None)
     second.start(ref, snapshot)
     assert second.packages(snapshot) == packages  # served from the cache: no scan was started
@@ -102,6 +105,29 @@ def test_reader_takes_syft_cyclonedx(layout: Path) -> None:
     (package,) = [p for p in read_cyclonedx(document, "test") if p.name == "requests"]
     assert package.purl == "pkg:pypi/requests@2.28.1" and package.layers and package.paths
     assert package.key == ("pypi", "requests", "", "/home/airflow/.local/lib/python3.11/site-packages")
+
+
+def test_scans_without_file_catalogers_find_the_same_packages(
+    layout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = parse_ref(f"oci:{layout}:pin")
+    lean = scan(find_syft(), ref, None, None)
+    monkeypatch.setattr(syft_runner, "SCAN_SETTINGS", {})  # syft as its defaults have it
+    plain = scan(find_syft(), ref, None, None)
+    packages = read_cyclonedx(lean, "lean")
+    assert packages == read_cyclonedx(plain, "plain")
+    assert any(p.name == "requests" and p.layers and p.paths for p in packages)
+
+
+def test_a_document_cached_under_other_syft_settings_is_not_used(layout: Path, tmp_path: Path) -> None:
+    cache = IndexCache(tmp_path / "cache")
+    ref = parse_ref(f"oci:{layout}:pin")
+    snapshot = open_source(ref).snapshot()
+    jobs = SbomJobs(find_syft(), cache, None)
+    cache.put_sbom(snapshot.image_id, jobs.tool, "not the document of these settings")
+    jobs.start(ref, snapshot)
+    assert any(p.name == "requests" for p in jobs.packages(snapshot))  # scanned, not read from the cache
+    jobs.close()
 
 
 def _package(name: str, version: str, layer: str, where: str = "", kind: str = "deb") -> SbomPackage:
@@ -156,3 +182,58 @@ def test_a_rewritten_shared_database_does_not_make_every_package_rebuilt() -> No
     assert derived[0].layers == ("L0",)
     changes = {(c.name, c.kind) for c in diff_packages(base, derived, {"L0": 0, "L1": 1}, first_reviewed=1)}
     assert changes == {("debian/other", "removed")}
+
+
+def test_syft_documents_read_as_plain_json_give_the_library_packages(layout: Path) -> None:
+    from layerdiff.sbom import cyclonedx
+
+    document = json.loads(scan(find_syft(), parse_ref(f"oci:{layout}:pin"), None, None))
+    plain = cyclonedx._syft_packages(json.loads(json.dumps(document)))
+    assert plain is not None and plain == cyclonedx._library_packages(document, "library")
+    assert any(p.name == "requests" for p in plain)
+
+
+def _syft_document(*components: dict[str, object]) -> dict[str, object]:
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {"tools": {"components": [{"type": "application", "name": "syft", "version": "1"}]}},
+        "components": list(components),
+    }
+
+
+def _pypi(version: str, path: str, ref: str) -> dict[str, object]:
+    return {
+        "bom-ref": ref,
+        "type": "library",
+        "name": "requests",
+        "version": version,
+        "purl": f"pkg:pypi/requests@{version}",
+        "properties": [
+            {"name": "syft:location:0:path", "value": path},
+            {"name": "syft:location:0:layerID", "value": f"sha256:{ref}"},
+        ],
+    }
+
+
+def test_packages_whose_order_the_library_decides_are_read_by_the_library() -> None:
+    from layerdiff.sbom import cyclonedx
+
+    site = "/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA"
+    tied = _syft_document(_pypi("2.31.0", site, "b"), _pypi("2.31.0", site, "a"))
+    assert cyclonedx._syft_packages(json.loads(json.dumps(tied))) is None  # same key and version twice
+    read = read_cyclonedx(json.dumps(tied), "tied")
+    assert read == cyclonedx._library_packages(tied, "tied") and len(read) == 2
+    distinct = _syft_document(_pypi("2.31.0", site, "b"), _pypi("2.28.1", site, "a"))
+    assert cyclonedx._syft_packages(json.loads(json.dumps(distinct))) == read_cyclonedx(
+        json.dumps(distinct), "distinct"
+    )
+    other = {**distinct, "metadata": {"tools": {"components": [{"type": "application", "name": "trivy"}]}}}
+    assert cyclonedx._syft_packages(other) is None  # another producer: the library reads it
+
+
+def test_a_syft_document_with_an_invalid_purl_is_refused_as_the_library_refuses_it() -> None:
+    broken = _syft_document({**_pypi("1", "/x", "a"), "purl": "not a purl"})
+    with pytest.raises(ToolError, match="not a CycloneDX JSON document"):
+        read_cyclonedx(json.dumps(broken), "broken")
