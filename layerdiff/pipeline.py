@@ -14,6 +14,7 @@ from layerdiff.diff.packages import diff_packages
 from layerdiff.errors import ImageError
 from layerdiff.fs.tree import Tree, build_tree
 from layerdiff.fs.view import TreeView
+from layerdiff.heap import return_freed_memory
 from layerdiff.image.history import derived_history_start, instruction
 from layerdiff.image.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from layerdiff.image.model import ImageSnapshot, LayerDescriptor, LayerIndex
@@ -137,6 +138,8 @@ def read_layers(plan: ImagePlan, progress: ProgressHook | None = None) -> Loaded
             if index.diff_id in wanted:
                 found[index.diff_id] = index
                 plan.cache.put(index, plan.capture)
+            del index
+            return_freed_memory()  # what indexing the layer needed and freed, interleaved with its rows
         absent = [layer for layer in plan.missing if layer.diff_id not in found]
         if absent:
             raise ImageError(

@@ -134,7 +134,9 @@ class NodeMap(Mapping[str, Node]):
 @dataclass
 class Tree:
     nodes: NodeMap = field(default_factory=NodeMap)
-    children: dict[str, set[str]] = field(default_factory=dict)
+    # each directory's children as they were added: a list costs a fifth of a set per path. A removed path
+    # may stay listed (and be listed twice once it is back): ``child_paths`` gives the live ones
+    children: dict[str, list[str]] = field(default_factory=dict)
     removed_by: dict[str, int] = field(default_factory=dict)  # path -> layer whose whiteout removed it
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (layer position, message)
     layer_count: int = 0
@@ -142,7 +144,7 @@ class Tree:
     def copy(self) -> Tree:
         return Tree(
             nodes=self.nodes.copy(),
-            children={k: set(v) for k, v in self.children.items()},
+            children={k: list(v) for k, v in self.children.items()},
             removed_by=dict(self.removed_by),
             warnings=list(self.warnings),
             layer_count=self.layer_count,
@@ -165,8 +167,10 @@ class Tree:
         for row, code in enumerate(codes):
             if code == _OPAQUE:
                 path = paths[row]
-                for child in list(self.children.get(path, ())):
+                for child in self.children.get(path, ()):
                     self._remove(child, position)
+                if path in self.children:
+                    self.children[path] = []
             elif code == _WHITEOUT:
                 self._remove(paths[row], position)
         for row, code in enumerate(codes):
@@ -184,6 +188,7 @@ class Tree:
         path = table.paths[row]
         if code != _DIR and self.nodes.is_dir(path):
             self._remove(path, position)  # a non-directory replaces a directory and everything in it
+        listed = path in self.nodes
         self._ensure_parents(path, position)
         link = table.link_of(row) if code == _HARDLINK else None
         entry = table.entry(row) if link is not None else None
@@ -197,8 +202,8 @@ class Tree:
             self.nodes.put_row(path, position, row)
         if self.removed_by:
             self.removed_by.pop(path, None)
-        if path != ROOT:
-            self.children.setdefault(posixpath.dirname(path), set()).add(path)
+        if path != ROOT and not listed:
+            self.children.setdefault(posixpath.dirname(path), []).append(path)
 
     def _resolve_hardlink(self, entry: Entry, position: int) -> Entry | None:
         """The link with its target's content, when the target (from a lower layer) is a file."""
@@ -229,7 +234,7 @@ class Tree:
                 directory, Node(Entry(path=directory, type=EntryType.DIR, mode=_IMPLICIT_DIR_MODE), position)
             )
             if directory != ROOT:
-                self.children.setdefault(posixpath.dirname(directory), set()).add(directory)
+                self.children.setdefault(posixpath.dirname(directory), []).append(directory)
 
     def _remove(self, path: str, position: int) -> None:
         if path not in self.nodes:
@@ -240,9 +245,10 @@ class Tree:
             if self.nodes.remove(current):
                 self.removed_by[current] = position
             stack.extend(self.children.pop(current, ()))
-        siblings = self.children.get(posixpath.dirname(path))
-        if siblings is not None:
-            siblings.discard(path)
+
+    def child_paths(self, path: str) -> set[str]:
+        """The paths directly inside the directory ``path`` (symlinks not followed)."""
+        return {child for child in self.children.get(path, ()) if child in self.nodes}
 
 
 def _check_symlink_targets(index: LayerIndex, position: int, limit: int) -> None:

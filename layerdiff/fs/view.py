@@ -60,7 +60,7 @@ class TreeView:
         real = self.resolve(path)
         if real is None:
             return []
-        return sorted(posixpath.basename(child) for child in self.tree.children.get(real, ()))
+        return sorted(posixpath.basename(child) for child in self.tree.child_paths(real))
 
     def read(self, path: str) -> bytes | None:
         """The captured content, unless it is larger than ``limits.captured_file_bytes`` (then None, as

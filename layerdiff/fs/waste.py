@@ -35,6 +35,8 @@ def wasted_files(indexes: Sequence[LayerIndex], first: int = 0) -> Iterator[Wast
         table = indexes[position].table
         if stored:  # read from the rows' columns: a million-file layer makes no entry objects here
             yield from _lost(stored, table, position)
+        if position == len(indexes) - 1:
+            break  # no later layer can lose what the last one stores
         paths, codes, sizes = table.paths, table.type_codes, table.sizes
         for row, code in enumerate(codes):
             if code == _FILE and sizes[row] > 0:
