@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from layerdiff.fs.tree import ROOT, Node, Tree
 from layerdiff.image.limits import DEFAULT_LIMITS
-from layerdiff.image.model import EntryType
 
 
 @dataclass(frozen=True)
@@ -42,14 +41,13 @@ def resolve(tree: Tree, path: str, max_hops: int = DEFAULT_LIMITS.symlink_hops) 
             current = posixpath.dirname(current)
             continue
         candidate = posixpath.join(current, part)
-        node = tree.nodes.get(candidate)
-        if node is None:
+        present, target = tree.nodes.symlink_at(candidate)
+        if not present:
             return Resolution(posixpath.join(candidate, *reversed(pending)), None)
-        if node.entry.type is EntryType.SYMLINK and node.entry.link is not None:
+        if target is not None:
             hops += 1
             if hops > max_hops:
                 return Resolution(candidate, None, loop=True)
-            target = node.entry.link
             pending.extend(_parts(target))
             if target.startswith("/"):
                 current = ROOT

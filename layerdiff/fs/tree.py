@@ -23,8 +23,16 @@ class Node:
 
 _ROW_BITS = 32
 _ROW_MASK = (1 << _ROW_BITS) - 1
-_DIR, _OPAQUE, _WHITEOUT, _FILE, _HARDLINK = map(
-    type_code, (EntryType.DIR, EntryType.OPAQUE, EntryType.WHITEOUT, EntryType.FILE, EntryType.HARDLINK)
+_DIR, _OPAQUE, _WHITEOUT, _FILE, _HARDLINK, _SYMLINK = map(
+    type_code,
+    (
+        EntryType.DIR,
+        EntryType.OPAQUE,
+        EntryType.WHITEOUT,
+        EntryType.FILE,
+        EntryType.HARDLINK,
+        EntryType.SYMLINK,
+    ),
 )
 Slot = int | Node  # a layer's row (layer << 32 | row), or a node the tree made itself
 
@@ -80,6 +88,18 @@ class NodeMap(Mapping[str, Node]):
 
     def slots(self) -> Iterator[tuple[str, Slot]]:
         return iter(self._slots.items())
+
+    def symlink_at(self, path: str) -> tuple[bool, str | None]:
+        """Whether ``path`` is in the tree, and its target when it is a symlink: what resolving a path
+        needs of each part, without making its node."""
+        slot = self._slots.get(path)
+        if slot is None:
+            return False, None
+        if isinstance(slot, Node):
+            entry = slot.entry
+            return True, entry.link if entry.type is EntryType.SYMLINK else None
+        table, row = self.tables[slot >> _ROW_BITS], slot & _ROW_MASK
+        return True, table.link_of(row) if table.type_codes[row] == _SYMLINK else None
 
     def files(self) -> Iterator[tuple[str, int, int]]:
         """(path, layer, size) of each regular file, read from the rows without making their nodes."""
