@@ -18,8 +18,17 @@ from layerdiff.image.limits import DEFAULT_LIMITS
 @dataclass(frozen=True)
 class Resolution:
     path: str  # the final path reached
-    node: Node | None  # None when the path does not exist
+    tree: Tree | None  # the tree the path is in; None when it does not exist
     loop: bool = False
+
+    @property
+    def exists(self) -> bool:
+        return self.tree is not None
+
+    @property
+    def node(self) -> Node | None:
+        """The node reached; None when the path does not exist (made only when asked for)."""
+        return self.tree.nodes.get(self.path) if self.tree is not None else None
 
 
 def _parts(path: str) -> list[str]:
@@ -53,4 +62,4 @@ def resolve(tree: Tree, path: str, max_hops: int = DEFAULT_LIMITS.symlink_hops) 
                 current = ROOT
             continue
         current = candidate
-    return Resolution(current, tree.nodes.get(current))
+    return Resolution(current, tree if current in tree.nodes else None)

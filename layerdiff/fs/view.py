@@ -54,7 +54,7 @@ class TreeView:
 
     def resolve(self, path: str) -> str | None:
         result = resolve(self.tree, path, self.limits.symlink_hops)
-        return result.path if result.node is not None else None
+        return result.path if result.exists else None
 
     def listdir(self, path: str) -> list[str]:
         real = self.resolve(path)
