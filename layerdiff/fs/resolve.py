@@ -9,7 +9,7 @@ a target may be by ``Limits.symlink_target_bytes`` (checked when the tree is bui
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from layerdiff.fs.tree import ROOT, Node, Tree
 from layerdiff.image.limits import DEFAULT_LIMITS
@@ -18,7 +18,7 @@ from layerdiff.image.limits import DEFAULT_LIMITS
 @dataclass(frozen=True)
 class Resolution:
     path: str  # the final path reached
-    tree: Tree | None  # the tree the path is in; None when it does not exist
+    tree: Tree | None = field(compare=False, repr=False)  # the tree the path is in; None: not there
     loop: bool = False
 
     @property
