@@ -128,11 +128,6 @@ class NodeMap(Mapping[str, Node]):
     def layer_at(slot: Slot) -> int:
         return slot.layer if isinstance(slot, Node) else slot >> _ROW_BITS
 
-    def layer_of(self, path: str) -> int | None:
-        """The layer that last wrote ``path``, without making its node."""
-        slot = self._slots.get(path)
-        return self.layer_at(slot) if slot is not None else None
-
     def is_dir(self, path: str) -> bool:
         slot = self._slots.get(path)
         if slot is None:

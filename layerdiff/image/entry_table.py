@@ -136,9 +136,6 @@ class EntryTable(LazySequence[Entry]):
             md5=md5,
         )
 
-    def type_of(self, row: int) -> EntryType:
-        return _TYPES[self._types[row]]
-
     def link_of(self, row: int) -> str | None:
         return self._links.get(row)
 

@@ -68,8 +68,11 @@ def build_report(
     """``outcome``: the findings after the policy (none when rules were not run); ``dockerfile``: where the
     derived image's history entries are in its Dockerfile, when the review was given it; ``warnings``: the
     review's own, after the diff's."""
-    counts = Counter(kind.value for kind, _ in change_kinds_and_layers(diff.file_changes))
-    per_layer = Counter(layer for _, layer in change_kinds_and_layers(diff.file_changes))
+    counts: Counter[str] = Counter()
+    per_layer: Counter[int | None] = Counter()
+    for kind, layer in change_kinds_and_layers(diff.file_changes):
+        counts[kind.value] += 1
+        per_layer[layer] += 1
     reviewed = [layer for layer in diff.derived_layers if layer.position >= _first_reviewed(diff)]
     shared: dict[Any, Any] = {}
     report = Report(
