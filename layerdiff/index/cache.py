@@ -75,8 +75,11 @@ class IndexCache:
         path = directory / "layers.sqlite3"
         try:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=60000")
+            # Switching to WAL takes the database's lock and can fail at once ("database is locked") while
+            # another run writes; a cache already in WAL (every run after the first) needs no switch.
+            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._db.execute("PRAGMA journal_mode=WAL")
             for table, columns in _TABLES.items():
                 _ensure_table(self._db, table, columns)
         except sqlite3.DatabaseError as exc:
